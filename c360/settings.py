@@ -1,0 +1,59 @@
+"""Settings every command shares: flag > ``C360_*`` environment variable > default.
+
+The CLI declares each setting as an option bound to its environment variable (see
+``c360.cli``); the app and dbt read the same variables. Defaults live here, once.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_LAKE = "./lake"
+DEFAULT_WAREHOUSE = "./warehouse/c360.duckdb"
+DEFAULT_PUBLISHED = "./warehouse/published.duckdb"
+DEFAULT_TARGET = "local"
+TARGETS = ("local", "postgres", "redshift")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+
+
+@dataclass(frozen=True)
+class Settings:
+    lake: Path
+    warehouse: Path
+    published: Path
+    target: str = DEFAULT_TARGET
+
+    @classmethod
+    def resolve(
+        cls,
+        lake: str | Path | None = None,
+        warehouse: str | Path | None = None,
+        published: str | Path | None = None,
+        target: str | None = None,
+    ) -> Settings:
+        """Build settings from explicit values, then the environment, then defaults."""
+
+        def pick(value: str | Path | None, variable: str, default: str) -> str:
+            return str(value) if value is not None else os.environ.get(variable, default)
+
+        chosen_target = pick(target, "C360_TARGET", DEFAULT_TARGET)
+        if chosen_target not in TARGETS:
+            raise ValueError(f"unknown target {chosen_target!r}; choose one of {', '.join(TARGETS)}")
+        return cls(
+            lake=Path(pick(lake, "C360_LAKE", DEFAULT_LAKE)).resolve(),
+            warehouse=Path(pick(warehouse, "C360_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve(),
+            published=Path(pick(published, "C360_PUBLISHED", DEFAULT_PUBLISHED)).resolve(),
+            target=chosen_target,
+        )
+
+    def environment(self) -> dict[str, str]:
+        """The variables dbt's profile and the app read, as absolute paths."""
+        return {
+            "C360_LAKE": str(self.lake),
+            "C360_WAREHOUSE": str(self.warehouse),
+            "C360_PUBLISHED": str(self.published),
+            "C360_TARGET": self.target,
+        }

@@ -1,0 +1,150 @@
+"""Land batch exports in the lake: shop CSVs unchanged, event exports through the events writer.
+
+A CSV's header is checked against its contract before anything is written: a missing,
+unexpected or repeated column stops the whole landing with a one-line error naming it.
+Shop files are content-addressed (the name carries a SHA-256 prefix), so landing the same
+file twice is a no-op, reported as ``already landed``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loaders import lake as lake_paths
+from loaders.contracts import ENTITIES, contract
+from loaders.events_writer import RawRecord, WriteResult, write_batch
+
+EVENT_SUFFIXES = (".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl", ".ndjson")
+EVENT_BATCH_LINES = 50_000
+IGNORED_NAMES = frozenset({"answer_key.json"})
+
+
+class ContractError(ValueError):
+    """An input file does not match its contract; nothing was landed."""
+
+
+@dataclass
+class LandResult:
+    source: Path
+    entity: str
+    status: str  # "landed" or "already landed"
+    rows: int
+    target: Path | None = None
+    quarantined: int = 0
+
+
+def entity_for(path: Path) -> str:
+    """The raw entity a file holds, from its name (``customers_update.csv`` -> customers)."""
+    name = path.name.lower()
+    for entity in ENTITIES:
+        if not name.startswith(entity):
+            continue
+        if contract(entity).file_format == "csv" and name.endswith(".csv"):
+            return entity
+        if contract(entity).file_format == "ndjson" and name.endswith(EVENT_SUFFIXES):
+            return entity
+    raise ContractError(
+        f"{path.name}: cannot tell which entity this is; name it after one of {', '.join(ENTITIES)}"
+        " (.csv for shop exports, .jsonl.gz for events)"
+    )
+
+
+def check_header(path: Path, entity: str) -> None:
+    expected = contract(entity).columns
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        try:
+            header = next(csv.reader(handle))
+        except StopIteration:
+            raise ContractError(f"{path.name}: empty file, expected a header row") from None
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise ContractError(f"{path.name}: unreadable header ({exc})") from None
+    header = [column.strip() for column in header]
+    for column in header:
+        if header.count(column) > 1:
+            raise ContractError(f"{path.name}: column '{column}' appears more than once")
+    for column in expected:
+        if column not in header:
+            raise ContractError(f"{path.name}: missing column '{column}' (contract {entity})")
+    for column in header:
+        if column not in expected:
+            raise ContractError(f"{path.name}: unexpected column '{column}' (contract {entity})")
+
+
+def _count_rows(path: Path) -> int:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+
+
+def land_csv(path: Path, lake: Path, entity: str, now: datetime | None = None) -> LandResult:
+    sha256 = lake_paths.sha256_file(path)
+    existing = lake_paths.find_landed_shop_file(lake, entity, sha256)
+    rows = _count_rows(path)
+    if existing is not None:
+        return LandResult(path, entity, "already landed", rows, existing)
+    target = lake_paths.shop_file(lake, entity, now or datetime.now(UTC), sha256)
+    with path.open("rb") as source, lake_paths.atomic_writer(target) as sink:
+        shutil.copyfileobj(source, sink, length=1 << 20)
+    return LandResult(path, entity, "landed", rows, target)
+
+
+def _event_lines(path: Path) -> Iterator[bytes]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        for line in handle:
+            line = line.rstrip(b"\r\n")
+            if line.strip():
+                yield line
+
+
+def land_events(path: Path, lake: Path, now: datetime | None = None) -> LandResult:
+    """Feed an events export through the events writer, in batches of lines.
+
+    The file plays the part of a Kinesis shard: shard id ``file-<sha256 prefix>`` and the
+    line number as sequence number, so landing the same file again writes the same keys.
+    """
+    landed_at = now or datetime.now(UTC)
+    shard = f"file-{lake_paths.sha256_file(path)[: lake_paths.SHA_PREFIX_LEN]}"
+    total = WriteResult()
+    batch: list[RawRecord] = []
+    for number, line in enumerate(_event_lines(path), start=1):
+        batch.append(RawRecord(shard, f"{number:010d}", line, landed_at))
+        if len(batch) == EVENT_BATCH_LINES:
+            total.add(write_batch(lake, batch, landed_at))
+            batch = []
+    total.add(write_batch(lake, batch, landed_at))
+    status = "already landed" if total.written == 0 and total.already_landed > 0 else "landed"
+    return LandResult(path, "events", status, total.received, None, total.quarantined)
+
+
+def input_files(source: Path) -> list[Path]:
+    """The landable files of a file or folder (sorted, so landing order is reproducible)."""
+    if not source.exists():
+        raise ContractError(f"{source}: no such file or folder")
+    if source.is_file():
+        return [source]
+    return sorted(
+        p for p in source.iterdir() if p.is_file() and not p.name.startswith(".") and p.name not in IGNORED_NAMES
+    )
+
+
+def land(source: Path, lake: Path, now: datetime | None = None) -> list[LandResult]:
+    """Land a file or every file of a folder. Every file is checked before any is landed."""
+    files = input_files(source)
+    plan = [(path, entity_for(path)) for path in files]
+    for path, entity in plan:
+        if contract(entity).file_format == "csv":
+            check_header(path, entity)
+    results = []
+    for path, entity in plan:
+        if contract(entity).file_format == "csv":
+            results.append(land_csv(path, lake, entity, now))
+        else:
+            results.append(land_events(path, lake, now))
+    return results
+

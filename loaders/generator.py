@@ -1,0 +1,759 @@
+"""Sample data: the four raw entities, realistic enough that every mart has something true to find.
+
+Everything is vectorised with numpy and Arrow; Faker only fills small pools of names,
+places and brands once per run. The same ``seed`` gives byte-identical files.
+
+Shape of the data (what the marts and tests rely on):
+
+- purchase frequency is power-law (a few customers place most orders), some never buy;
+- orders have weekly (weekend) and yearly (November/December) seasonality and grow over time;
+- orders are baskets of several lines; a line's product often comes with a companion
+  product of the same category (basket affinity);
+- lines are returned or cancelled; about a third of customers churn and stop buying;
+- ``customers_update.csv`` is a second export in which some customers moved, changed
+  e-mail or consent (the SCD2 snapshot historises it);
+- clickstream sessions of the last 30 days on devices: anonymous browsing that later logs
+  in (identity stitching), a few devices shared by two customers, funnels that drop off,
+  several channels, UTM sources and countries.
+
+With ``dirty > 0`` bad records are injected at that rate per kind, and ``answer_key.json``
+(never landed) records what was injected and the true anonymous_id -> customer_id mapping.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from faker import Faker
+
+from loaders.contracts import contract
+from loaders.ndjson import gzip_members, ndjson_chunks
+
+SEED_SCALE = {"customers": 5_000, "products": 200, "transactions": 50_000, "events": 100_000}
+DEFAULT_END_DATE = date(2025, 12, 31)
+HISTORY_DAYS = 730
+EVENT_WINDOW_DAYS = 30
+DIRTY_KINDS = (
+    "duplicates",
+    "malformed_json",
+    "wrong_types",
+    "unknown_references",
+    "late_arriving",
+    "missing_required",
+)
+# Which injected kinds make sense for which entity (a CSV line cannot be malformed JSON).
+DIRTY_KINDS_BY_ENTITY = {
+    "customers": ("duplicates", "wrong_types", "missing_required"),
+    "products": ("duplicates", "wrong_types", "missing_required"),
+    "transactions": ("duplicates", "wrong_types", "unknown_references", "missing_required"),
+    "events": DIRTY_KINDS,
+}
+LATE_ARRIVAL_DAYS = 3
+
+COUNTRIES = {  # country code: (Faker locale, share of customers)
+    "US": ("en_US", 0.34),
+    "GB": ("en_GB", 0.12),
+    "DE": ("de_DE", 0.12),
+    "FR": ("fr_FR", 0.10),
+    "CA": ("en_CA", 0.06),
+    "ES": ("es_ES", 0.06),
+    "IT": ("it_IT", 0.06),
+    "NL": ("nl_NL", 0.05),
+    "AU": ("en_AU", 0.05),
+    "SE": ("sv_SE", 0.04),
+}
+CATEGORIES = {  # category: (subcategories, median price)
+    "Electronics": (("Phones", "Laptops", "Audio", "Accessories"), 120.0),
+    "Home": (("Kitchen", "Furniture", "Decor"), 45.0),
+    "Fashion": (("Women", "Men", "Shoes"), 40.0),
+    "Beauty": (("Skincare", "Makeup", "Fragrance"), 25.0),
+    "Sports": (("Fitness", "Outdoor", "Cycling"), 55.0),
+    "Books": (("Fiction", "Non-fiction", "Children"), 15.0),
+    "Toys": (("Games", "Puzzles", "Building"), 30.0),
+}
+CHANNELS = (("web", 0.45), ("mobile_app", 0.30), ("store", 0.15), ("marketplace", 0.10))
+PAYMENT_METHODS = (("card", 0.62), ("paypal", 0.2), ("gift_card", 0.06), ("bank_transfer", 0.07), ("cash", 0.05))
+TRAFFIC_SOURCES = (  # utm_source, utm_medium, utm_campaign, referrer, share
+    (None, None, None, None, 0.28),
+    ("google", "organic", None, "https://www.google.com/", 0.24),
+    ("google", "cpc", "brand_search", "https://www.google.com/", 0.08),
+    ("google", "cpc", "generic_search", "https://www.google.com/", 0.05),
+    ("facebook", "paid_social", "retargeting", "https://www.facebook.com/", 0.09),
+    ("instagram", "social", "influencer", "https://www.instagram.com/", 0.06),
+    ("newsletter", "email", "weekly_digest", None, 0.10),
+    ("bing", "organic", None, "https://www.bing.com/", 0.04),
+    ("awin", "affiliate", "partner_deals", "https://www.awin1.com/", 0.06),
+)
+DEVICE_TYPES = (("desktop", 0.45), ("mobile", 0.45), ("tablet", 0.10))
+SITE = "https://shop.c360.dev"
+# Event codes, in the order they appear within a session's funnel tail.
+BROWSE_TYPES = ("page_view", "product_view", "search")
+TAIL_TYPES = ("login", "add_to_cart", "remove_from_cart", "begin_checkout", "purchase")
+EVENT_TYPES = (*BROWSE_TYPES, *TAIL_TYPES, "signup")
+SIGNUP_CODE = EVENT_TYPES.index("signup")
+
+
+@dataclass
+class GenerateReport:
+    out_dir: Path
+    rows: dict[str, int]
+    files: list[Path]
+    answer_key: dict[str, Any] | None = field(default=None)
+
+
+def scaled_counts(scale: float) -> dict[str, int]:
+    if scale <= 0:
+        raise ValueError(f"--scale must be positive, got {scale}")
+    return {name: max(1, round(n * scale)) for name, n in SEED_SCALE.items()}
+
+
+def _choice(rng: np.random.Generator, options: tuple[tuple[Any, float], ...], size: int) -> np.ndarray:
+    values = np.array([o[0] for o in options], dtype=object)
+    weights = np.array([o[1] for o in options])
+    return values[rng.choice(len(values), size=size, p=weights / weights.sum())]
+
+
+def _ids(prefix: str, n: int, width: int) -> pa.Array:
+    numbers = pc.cast(pa.array(np.arange(1, n + 1)), pa.string())
+    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(numbers, width, "0"), "")
+
+
+def _iso(seconds: np.ndarray) -> pa.Array:
+    """UTC epoch seconds -> ISO-8601 strings with a Z suffix."""
+    stamps = pa.array(seconds.astype("datetime64[s]"))
+    return pc.strftime(stamps, format="%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Pools:
+    """Small pools of Faker values per country, built once per run."""
+
+    def __init__(self, seed: int, size: int = 250) -> None:
+        self.first_names: dict[str, np.ndarray] = {}
+        self.last_names: dict[str, np.ndarray] = {}
+        self.places: dict[str, np.ndarray] = {}  # rows of (city, state, postal_code)
+        self.phones: dict[str, np.ndarray] = {}
+        for offset, (country, (locale, _share)) in enumerate(COUNTRIES.items()):
+            fake = Faker(locale)
+            fake.seed_instance(seed * 1_000 + offset)
+            self.first_names[country] = np.array([fake.first_name() for _ in range(size)], dtype=object)
+            self.last_names[country] = np.array([fake.last_name() for _ in range(size)], dtype=object)
+            self.phones[country] = np.array([fake.phone_number() for _ in range(size)], dtype=object)
+            places = []
+            for _ in range(size // 5):
+                state = fake.state() if hasattr(fake, "state") else fake.city()
+                places.append((fake.city(), state, fake.postcode()))
+            self.places[country] = np.array(places, dtype=object)
+        brand_fake = Faker("en_US")
+        brand_fake.seed_instance(seed)
+        self.brands = np.array(sorted({brand_fake.last_name() for _ in range(120)}), dtype=object)
+        self.adjectives = np.array(
+            ["Pro", "Classic", "Essential", "Ultra", "Eco", "Prime", "Urban", "Nova", "Active", "Luxe"],
+            dtype=object,
+        )
+
+
+def _day_weights(start: date, days: int) -> np.ndarray:
+    """Relative demand per day: weekly rhythm, a December peak, Black Friday, and growth."""
+    day_index = np.arange(days)
+    dates = np.datetime64(start) + day_index.astype("timedelta64[D]")
+    weekday = (dates.astype("datetime64[D]").view("int64") - 4) % 7  # 0 = Monday
+    weekly = np.array([0.9, 0.85, 0.9, 0.95, 1.1, 1.3, 1.25])[weekday]
+    day_of_year = (dates - dates.astype("datetime64[Y]")).astype(int)
+    yearly = 1.0 + 0.45 * np.exp(-(((day_of_year - 345) / 25.0) ** 2))
+    months = dates.astype("datetime64[M]").astype(int) % 12 + 1
+    black_friday = np.where((months == 11) & (day_of_year >= 327) & (day_of_year <= 333), 1.8, 1.0)
+    growth = 1.0 + 0.5 * day_index / max(days - 1, 1)
+    return np.asarray(weekly * yearly * black_friday * growth)
+
+
+def _hour_seconds(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Seconds into the day, with a lunchtime and an evening peak."""
+    hourly = np.array(
+        [2, 1, 1, 1, 1, 2, 3, 5, 6, 6, 7, 8, 9, 8, 7, 7, 7, 8, 9, 11, 12, 11, 8, 4], dtype=float
+    )
+    hours = rng.choice(24, size=size, p=hourly / hourly.sum())
+    return hours * 3600 + rng.integers(0, 3600, size=size)
+
+
+def _sample_days(rng: np.random.Generator, weights: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """One day per row in [low, high], drawn with the given daily weights (inverse CDF)."""
+    cumulative = np.concatenate([[0.0], np.cumsum(weights)])
+    u = rng.uniform(cumulative[low], cumulative[high + 1])
+    return np.clip(np.searchsorted(cumulative, u, side="right") - 1, low, high)
+
+
+def _epoch(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+class _Generator:
+    def __init__(self, scale: float, seed: int, end_date: date) -> None:
+        self.counts = scaled_counts(scale)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.pools = _Pools(seed)
+        self.end_date = end_date
+        self.start_date = end_date - timedelta(days=HISTORY_DAYS - 1)
+        self.start_epoch = _epoch(self.start_date)
+        self.end_epoch = _epoch(end_date) + 86_399
+        self.day_weights = _day_weights(self.start_date, HISTORY_DAYS)
+
+    # customers ---------------------------------------------------------------------------
+
+    def customers(self) -> tuple[pa.Table, pa.Table, dict[str, np.ndarray]]:
+        rng, n = self.rng, self.counts["customers"]
+        countries = np.array(list(COUNTRIES))
+        shares = np.array([share for _locale, share in COUNTRIES.values()])
+        country = countries[rng.choice(len(countries), size=n, p=shares / shares.sum())]
+        first = np.empty(n, dtype=object)
+        last = np.empty(n, dtype=object)
+        phone = np.empty(n, dtype=object)
+        place = np.empty((n, 3), dtype=object)
+        for code in COUNTRIES:
+            rows = np.flatnonzero(country == code)
+            pool_first, pool_last = self.pools.first_names[code], self.pools.last_names[code]
+            first[rows] = pool_first[rng.integers(0, len(pool_first), rows.size)]
+            last[rows] = pool_last[rng.integers(0, len(pool_last), rows.size)]
+            phone[rows] = self.pools.phones[code][rng.integers(0, len(self.pools.phones[code]), rows.size)]
+            place[rows] = self.pools.places[code][rng.integers(0, len(self.pools.places[code]), rows.size)]
+        # Sign-ups: a year before the history starts up to a week before the export, growing.
+        signup_low, signup_high = -365, HISTORY_DAYS - 8
+        signup_day = np.floor(signup_low + (signup_high - signup_low) * np.sqrt(rng.random(n))).astype(int)
+        signup_at = self.start_epoch + signup_day * 86_400 + _hour_seconds(rng, n)
+        updated_at = np.minimum(signup_at + rng.integers(0, 30 * 86_400, n), self.end_epoch - 7 * 86_400)
+        updated_at = np.maximum(updated_at, signup_at)
+        birth_day = rng.integers(_epoch(date(1945, 1, 1)) // 86_400, _epoch(date(2006, 1, 1)) // 86_400, n)
+        gender = _choice(rng, (("female", 0.48), ("male", 0.47), ("other", 0.02), ("", 0.03)), n)
+        opt_in = np.where(rng.random(n) < 0.55, "true", "false").astype(object)
+        ids = _ids("C", n, 6)
+        domains = np.array(["example.com", "mail.example", "inbox.example", "post.example"], dtype=object)
+        email = pc.utf8_lower(
+            pc.binary_join_element_wise(
+                pa.array(first), ".", pa.array(last), pc.cast(pa.array(np.arange(1, n + 1)), pa.string()),
+                "@", pa.array(domains[rng.integers(0, len(domains), n)]), "",
+            )
+        )
+        email = pc.replace_substring_regex(email, r"[^a-z0-9.@]", "")
+        # Some systems keep the address as typed: staging lower-cases it.
+        shouty = rng.random(n) < 0.04
+        email = pc.if_else(pa.array(shouty), pc.utf8_capitalize(email), email)
+        table = pa.table(
+            {
+                "customer_id": ids,
+                "first_name": pa.array(first),
+                "last_name": pa.array(last),
+                "email": email,
+                "phone": pa.array(phone),
+                "birth_date": pc.strftime(pa.array(birth_day.astype("datetime64[D]")), format="%Y-%m-%d"),
+                "gender": pa.array(gender),
+                "city": pa.array(place[:, 0]),
+                "state": pa.array(place[:, 1]),
+                "postal_code": pa.array(place[:, 2]),
+                "country_code": pa.array(country.astype(object)),
+                "signup_at": _iso(signup_at),
+                "marketing_opt_in": pa.array(opt_in),
+                "updated_at": _iso(updated_at),
+            }
+        )
+        # Second export: some customers moved, changed e-mail or consent.
+        changed = np.flatnonzero(rng.random(n) < 0.08)
+        update = table.take(pa.array(changed))
+        what = rng.integers(0, 3, changed.size)
+        moved_place = np.empty((changed.size, 3), dtype=object)
+        for i, code in enumerate(country[changed]):
+            moved_place[i] = self.pools.places[code][rng.integers(0, len(self.pools.places[code]))]
+        moved = pa.array(what == 0)
+        new_email = pc.binary_join_element_wise("new.", update["email"], "")
+        flipped = pc.if_else(pc.equal(update["marketing_opt_in"], "true"), "false", "true")
+        change_at = np.maximum(updated_at[changed] + 86_400, self.end_epoch - 7 * 86_400) + rng.integers(
+            0, 6 * 86_400, changed.size
+        )
+        update = update.set_column(update.schema.get_field_index("city"), "city",
+                                   pc.if_else(moved, pa.array(moved_place[:, 0]), update["city"]))
+        update = update.set_column(update.schema.get_field_index("state"), "state",
+                                   pc.if_else(moved, pa.array(moved_place[:, 1]), update["state"]))
+        update = update.set_column(update.schema.get_field_index("postal_code"), "postal_code",
+                                   pc.if_else(moved, pa.array(moved_place[:, 2]), update["postal_code"]))
+        update = update.set_column(update.schema.get_field_index("email"), "email",
+                                   pc.if_else(pa.array(what == 1), new_email, update["email"]))
+        update = update.set_column(update.schema.get_field_index("marketing_opt_in"), "marketing_opt_in",
+                                   pc.if_else(pa.array(what == 2), flipped, update["marketing_opt_in"]))
+        update = update.set_column(update.schema.get_field_index("updated_at"), "updated_at", _iso(change_at))
+        facts = {"signup_day": signup_day, "country": country, "city": place[:, 0], "signup_at": signup_at}
+        return table, update, facts
+
+    # products ----------------------------------------------------------------------------
+
+    def products(self) -> tuple[pa.Table, dict[str, np.ndarray]]:
+        rng, n = self.rng, self.counts["products"]
+        categories = np.array(list(CATEGORIES), dtype=object)
+        category = categories[rng.integers(0, len(categories), n)]
+        subcategory = np.empty(n, dtype=object)
+        median = np.empty(n)
+        for name, (subs, price) in CATEGORIES.items():
+            rows = np.flatnonzero(category == name)
+            subcategory[rows] = np.array(subs, dtype=object)[rng.integers(0, len(subs), rows.size)]
+            median[rows] = price
+        brand = self.pools.brands[rng.integers(0, len(self.pools.brands), n)]
+        adjective = self.pools.adjectives[rng.integers(0, len(self.pools.adjectives), n)]
+        model = pc.cast(pa.array(rng.integers(10, 999, n)), pa.string())
+        name = pc.binary_join_element_wise(pa.array(brand), pa.array(adjective), pa.array(subcategory), model, " ")
+        price_cents = np.round(median * rng.lognormal(0.0, 0.5, n) * 100).astype(np.int64) + 99
+        cost_cents = np.round(price_cents * rng.uniform(0.4, 0.75, n)).astype(np.int64)
+        updated_at = self.start_epoch - rng.integers(0, 365 * 86_400, n)
+        table = pa.table(
+            {
+                "product_id": _ids("P", n, 5),
+                "product_name": name,
+                "category": pa.array(category),
+                "subcategory": pa.array(subcategory),
+                "brand": pa.array(brand),
+                "unit_price": _cents_text(price_cents),
+                "unit_cost": _cents_text(cost_cents),
+                "is_active": pa.array(np.where(rng.random(n) < 0.95, "true", "false").astype(object)),
+                "updated_at": _iso(updated_at),
+            }
+        )
+        popularity = 1.0 / np.arange(1, n + 1) ** 1.1
+        popularity = popularity[rng.permutation(n)]
+        companion = np.arange(n)
+        for name_ in CATEGORIES:
+            rows = np.flatnonzero(category == name_)
+            if rows.size > 1:
+                companion[rows] = rows[(np.searchsorted(rows, rows) + 1 + rng.integers(0, rows.size - 1, rows.size)) % rows.size]
+        facts = {
+            "popularity": popularity / popularity.sum(),
+            "companion": companion,
+            "price_cents": price_cents,
+            "category": category,
+            "subcategory": subcategory,
+        }
+        return table, facts
+
+    # transactions ------------------------------------------------------------------------
+
+    def transactions(self, customers: dict[str, np.ndarray], products: dict[str, np.ndarray]) -> tuple[pa.Table, dict[str, np.ndarray]]:
+        rng, target = self.rng, self.counts["transactions"]
+        n_customers = len(customers["signup_day"])
+        activity = rng.pareto(1.3, n_customers) + 0.05
+        activity[rng.random(n_customers) < 0.15] = 0.0  # registered, never bought
+        if activity.sum() == 0:
+            activity[:] = 1.0
+        window_low = np.clip(customers["signup_day"], 0, HISTORY_DAYS - 1)
+        churned = rng.random(n_customers) < 0.35
+        churn_day = window_low + (rng.random(n_customers) * (HISTORY_DAYS - window_low)).astype(int)
+        window_high = np.where(churned, np.clip(churn_day, window_low, HISTORY_DAYS - 1), HISTORY_DAYS - 1)
+        # Longer windows hold more orders: weight activity by how long the customer was active.
+        weight = activity * (window_high - window_low + 1)
+        lines_per_order = np.minimum(rng.geometric(0.55, target), 8)
+        ends = np.cumsum(lines_per_order)
+        n_orders = int(np.searchsorted(ends, target) + 1)
+        lines_per_order = lines_per_order[:n_orders]
+        lines_per_order[-1] -= int(ends[n_orders - 1] - target)
+        order_customer = rng.choice(n_customers, size=n_orders, p=weight / weight.sum())
+        day = _sample_days(rng, self.day_weights, window_low[order_customer], window_high[order_customer])
+        ordered_at = self.start_epoch + day * 86_400 + _hour_seconds(rng, n_orders)
+        ordered_at = np.maximum(ordered_at, customers["signup_at"][order_customer] + 60)
+        order_sort = np.argsort(ordered_at, kind="stable")
+        order_customer, ordered_at, lines_per_order = (
+            order_customer[order_sort], ordered_at[order_sort], lines_per_order[order_sort]
+        )
+        channel = _choice(rng, CHANNELS, n_orders)
+        payment = _choice(rng, PAYMENT_METHODS, n_orders)
+        payment = np.where((payment == "cash") & (channel != "store"), "card", payment)
+        cancelled = rng.random(n_orders) < 0.04
+
+        order_of_line = np.repeat(np.arange(n_orders), lines_per_order)
+        line_no = np.arange(target) - np.repeat(np.cumsum(lines_per_order) - lines_per_order, lines_per_order)
+        n_products = len(products["popularity"])
+        primary = rng.choice(n_products, size=n_orders, p=products["popularity"])
+        product = rng.choice(n_products, size=target, p=products["popularity"])
+        product[line_no == 0] = primary[order_of_line[line_no == 0]]
+        with_companion = (line_no > 0) & (rng.random(target) < 0.45)
+        product[with_companion] = products["companion"][primary[order_of_line[with_companion]]]
+        quantity = _choice(rng, ((1, 0.74), (2, 0.18), (3, 0.05), (4, 0.02), (5, 0.01)), target).astype(np.int64)
+        price = products["price_cents"][product]
+        discounted = rng.random(target) < 0.2
+        discount = np.where(discounted, np.round(price * quantity * rng.uniform(0.05, 0.25, target)), 0).astype(np.int64)
+        returned = ~cancelled[order_of_line] & (rng.random(target) < 0.06)
+        status = np.where(cancelled[order_of_line], "cancelled", np.where(returned, "returned", "completed")).astype(object)
+        line_ordered_at = ordered_at[order_of_line]
+        updated_at = np.where(
+            cancelled[order_of_line],
+            line_ordered_at + rng.integers(600, 86_400, target),
+            np.where(returned, line_ordered_at + rng.integers(3 * 86_400, 30 * 86_400, target), line_ordered_at),
+        )
+        updated_at = np.minimum(updated_at, self.end_epoch)
+        order_ids = _ids("O", n_orders, 7)
+        table = pa.table(
+            {
+                "transaction_id": _ids("T", target, 8),
+                "order_id": order_ids.take(pa.array(order_of_line)),
+                "customer_id": _ids("C", n_customers, 6).take(pa.array(order_customer[order_of_line])),
+                "product_id": _ids("P", n_products, 5).take(pa.array(product)),
+                "quantity": pc.cast(pa.array(quantity), pa.string()),
+                "unit_price": _cents_text(price),
+                "discount_amount": _cents_text(discount),
+                "channel": pa.array(channel[order_of_line]),
+                "payment_method": pa.array(payment[order_of_line]),
+                "status": pa.array(status),
+                "ordered_at": _iso(line_ordered_at),
+                "updated_at": _iso(updated_at),
+            }
+        )
+        facts = {
+            "order_customer": order_customer,
+            "ordered_at": ordered_at,
+            "order_channel": channel,
+            "activity": activity,
+            "churned": churned,
+            "order_ids": np.asarray(order_ids.to_numpy(zero_copy_only=False)),
+        }
+        return table, facts
+
+    # events ------------------------------------------------------------------------------
+
+    def events(self, customers: dict[str, np.ndarray], products: dict[str, np.ndarray], orders: dict[str, np.ndarray]) -> tuple[pa.Table, dict[str, Any]]:
+        rng, target = self.rng, self.counts["events"]
+        n_customers = len(customers["signup_day"])
+        n_products = len(products["popularity"])
+        window_start = self.end_epoch + 1 - EVENT_WINDOW_DAYS * 86_400
+
+        # Sessions: browse events, then an optional funnel tail.
+        n_sessions = int(target / 2.5) + 50  # mean session is ~3.2 events: enough to cut from
+        browse = rng.geometric(0.42, n_sessions)
+        device_count = max(1, n_sessions // 3)
+        owned = rng.random(device_count) < 0.65
+        owner_weight = orders["activity"] + 0.2
+        owner = np.where(owned, rng.choice(n_customers, size=device_count, p=owner_weight / owner_weight.sum()), -1)
+        shared = owned & (rng.random(device_count) < 0.01)
+        second_owner = np.where(shared, rng.integers(0, n_customers, device_count), -1)
+        shared &= second_owner != owner
+        device_activity = rng.pareto(1.5, device_count) + 0.3
+        device = rng.choice(device_count, size=n_sessions, p=device_activity / device_activity.sum())
+        session_user = np.where(shared[device] & (rng.random(n_sessions) < 0.5), second_owner[device], owner[device])
+        web_orders = np.isin(orders["order_channel"], ["web", "mobile_app"])
+        orders_of_user = np.bincount(orders["order_customer"][web_orders], minlength=n_customers)
+        has_user = session_user >= 0
+        can_buy = has_user & (orders_of_user[np.maximum(session_user, 0)] > 0)
+        cart = rng.random(n_sessions) < 0.30
+        removed = cart & (rng.random(n_sessions) < 0.12)
+        checkout = cart & (rng.random(n_sessions) < 0.55)
+        purchase = checkout & can_buy & (rng.random(n_sessions) < 0.65)
+        login = has_user & (purchase | (rng.random(n_sessions) < 0.35))
+        tail_flags = np.stack([login, cart, removed, checkout, purchase], axis=1)
+        events_per_session = browse + tail_flags.sum(axis=1)
+        ends = np.cumsum(events_per_session)
+        kept = int(np.searchsorted(ends, target) + 1)
+        events_per_session = events_per_session[:kept]
+        events_per_session[-1] -= int(ends[kept - 1] - target)
+        n_sessions = kept
+        browse, tail_flags, device, session_user = browse[:kept], tail_flags[:kept], device[:kept], session_user[:kept]
+        shared_session = shared[device]
+
+        day_weights = self.day_weights[-EVENT_WINDOW_DAYS:]
+        day = _sample_days(rng, day_weights, np.zeros(n_sessions, int), np.full(n_sessions, EVENT_WINDOW_DAYS - 1))
+        session_start = window_start + day * 86_400 + _hour_seconds(rng, n_sessions)
+        traffic = rng.choice(len(TRAFFIC_SOURCES), size=n_sessions, p=_shares(TRAFFIC_SOURCES))
+        focus_product = rng.choice(n_products, size=n_sessions, p=products["popularity"])
+
+        session_of = np.repeat(np.arange(n_sessions), events_per_session)
+        session_first = np.cumsum(events_per_session) - events_per_session
+        position = np.arange(target) - np.repeat(session_first, events_per_session)
+        tail_codes = np.where(tail_flags, np.arange(len(BROWSE_TYPES), len(BROWSE_TYPES) + len(TAIL_TYPES)), 99)
+        tail_codes = np.sort(tail_codes, axis=1)
+        in_browse = position < browse[session_of]
+        browse_code = np.where(position == 0, 0, rng.choice(3, size=target, p=[0.25, 0.55, 0.20]))
+        tail_index = np.clip(position - browse[session_of], 0, len(TAIL_TYPES) - 1)
+        code = np.where(in_browse, browse_code, tail_codes[session_of, tail_index])
+
+        gaps = np.clip(rng.exponential(45.0, target), 1, 900).astype(np.int64)
+        gaps[position == 0] = 0
+        cumulative = np.cumsum(gaps)
+        occurred_at = session_start[session_of] + cumulative - cumulative[session_first][session_of]
+
+        # Identity: once a device has logged in it stays logged in, except shared devices,
+        # where each household member logs in per session.
+        login_code = len(BROWSE_TYPES) + TAIL_TYPES.index("login")
+        is_login = code == login_code
+        first_login = np.full(device_count, np.iinfo(np.int64).max)
+        np.minimum.at(first_login, device[session_of[is_login]], occurred_at[is_login])
+        session_login_at = np.full(n_sessions, np.iinfo(np.int64).max)
+        np.minimum.at(session_login_at, session_of[is_login], occurred_at[is_login])
+        event_device = device[session_of]
+        known = np.where(
+            shared_session[session_of],
+            occurred_at >= session_login_at[session_of],
+            occurred_at >= first_login[event_device],
+        )
+        event_customer = np.where(known, session_user[session_of], -1)
+        # A device's first login is a sign-up when its owner signed up inside the window.
+        new_owner = (owner[event_device] >= 0) & (customers["signup_at"][np.maximum(owner[event_device], 0)] >= window_start)
+        code = np.where(is_login & new_owner & (occurred_at == first_login[event_device]), SIGNUP_CODE, code)
+
+        event_type = np.array(EVENT_TYPES, dtype=object)[code]
+        product_ids = np.asarray(_ids("P", n_products, 5).to_numpy(zero_copy_only=False))
+        viewed = np.where(rng.random(target) < 0.5, focus_product[session_of], rng.choice(n_products, size=target, p=products["popularity"]))
+        with_product = np.isin(event_type, ["product_view", "add_to_cart", "remove_from_cart"])
+        product_of_event = np.where(event_type == "product_view", viewed, focus_product[session_of])
+        product_id = np.where(with_product, product_ids[product_of_event], None)
+
+        # A purchase event names one of the buyer's web or app orders.
+        order_rows = np.flatnonzero(web_orders)
+        by_customer = order_rows[np.argsort(orders["order_customer"][order_rows], kind="stable")]
+        first_row = np.searchsorted(orders["order_customer"][by_customer], np.arange(n_customers))
+        is_purchase = event_type == "purchase"
+        buyer = np.maximum(session_user[session_of], 0)
+        pick = first_row[buyer] + (rng.random(target) * np.maximum(orders_of_user[buyer], 1)).astype(np.int64)
+        pick = np.minimum(pick, len(by_customer) - 1) if len(by_customer) else np.zeros(target, np.int64)
+        order_id = np.where(is_purchase & (len(by_customer) > 0), orders["order_ids"][by_customer[pick]] if len(by_customer) else None, None)
+
+        subcategory = products["subcategory"]
+        query = np.char.lower(subcategory[rng.integers(0, n_products, target)].astype(str)).astype(object)
+        page = np.select(
+            [
+                event_type == "page_view",
+                with_product,
+                event_type == "search",
+                event_type == "begin_checkout",
+                event_type == "purchase",
+                event_type == "login",
+                event_type == "signup",
+            ],
+            [
+                np.array(["/", "/sale", "/new", "/category/home", "/category/electronics"], dtype=object)[rng.integers(0, 5, target)],
+                np.char.add("/product/", product_ids[product_of_event].astype(str)).astype(object),
+                np.char.add("/search?q=", query.astype(str)).astype(object),
+                "/checkout",
+                "/checkout/confirmation",
+                "/login",
+                "/signup",
+            ],
+            default="/cart",
+        ).astype(object)
+        page_url = np.char.add(SITE, page.astype(str)).astype(object)
+        previous = np.roll(page_url, 1)
+        session_referrer = np.array([t[3] for t in TRAFFIC_SOURCES], dtype=object)[traffic]
+        referrer = np.where(position == 0, session_referrer[session_of], previous)
+
+        source_fields = [np.array([t[i] for t in TRAFFIC_SOURCES], dtype=object)[traffic][session_of] for i in range(3)]
+        device_type = _choice(rng, DEVICE_TYPES, device_count)[event_device]
+        anonymous_country = np.array(list(COUNTRIES), dtype=object)[rng.integers(0, len(COUNTRIES), device_count)]
+        device_country = np.where(owner >= 0, customers["country"][np.maximum(owner, 0)], anonymous_country)
+        device_city = np.empty(device_count, dtype=object)
+        for code_ in COUNTRIES:
+            rows = np.flatnonzero(device_country == code_)
+            device_city[rows] = self.pools.places[code_][rng.integers(0, len(self.pools.places[code_]), rows.size), 0]
+        device_city = np.where(owner >= 0, customers["city"][np.maximum(owner, 0)], device_city)
+
+        anonymous_ids = _uuids(rng, device_count)
+        customer_ids = np.asarray(_ids("C", n_customers, 6).to_numpy(zero_copy_only=False))
+        order = np.argsort(occurred_at, kind="stable")
+        table = pa.table(
+            {
+                "event_id": pa.array(_uuids(rng, target)),
+                "event_type": pa.array(event_type),
+                "occurred_at": _iso(occurred_at),
+                "anonymous_id": pa.array(anonymous_ids[event_device]),
+                "customer_id": pa.array(np.where(event_customer >= 0, customer_ids[np.maximum(event_customer, 0)], None)),
+                "page_url": pa.array(page_url),
+                "referrer_url": pa.array(referrer),
+                "utm_source": pa.array(source_fields[0]),
+                "utm_medium": pa.array(source_fields[1]),
+                "utm_campaign": pa.array(source_fields[2]),
+                "device_type": pa.array(device_type),
+                "product_id": pa.array(product_id),
+                "order_id": pa.array(order_id),
+                "search_query": pa.array(np.where(event_type == "search", query, None)),
+                "country_code": pa.array(device_country[event_device]),
+                "city": pa.array(device_city[event_device]),
+            }
+        ).take(pa.array(order))
+        logged_in = np.zeros(device_count, dtype=bool)
+        logged_in[device[session_of[is_login]]] = True
+        single = logged_in & (owner >= 0) & ~shared
+        identity = {
+            "anonymous_to_customer": dict(zip(anonymous_ids[single].tolist(), customer_ids[owner[single]].tolist(), strict=True)),
+            "shared_devices": {
+                anonymous_ids[d]: sorted({customer_ids[owner[d]], customer_ids[second_owner[d]]})
+                for d in np.flatnonzero(shared & logged_in)
+            },
+        }
+        return table, identity
+
+
+def _shares(options: tuple[tuple[Any, ...], ...]) -> np.ndarray:
+    weights = np.array([o[-1] for o in options], dtype=float)
+    return weights / weights.sum()
+
+
+def _cents_text(cents: np.ndarray) -> pa.Array:
+    """Non-negative integer cents -> '12.30' text, exactly two decimals."""
+    cents = np.asarray(cents, dtype=np.int64)
+    whole = pc.cast(pa.array(cents // 100), pa.string())
+    fraction = pc.utf8_lpad(pc.cast(pa.array(cents % 100), pa.string()), 2, "0")
+    return pc.binary_join_element_wise(whole, fraction, ".")
+
+
+def _uuids(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Version-4 UUID strings from the seeded generator (reproducible, unlike uuid4())."""
+    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    hexed = np.frombuffer(raw.tobytes().hex().encode(), dtype=np.uint8).reshape(n, 32)
+    dash = np.full((n, 1), ord("-"), dtype=np.uint8)
+    parts = [hexed[:, 0:8], dash, hexed[:, 8:12], dash, hexed[:, 12:16], dash, hexed[:, 16:20], dash, hexed[:, 20:32]]
+    joined = np.ascontiguousarray(np.concatenate(parts, axis=1))
+    return joined.view("S36").ravel().astype(str).astype(object)
+
+
+# Dirty data --------------------------------------------------------------------------------
+
+_WRONG_TYPE = {  # column, bad value: a value of the wrong type for the contract
+    "customers": ("birth_date", "not-a-date"),
+    "products": ("unit_price", "n/a"),
+    "transactions": ("quantity", "two"),
+    "events": ("occurred_at", "yesterday"),
+}
+
+
+def _pick_disjoint(rng: np.random.Generator, n_rows: int, kinds: tuple[str, ...], rate: float) -> dict[str, np.ndarray]:
+    per_kind = min(round(rate * n_rows), n_rows // max(len(kinds), 1))
+    chosen = rng.choice(n_rows, size=per_kind * len(kinds), replace=False)
+    return {kind: np.sort(chosen[i * per_kind : (i + 1) * per_kind]) for i, kind in enumerate(kinds)}
+
+
+def _set_values(table: pa.Table, column: str, rows: np.ndarray, value: Any) -> pa.Table:
+    mask = np.zeros(table.num_rows, dtype=bool)
+    mask[rows] = True
+    values = pa.array(value) if isinstance(value, (list, np.ndarray)) else pa.scalar(value, pa.string())
+    if isinstance(values, pa.Array):
+        full = np.full(table.num_rows, None, dtype=object)
+        full[rows] = value
+        values = pa.array(full, pa.string())
+    index = table.schema.get_field_index(column)
+    return table.set_column(index, column, pc.if_else(pa.array(mask), values, table[column]))
+
+
+def _dirty_table(
+    rng: np.random.Generator, entity: str, table: pa.Table, rate: float, n_customers: int, n_products: int
+) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    """Apply the value-level kinds; the line-level kinds are returned for the writer."""
+    rows = _pick_disjoint(rng, table.num_rows, DIRTY_KINDS_BY_ENTITY[entity], rate)
+    column, bad = _WRONG_TYPE[entity]
+    table = _set_values(table, column, rows["wrong_types"], bad)
+    table = _set_values(table, contract(entity).primary_key, rows["missing_required"], None)
+    if "unknown_references" in rows:
+        unknown = rows["unknown_references"]
+        if entity == "transactions":
+            half = unknown.size // 2
+            table = _set_values(table, "customer_id", unknown[:half], [f"C{n_customers + 1 + i:06d}" for i in range(half)])
+            table = _set_values(table, "product_id", unknown[half:], [f"P{n_products + 1 + i:05d}" for i in range(unknown.size - half)])
+        else:
+            table = _set_values(table, "product_id", unknown, [f"P{n_products + 1 + i:05d}" for i in range(unknown.size)])
+    return table, rows
+
+
+def _csv_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="needed"))
+    return sink.getvalue()
+
+
+def _dirty_lines(lines: list[bytes], rows: dict[str, np.ndarray], primary_key: str) -> list[bytes]:
+    """Line-level kinds: drop the key of missing rows, break JSON, duplicate, arrive late."""
+    missing = f'"{primary_key}":null,'.encode()
+    for row in rows.get("missing_required", ()):
+        lines[row] = lines[row].replace(missing, b"", 1)
+    for row in rows.get("malformed_json", ()):
+        lines[row] = lines[row][: len(lines[row]) // 2] + b"\n"
+    late = set(rows.get("late_arriving", np.empty(0, int)).tolist())
+    duplicated = set(rows.get("duplicates", np.empty(0, int)).tolist())
+    out: list[bytes] = []
+    for index, line in enumerate(lines):
+        if index in late:
+            continue
+        out.append(line)
+        if index in duplicated:
+            out.append(line)
+    out.extend(lines[row] for row in sorted(late))
+    return out
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def generate(
+    out_dir: Path,
+    scale: float = 1.0,
+    seed: int = 42,
+    dirty: float = 0.0,
+    end_date: date = DEFAULT_END_DATE,
+) -> GenerateReport:
+    """Write customers.csv, customers_update.csv, products.csv, transactions.csv,
+    events.jsonl.gz and answer_key.json into ``out_dir``."""
+    if not 0.0 <= dirty < 0.1:
+        raise ValueError(f"--dirty must be in [0, 0.1), got {dirty}")
+    gen = _Generator(scale, seed, end_date)
+    customers, customers_update, customer_facts = gen.customers()
+    products, product_facts = gen.products()
+    transactions, order_facts = gen.transactions(customer_facts, product_facts)
+    events, identity = gen.events(customer_facts, product_facts, order_facts)
+    dirty_rng = np.random.default_rng([seed, 1])
+    n_customers, n_products = customers.num_rows, products.num_rows
+
+    injected: dict[str, dict[str, int]] = {}
+    files: list[Path] = []
+    rows_written: dict[str, int] = {}
+    for entity, table in (("customers", customers), ("products", products), ("transactions", transactions)):
+        line_rows: dict[str, np.ndarray] = {}
+        if dirty > 0:
+            table, line_rows = _dirty_table(dirty_rng, entity, table, dirty, n_customers, n_products)
+            duplicates = line_rows["duplicates"]
+            table = pa.concat_tables([table, table.take(pa.array(duplicates))])
+        injected[entity] = {kind: int(line_rows[kind].size) if kind in line_rows else 0 for kind in DIRTY_KINDS}
+        files.append(_write(out_dir / f"{entity}.csv", _csv_bytes(table)))
+        rows_written[entity] = table.num_rows
+    files.append(_write(out_dir / "customers_update.csv", _csv_bytes(customers_update)))
+    rows_written["customers_update"] = customers_update.num_rows
+
+    event_rows: dict[str, np.ndarray] = {}
+    if dirty > 0:
+        events, event_rows = _dirty_table(dirty_rng, "events", events, dirty, n_customers, n_products)
+        lines = b"".join(ndjson_chunks(events)).splitlines(keepends=True)
+        lines = _dirty_lines(lines, event_rows, "event_id")
+        step = 131_072
+        chunks = [b"".join(lines[i : i + step]) for i in range(0, len(lines), step)]
+    else:
+        chunks = ndjson_chunks(events)
+    injected["events"] = {kind: int(event_rows[kind].size) if kind in event_rows else 0 for kind in DIRTY_KINDS}
+    files.append(_write(out_dir / "events.jsonl.gz", gzip_members(chunks)))
+    rows_written["events"] = events.num_rows + injected["events"]["duplicates"]
+
+    answer_key = {
+        "seed": seed,
+        "scale": scale,
+        "dirty_rate": dirty,
+        "end_date": end_date.isoformat(),
+        "rows_written": rows_written,
+        "injected": injected,
+        "late_arrival_note": "late_arriving events are moved to the end of events.jsonl.gz",
+        "identity": identity,
+    }
+    key_path = out_dir / "answer_key.json"
+    key_path.write_text(json.dumps(answer_key, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    files.append(key_path)
+    return GenerateReport(out_dir=out_dir, rows=rows_written, files=files, answer_key=answer_key)
