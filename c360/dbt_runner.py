@@ -1,0 +1,57 @@
+"""Run dbt with the project's profile and target, so nobody copies a profile file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from c360.settings import DBT_PROJECT_DIR, Settings
+
+
+@dataclass
+class DbtResult:
+    command: list[str]
+    exit_code: int
+    statuses: dict[str, int]  # e.g. {"success": 5, "pass": 15, "fail": 1}
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+def dbt_executable() -> str:
+    """The dbt of this interpreter's environment, whether or not it is on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else "dbt"
+
+
+def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT_DIR) -> DbtResult:
+    """Run ``dbt <args>`` for the settings' target; output streams to the terminal."""
+    if settings.target == "local":
+        settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target",
+        settings.target,
+    ]
+    env = {**os.environ, **settings.environment()}
+    completed = subprocess.run(command, env=env, check=False)
+    return DbtResult(command, completed.returncode, _statuses(project_dir / "target" / "run_results.json"))
+
+
+def _statuses(run_results: Path) -> dict[str, int]:
+    if not run_results.exists():
+        return {}
+    counts: dict[str, int] = {}
+    for result in json.loads(run_results.read_text("utf-8")).get("results", []):
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    return counts
