@@ -1,7 +1,8 @@
 """Land batch exports in the lake: shop CSVs unchanged, event exports through the events writer.
 
 A CSV's header is checked against its contract before anything is written: a missing,
-unexpected or repeated column stops the whole landing with a one-line error naming it.
+unexpected, repeated or misplaced column stops the whole landing with a one-line error
+naming it.
 Shop files are content-addressed (the name carries a SHA-256 prefix), so landing the same
 file twice is a no-op, reported as ``already landed``.
 """
@@ -74,6 +75,12 @@ def check_header(path: Path, entity: str) -> None:
     for column in header:
         if column not in expected:
             raise ContractError(f"{path.name}: unexpected column '{column}' (contract {entity})")
+    # dbt reads the files with the contract's column list, so the order must match too.
+    for position, (found, wanted) in enumerate(zip(header, expected, strict=True), start=1):
+        if found != wanted:
+            raise ContractError(
+                f"{path.name}: column '{found}' is at position {position}, the contract puts '{wanted}' there"
+            )
 
 
 def _count_rows(path: Path) -> int:

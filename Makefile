@@ -1,0 +1,55 @@
+# The front door. `make demo` and `make test` work on a fresh clone: they create the
+# virtual environment from uv.lock first.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+
+.PHONY: install demo run app test lint format docs bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --extra dev
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv with exactly the locked dependencies
+
+demo: install ## Generate sample data, land, build, publish, then start the app
+	$(BIN)/c360 run
+	$(BIN)/c360 app
+
+run: install ## The main job without the app
+	$(BIN)/c360 run
+
+app: install ## Start the Streamlit app on the published warehouse
+	$(BIN)/c360 app
+
+test: install lint ## Lint, then every test
+	$(BIN)/pytest
+
+lint: install ## ruff (lint + format check), mypy, sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/sqlfluff lint dbt/models
+
+format: install ## Apply ruff's and sqlfluff's fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix dbt/models
+
+docs: install ## Generate the dbt docs site (dbt/target/index.html)
+	$(BIN)/c360 docs
+
+bench: install ## Benchmarks (not tests); numbers go in the closing note
+	$(BIN)/python bench/bench_generate.py
+
+clean: ## Remove generated data and build output (keeps .venv)
+	rm -rf lake warehouse sample-data dbt/target dbt/logs

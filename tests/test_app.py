@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from c360.settings import PROJECT_ROOT
+from tests.conftest import Built
+
+pytestmark = pytest.mark.app
+PAGE = str(PROJECT_ROOT / "app" / "streamlit_app.py")
+
+
+def test_page_shows_the_published_numbers(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("C360_PUBLISHED", str(built.settings.published))
+    with duckdb.connect(str(built.settings.published), read_only=True) as connection:
+        net, orders, months = connection.execute(
+            "select sum(net_revenue), sum(orders), count(*) from analytics.monthly_revenue"
+        ).fetchone()
+    page = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not page.exception
+    metrics = {metric.label: metric.value for metric in page.metric}
+    assert metrics["Net revenue"] == f"{float(net):,.2f}"
+    assert metrics["Orders"] == f"{orders:,.0f}"
+    assert metrics["Months"] == f"{months:,.0f}"
+    assert len(page.dataframe[0].value) == months
+
+
+def test_page_explains_when_nothing_is_published(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("C360_PUBLISHED", str(tmp_path / "missing.duckdb"))
+    page = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not page.exception
+    assert "nothing published yet" in page.error[0].value
+
+
+def test_the_app_never_holds_the_file_dbt_writes(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("C360_PUBLISHED", str(built.settings.published))
+    AppTest.from_file(PAGE, default_timeout=60).run()
+    with duckdb.connect(str(built.settings.warehouse)) as writer:  # would fail if the app held a lock
+        writer.execute("select 1")

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loaders.contracts import contract, violation
+from loaders.generator import SEED_SCALE, generate, scaled_counts
+from tests.conftest import SCALE, read_csv
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def _events(folder: Path) -> list[dict[str, Any]]:
+    with gzip.open(folder / "events.jsonl.gz", "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
+    generate(tmp_path / "a", scale=0.02, seed=3)
+    generate(tmp_path / "b", scale=0.02, seed=3)
+    generate(tmp_path / "c", scale=0.02, seed=4)
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+    assert _digests(tmp_path / "a")["events.jsonl.gz"] != _digests(tmp_path / "c")["events.jsonl.gz"]
+    assert _digests(tmp_path / "a")["transactions.csv"] != _digests(tmp_path / "c")["transactions.csv"]
+
+
+@pytest.mark.parametrize("scale", [0.01, 0.05, 0.2])
+def test_counts_follow_the_scale(tmp_path: Path, scale: float) -> None:
+    report = generate(tmp_path, scale=scale, seed=1)
+    expected = {name: round(count * scale) for name, count in SEED_SCALE.items()}
+    assert scaled_counts(scale) == expected
+    assert len(read_csv(tmp_path / "customers.csv")) == expected["customers"]
+    assert len(read_csv(tmp_path / "products.csv")) == expected["products"]
+    assert len(read_csv(tmp_path / "transactions.csv")) == expected["transactions"]
+    assert len(_events(tmp_path)) == expected["events"]
+    assert report.rows["events"] == expected["events"]
+
+
+def test_seed_scale_is_the_documented_one() -> None:
+    assert scaled_counts(1.0) == {"customers": 5_000, "products": 200, "transactions": 50_000, "events": 100_000}
+
+
+@pytest.mark.parametrize("bad", [0, -1.0])
+def test_scale_must_be_positive(tmp_path: Path, bad: float) -> None:
+    with pytest.raises(ValueError, match="--scale must be positive"):
+        generate(tmp_path, scale=bad)
+
+
+def test_files_conform_to_their_contracts(sample_dir: Path) -> None:
+    for entity in ("customers", "products", "transactions"):
+        rows = read_csv(sample_dir / f"{entity}.csv")
+        assert list(rows[0]) == contract(entity).columns
+        for row in rows:
+            record = {k: v for k, v in row.items()}
+            assert violation(entity, record) is None, (entity, row)
+    events = _events(sample_dir)
+    assert all(violation("events", event) is None for event in events)
+    customers = {row["customer_id"] for row in read_csv(sample_dir / "customers.csv")}
+    products = {row["product_id"] for row in read_csv(sample_dir / "products.csv")}
+    transactions = read_csv(sample_dir / "transactions.csv")
+    assert {row["customer_id"] for row in transactions} <= customers
+    assert {row["product_id"] for row in transactions} <= products
+    assert {e["customer_id"] for e in events if e["customer_id"]} <= customers
+    assert {e["product_id"] for e in events if e["product_id"]} <= products
+    orders = {row["order_id"] for row in transactions}
+    assert {e["order_id"] for e in events if e["event_type"] == "purchase"} <= orders
+
+
+def test_shape_gives_every_mart_something_to_find(sample_dir: Path) -> None:
+    lines = read_csv(sample_dir / "transactions.csv")
+    orders_by_customer = Counter({row["customer_id"]: 0 for row in lines})
+    for order_id, customer_id in {(r["order_id"], r["customer_id"]) for r in lines}:
+        orders_by_customer[customer_id] += 1
+    counts = sorted(orders_by_customer.values(), reverse=True)
+    top_fifth = counts[: max(1, len(counts) // 5)]
+    assert sum(top_fifth) / sum(counts) > 0.45, "purchase frequency should be heavy-tailed"
+    lines_per_order = Counter(r["order_id"] for r in lines)
+    assert sum(1 for n in lines_per_order.values() if n > 1) / len(lines_per_order) > 0.25
+    assert set(Counter(r["status"] for r in lines)) == {"completed", "returned", "cancelled"}
+    assert set(Counter(r["channel"] for r in lines)) == {"web", "mobile_app", "store", "marketplace"}
+    weekday = Counter(datetime.fromisoformat(r["ordered_at"]).weekday() for r in lines)
+    assert weekday[5] + weekday[6] > (weekday[0] + weekday[1]) * 1.1, "weekends should sell more"
+    december = sum(1 for r in lines if r["ordered_at"][5:7] == "12")
+    february = sum(1 for r in lines if r["ordered_at"][5:7] == "02")
+    assert december > february * 1.3, "December should be the peak"
+    updates = read_csv(sample_dir / "customers_update.csv")
+    first = {r["customer_id"]: r for r in read_csv(sample_dir / "customers.csv")}
+    assert updates and all(u["updated_at"] > first[u["customer_id"]]["updated_at"] for u in updates)
+    assert all(any(u[c] != first[u["customer_id"]][c] for c in ("city", "email", "marketing_opt_in")) for u in updates)
+
+    events = _events(sample_dir)
+    types = Counter(e["event_type"] for e in events)
+    assert types["page_view"] > types["add_to_cart"] > types["begin_checkout"] > types["purchase"] > 0
+    assert len({e["utm_source"] for e in events}) >= 5
+    assert len({e["country_code"] for e in events}) >= 5
+    by_device: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_device.setdefault(event["anonymous_id"], []).append(event)
+    stitched = [
+        d for d, evs in by_device.items() if any(e["customer_id"] for e in evs) and any(not e["customer_id"] for e in evs)
+    ]
+    assert stitched, "some devices should browse anonymously and later log in"
+
+
+def test_answer_key_maps_devices_to_the_customers_who_logged_in(sample_dir: Path, answer_key: dict[str, Any]) -> None:
+    mapping = answer_key["identity"]["anonymous_to_customer"]
+    assert mapping
+    seen: dict[str, set[str]] = {}
+    for event in _events(sample_dir):
+        if event["customer_id"]:
+            seen.setdefault(event["anonymous_id"], set()).add(event["customer_id"])
+    for anonymous_id, customer_id in mapping.items():
+        assert seen[anonymous_id] == {customer_id}
+    for anonymous_id, customers in answer_key["identity"]["shared_devices"].items():
+        assert seen.get(anonymous_id, set()) <= set(customers)
+
+
+def test_dirty_answer_key_matches_what_was_injected(tmp_path: Path) -> None:
+    rate = 0.01
+    report = generate(tmp_path, scale=SCALE, seed=11, dirty=rate)
+    key = json.loads((tmp_path / "answer_key.json").read_text())
+    assert key == report.answer_key
+    injected = key["injected"]
+
+    # Events: count each kind independently of the generator.
+    raw_lines = gzip.decompress((tmp_path / "events.jsonl.gz").read_bytes()).splitlines()
+    parsed, malformed = [], 0
+    for line in raw_lines:
+        try:
+            parsed.append(json.loads(line))
+        except json.JSONDecodeError:
+            malformed += 1
+    expected = round(rate * SEED_SCALE["events"] * SCALE)
+    assert injected["events"]["malformed_json"] == malformed == expected
+    duplicate_lines = sum(n - 1 for n in Counter(raw_lines).values() if n > 1)
+    assert injected["events"]["duplicates"] == duplicate_lines == expected
+    assert injected["events"]["missing_required"] == sum(1 for e in parsed if "event_id" not in e) == expected
+    assert injected["events"]["wrong_types"] == sum(1 for e in parsed if e.get("occurred_at") == "yesterday")
+    known_products = {r["product_id"] for r in read_csv(tmp_path / "products.csv") if r["product_id"]}
+    unknown = sum(1 for e in parsed if e.get("product_id") and e["product_id"] not in known_products)
+    assert injected["events"]["unknown_references"] == unknown == expected
+    times = [e["occurred_at"] for e in parsed if e.get("occurred_at") != "yesterday"]
+    tail = times[-injected["events"]["late_arriving"] :]
+    assert injected["events"]["late_arriving"] == expected
+    assert max(tail) < max(times), "late events arrive after newer ones"
+
+    # Shop CSVs.
+    transactions_text = (tmp_path / "transactions.csv").read_text().splitlines()
+    assert injected["transactions"]["duplicates"] == sum(n - 1 for n in Counter(transactions_text).values() if n > 1)
+    rows = read_csv(tmp_path / "transactions.csv")
+    assert injected["transactions"]["wrong_types"] == sum(1 for r in rows if r["quantity"] == "two")
+    assert injected["transactions"]["missing_required"] == len({i for i, r in enumerate(rows) if not r["transaction_id"]})
+    customers = {r["customer_id"] for r in read_csv(tmp_path / "customers.csv")}
+    unknown_refs = sum(1 for r in rows if r["customer_id"] not in customers or r["product_id"] not in known_products)
+    assert injected["transactions"]["unknown_references"] == unknown_refs
+    customer_rows = read_csv(tmp_path / "customers.csv")
+    assert injected["customers"]["wrong_types"] == sum(1 for r in customer_rows if r["birth_date"] == "not-a-date") > 0
+    assert injected["customers"]["missing_required"] == sum(1 for r in customer_rows if not r["customer_id"]) > 0
+
+
+def test_dirty_rate_is_bounded(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="--dirty"):
+        generate(tmp_path, scale=0.01, dirty=0.5)
