@@ -36,7 +36,10 @@ from loaders.generator import DEFAULT_END_DATE, generate
 
 app = typer.Typer(
     name="c360",
-    help="Customer 360 analytics: land raw data in a lake, build the warehouse with dbt, explore it in Streamlit.",
+    help=(
+        "Customer 360 analytics: land raw data in a lake, build the warehouse with dbt,"
+        " explore it in Streamlit."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -54,10 +57,12 @@ PublishedOption = Annotated[
 TargetOption = Annotated[
     str, typer.Option("--target", envvar="C360_TARGET", help="dbt target: local, postgres or redshift.")
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXPECTED_FAILURES = (ContractError, PublishError, pipeline.BuildFailed, ValueError, FileNotFoundError)
+EXPECTED_FAILURES = (ContractError, PublishError, pipeline.BuildFailedError, ValueError, FileNotFoundError)
 
 
 def one_line_errors(command: F) -> F:
@@ -77,15 +82,21 @@ def one_line_errors(command: F) -> F:
 def _land_table(results: list[LandResult]) -> Table:
     table = Table("file", "entity", "status", "rows", "quarantined", title="Landed")
     for result in results:
-        table.add_row(result.source.name, result.entity, result.status, f"{result.rows:,}", f"{result.quarantined:,}")
+        table.add_row(
+            result.source.name, result.entity, result.status, f"{result.rows:,}", f"{result.quarantined:,}"
+        )
     return table
 
 
 @app.command("generate")
 @one_line_errors
 def generate_command(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the sample files into.")] = Path("sample-data"),
-    scale: Annotated[float, typer.Option(help="Multiplies every entity's row count (1 = 5,000 customers).")] = 1.0,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the sample files into.")] = Path(
+        "sample-data"
+    ),
+    scale: Annotated[
+        float, typer.Option(help="Multiplies every entity's row count (1 = 5,000 customers).")
+    ] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 42,
     dirty: Annotated[
         float, typer.Option(help="Rate of injected bad records per kind (0 = clean); see answer_key.json.")
@@ -119,7 +130,9 @@ def land_command(
     with console.status(f"Landing {source} ..."):
         results = land(source, settings.lake)
     if as_json:
-        console.print_json(json.dumps([{"file": r.source.name, "status": r.status, "rows": r.rows} for r in results]))
+        console.print_json(
+            json.dumps([{"file": r.source.name, "status": r.status, "rows": r.rows} for r in results])
+        )
     else:
         console.print(_land_table(results))
 
@@ -142,7 +155,7 @@ def build_command(
     settings = Settings.resolve(lake=lake, warehouse=warehouse, target=target)
     result = run_dbt(settings, ["build", *ctx.args])
     if not result.ok:
-        raise pipeline.BuildFailed(f"dbt build failed with exit code {result.exit_code}")
+        raise pipeline.BuildFailedError(f"dbt build failed with exit code {result.exit_code}")
 
 
 @app.command("run")
@@ -205,8 +218,19 @@ def app_command(
     page = PROJECT_ROOT / "app" / "streamlit_app.py"
     console.print(f"c360 app: http://localhost:{port}  (Ctrl+C to stop)")
     env = {**os.environ, **settings.environment()}
-    command = [sys.executable, "-m", "streamlit", "run", str(page), "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(page),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)
 
 
@@ -221,7 +245,7 @@ def docs_command(
     """Generate dbt docs (models, columns, lineage) and optionally serve them."""
     settings = Settings.resolve(lake=lake, warehouse=warehouse, target=target)
     if not run_dbt(settings, ["docs", "generate"]).ok:
-        raise pipeline.BuildFailed("dbt docs generate failed")
+        raise pipeline.BuildFailedError("dbt docs generate failed")
     if serve:
         run_dbt(settings, ["docs", "serve"])
 

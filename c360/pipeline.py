@@ -28,7 +28,7 @@ SAMPLE_SCALE = 1.0
 SAMPLE_SEED = 42
 
 
-class BuildFailed(RuntimeError):
+class BuildFailedError(RuntimeError):
     """dbt build failed (a model or an error-severity test); nothing was published."""
 
 
@@ -45,7 +45,13 @@ class RunReport:
             "step_seconds": {k: round(v, 2) for k, v in self.step_seconds.items()},
             "generated_sample": self.generated_sample,
             "landed": [
-                {"file": r.source.name, "entity": r.entity, "status": r.status, "rows": r.rows, "quarantined": r.quarantined}
+                {
+                    "file": r.source.name,
+                    "entity": r.entity,
+                    "status": r.status,
+                    "rows": r.rows,
+                    "quarantined": r.quarantined,
+                }
                 for r in self.landed
             ],
             "layer_rows": self.layer_rows,
@@ -88,7 +94,10 @@ def run(
         if input_dir is not None:
             report.landed = land(input_dir, settings.lake)
         elif is_empty(settings.lake):
-            say(f"The lake at {settings.lake} is empty: generating sample data (scale {SAMPLE_SCALE}, seed {SAMPLE_SEED}).")
+            say(
+                f"The lake at {settings.lake} is empty: generating sample data"
+                f" (scale {SAMPLE_SCALE}, seed {SAMPLE_SEED})."
+            )
             with tempfile.TemporaryDirectory(prefix="c360-sample-") as sample:
                 generate(Path(sample), scale=SAMPLE_SCALE, seed=SAMPLE_SEED)
                 report.landed = land(Path(sample), settings.lake)
@@ -96,7 +105,7 @@ def run(
     with _timed(report, "build"):
         result = run_dbt(settings, ["build", *(dbt_args or [])])
     if not result.ok:
-        raise BuildFailed(
+        raise BuildFailedError(
             f"dbt build failed ({_describe(result.statuses)}); the published copy was left as it was"
         )
     if settings.target == "local":

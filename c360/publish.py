@@ -22,14 +22,16 @@ def publish(warehouse: Path, published: Path) -> Path:
     if not warehouse.exists():
         raise PublishError(f"{warehouse}: no warehouse to publish; run `c360 build` first")
     if warehouse.with_name(warehouse.name + ".wal").exists():
-        raise PublishError(f"{warehouse}: a writer still holds it (a .wal file exists); try again when dbt ends")
+        raise PublishError(
+            f"{warehouse}: a writer still holds it (a .wal file exists); try again when dbt ends"
+        )
     published.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{published.name}.", suffix=".tmp", dir=published.parent)
     os.close(fd)
     temp = Path(temp_name)
     try:
         shutil.copyfile(warehouse, temp)
-        os.replace(temp, published)
+        temp.replace(published)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -136,7 +136,9 @@ def input_files(source: Path) -> list[Path]:
     if source.is_file():
         return [source]
     return sorted(
-        p for p in source.iterdir() if p.is_file() and not p.name.startswith(".") and p.name not in IGNORED_NAMES
+        p
+        for p in source.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.name not in IGNORED_NAMES
     )
 
 
@@ -154,4 +156,3 @@ def land(source: Path, lake: Path, now: datetime | None = None) -> list[LandResu
         else:
             results.append(land_events(path, lake, now))
     return results
-

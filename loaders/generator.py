@@ -22,7 +22,6 @@ With ``dirty > 0`` bad records are injected at that rate per kind, and ``answer_
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass, field
@@ -82,7 +81,13 @@ CATEGORIES = {  # category: (subcategories, median price)
     "Toys": (("Games", "Puzzles", "Building"), 30.0),
 }
 CHANNELS = (("web", 0.45), ("mobile_app", 0.30), ("store", 0.15), ("marketplace", 0.10))
-PAYMENT_METHODS = (("card", 0.62), ("paypal", 0.2), ("gift_card", 0.06), ("bank_transfer", 0.07), ("cash", 0.05))
+PAYMENT_METHODS = (
+    ("card", 0.62),
+    ("paypal", 0.2),
+    ("gift_card", 0.06),
+    ("bank_transfer", 0.07),
+    ("cash", 0.05),
+)
 TRAFFIC_SOURCES = (  # utm_source, utm_medium, utm_campaign, referrer, share
     (None, None, None, None, 0.28),
     ("google", "organic", None, "https://www.google.com/", 0.24),
@@ -101,6 +106,7 @@ BROWSE_TYPES = ("page_view", "product_view", "search")
 TAIL_TYPES = ("login", "add_to_cart", "remove_from_cart", "begin_checkout", "purchase")
 EVENT_TYPES = (*BROWSE_TYPES, *TAIL_TYPES, "signup")
 SIGNUP_CODE = EVENT_TYPES.index("signup")
+_NULL = np.array(None, dtype=object)  # a typed null for np.where
 
 
 @dataclass
@@ -185,11 +191,14 @@ def _hour_seconds(rng: np.random.Generator, size: int) -> np.ndarray:
     return hours * 3600 + rng.integers(0, 3600, size=size)
 
 
-def _sample_days(rng: np.random.Generator, weights: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+def _sample_days(
+    rng: np.random.Generator, weights: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> np.ndarray:
     """One day per row in [low, high], drawn with the given daily weights (inverse CDF)."""
     cumulative = np.concatenate([[0.0], np.cumsum(weights)])
     u = rng.uniform(cumulative[low], cumulative[high + 1])
-    return np.clip(np.searchsorted(cumulative, u, side="right") - 1, low, high)
+    days: np.ndarray = np.clip(np.searchsorted(cumulative, u, side="right") - 1, low, high)
+    return days
 
 
 def _epoch(day: date) -> int:
@@ -239,8 +248,13 @@ class _Generator:
         domains = np.array(["example.com", "mail.example", "inbox.example", "post.example"], dtype=object)
         email = pc.utf8_lower(
             pc.binary_join_element_wise(
-                pa.array(first), ".", pa.array(last), pc.cast(pa.array(np.arange(1, n + 1)), pa.string()),
-                "@", pa.array(domains[rng.integers(0, len(domains), n)]), "",
+                pa.array(first),
+                ".",
+                pa.array(last),
+                pc.cast(pa.array(np.arange(1, n + 1)), pa.string()),
+                "@",
+                pa.array(domains[rng.integers(0, len(domains), n)]),
+                "",
             )
         )
         email = pc.replace_substring_regex(email, r"[^a-z0-9.@]", "")
@@ -278,16 +292,31 @@ class _Generator:
         change_at = np.maximum(updated_at[changed] + 86_400, self.end_epoch - 7 * 86_400) + rng.integers(
             0, 6 * 86_400, changed.size
         )
-        update = update.set_column(update.schema.get_field_index("city"), "city",
-                                   pc.if_else(moved, pa.array(moved_place[:, 0]), update["city"]))
-        update = update.set_column(update.schema.get_field_index("state"), "state",
-                                   pc.if_else(moved, pa.array(moved_place[:, 1]), update["state"]))
-        update = update.set_column(update.schema.get_field_index("postal_code"), "postal_code",
-                                   pc.if_else(moved, pa.array(moved_place[:, 2]), update["postal_code"]))
-        update = update.set_column(update.schema.get_field_index("email"), "email",
-                                   pc.if_else(pa.array(what == 1), new_email, update["email"]))
-        update = update.set_column(update.schema.get_field_index("marketing_opt_in"), "marketing_opt_in",
-                                   pc.if_else(pa.array(what == 2), flipped, update["marketing_opt_in"]))
+        update = update.set_column(
+            update.schema.get_field_index("city"),
+            "city",
+            pc.if_else(moved, pa.array(moved_place[:, 0]), update["city"]),
+        )
+        update = update.set_column(
+            update.schema.get_field_index("state"),
+            "state",
+            pc.if_else(moved, pa.array(moved_place[:, 1]), update["state"]),
+        )
+        update = update.set_column(
+            update.schema.get_field_index("postal_code"),
+            "postal_code",
+            pc.if_else(moved, pa.array(moved_place[:, 2]), update["postal_code"]),
+        )
+        update = update.set_column(
+            update.schema.get_field_index("email"),
+            "email",
+            pc.if_else(pa.array(what == 1), new_email, update["email"]),
+        )
+        update = update.set_column(
+            update.schema.get_field_index("marketing_opt_in"),
+            "marketing_opt_in",
+            pc.if_else(pa.array(what == 2), flipped, update["marketing_opt_in"]),
+        )
         update = update.set_column(update.schema.get_field_index("updated_at"), "updated_at", _iso(change_at))
         facts = {"signup_day": signup_day, "country": country, "city": place[:, 0], "signup_at": signup_at}
         return table, update, facts
@@ -307,7 +336,9 @@ class _Generator:
         brand = self.pools.brands[rng.integers(0, len(self.pools.brands), n)]
         adjective = self.pools.adjectives[rng.integers(0, len(self.pools.adjectives), n)]
         model = pc.cast(pa.array(rng.integers(10, 999, n)), pa.string())
-        name = pc.binary_join_element_wise(pa.array(brand), pa.array(adjective), pa.array(subcategory), model, " ")
+        name = pc.binary_join_element_wise(
+            pa.array(brand), pa.array(adjective), pa.array(subcategory), model, " "
+        )
         price_cents = np.round(median * rng.lognormal(0.0, 0.5, n) * 100).astype(np.int64) + 99
         cost_cents = np.round(price_cents * rng.uniform(0.4, 0.75, n)).astype(np.int64)
         updated_at = self.start_epoch - rng.integers(0, 365 * 86_400, n)
@@ -330,7 +361,9 @@ class _Generator:
         for name_ in CATEGORIES:
             rows = np.flatnonzero(category == name_)
             if rows.size > 1:
-                companion[rows] = rows[(np.searchsorted(rows, rows) + 1 + rng.integers(0, rows.size - 1, rows.size)) % rows.size]
+                companion[rows] = rows[
+                    (np.searchsorted(rows, rows) + 1 + rng.integers(0, rows.size - 1, rows.size)) % rows.size
+                ]
         facts = {
             "popularity": popularity / popularity.sum(),
             "companion": companion,
@@ -342,7 +375,9 @@ class _Generator:
 
     # transactions ------------------------------------------------------------------------
 
-    def transactions(self, customers: dict[str, np.ndarray], products: dict[str, np.ndarray]) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    def transactions(
+        self, customers: dict[str, np.ndarray], products: dict[str, np.ndarray]
+    ) -> tuple[pa.Table, dict[str, np.ndarray]]:
         rng, target = self.rng, self.counts["transactions"]
         n_customers = len(customers["signup_day"])
         activity = rng.pareto(1.3, n_customers) + 0.05
@@ -366,7 +401,9 @@ class _Generator:
         ordered_at = np.maximum(ordered_at, customers["signup_at"][order_customer] + 60)
         order_sort = np.argsort(ordered_at, kind="stable")
         order_customer, ordered_at, lines_per_order = (
-            order_customer[order_sort], ordered_at[order_sort], lines_per_order[order_sort]
+            order_customer[order_sort],
+            ordered_at[order_sort],
+            lines_per_order[order_sort],
         )
         channel = _choice(rng, CHANNELS, n_orders)
         payment = _choice(rng, PAYMENT_METHODS, n_orders)
@@ -381,17 +418,25 @@ class _Generator:
         product[line_no == 0] = primary[order_of_line[line_no == 0]]
         with_companion = (line_no > 0) & (rng.random(target) < 0.45)
         product[with_companion] = products["companion"][primary[order_of_line[with_companion]]]
-        quantity = _choice(rng, ((1, 0.74), (2, 0.18), (3, 0.05), (4, 0.02), (5, 0.01)), target).astype(np.int64)
+        quantity = _choice(rng, ((1, 0.74), (2, 0.18), (3, 0.05), (4, 0.02), (5, 0.01)), target).astype(
+            np.int64
+        )
         price = products["price_cents"][product]
         discounted = rng.random(target) < 0.2
-        discount = np.where(discounted, np.round(price * quantity * rng.uniform(0.05, 0.25, target)), 0).astype(np.int64)
+        discount = np.where(
+            discounted, np.round(price * quantity * rng.uniform(0.05, 0.25, target)), 0
+        ).astype(np.int64)
         returned = ~cancelled[order_of_line] & (rng.random(target) < 0.06)
-        status = np.where(cancelled[order_of_line], "cancelled", np.where(returned, "returned", "completed")).astype(object)
+        status = np.where(
+            cancelled[order_of_line], "cancelled", np.where(returned, "returned", "completed")
+        ).astype(object)
         line_ordered_at = ordered_at[order_of_line]
         updated_at = np.where(
             cancelled[order_of_line],
             line_ordered_at + rng.integers(600, 86_400, target),
-            np.where(returned, line_ordered_at + rng.integers(3 * 86_400, 30 * 86_400, target), line_ordered_at),
+            np.where(
+                returned, line_ordered_at + rng.integers(3 * 86_400, 30 * 86_400, target), line_ordered_at
+            ),
         )
         updated_at = np.minimum(updated_at, self.end_epoch)
         order_ids = _ids("O", n_orders, 7)
@@ -423,7 +468,9 @@ class _Generator:
 
     # events ------------------------------------------------------------------------------
 
-    def events(self, customers: dict[str, np.ndarray], products: dict[str, np.ndarray], orders: dict[str, np.ndarray]) -> tuple[pa.Table, dict[str, Any]]:
+    def events(
+        self, customers: dict[str, np.ndarray], products: dict[str, np.ndarray], orders: dict[str, np.ndarray]
+    ) -> tuple[pa.Table, dict[str, Any]]:
         rng, target = self.rng, self.counts["events"]
         n_customers = len(customers["signup_day"])
         n_products = len(products["popularity"])
@@ -435,13 +482,17 @@ class _Generator:
         device_count = max(1, n_sessions // 3)
         owned = rng.random(device_count) < 0.65
         owner_weight = orders["activity"] + 0.2
-        owner = np.where(owned, rng.choice(n_customers, size=device_count, p=owner_weight / owner_weight.sum()), -1)
+        owner = np.where(
+            owned, rng.choice(n_customers, size=device_count, p=owner_weight / owner_weight.sum()), -1
+        )
         shared = owned & (rng.random(device_count) < 0.01)
         second_owner = np.where(shared, rng.integers(0, n_customers, device_count), -1)
         shared &= second_owner != owner
         device_activity = rng.pareto(1.5, device_count) + 0.3
         device = rng.choice(device_count, size=n_sessions, p=device_activity / device_activity.sum())
-        session_user = np.where(shared[device] & (rng.random(n_sessions) < 0.5), second_owner[device], owner[device])
+        session_user = np.where(
+            shared[device] & (rng.random(n_sessions) < 0.5), second_owner[device], owner[device]
+        )
         web_orders = np.isin(orders["order_channel"], ["web", "mobile_app"])
         orders_of_user = np.bincount(orders["order_customer"][web_orders], minlength=n_customers)
         has_user = session_user >= 0
@@ -458,11 +509,18 @@ class _Generator:
         events_per_session = events_per_session[:kept]
         events_per_session[-1] -= int(ends[kept - 1] - target)
         n_sessions = kept
-        browse, tail_flags, device, session_user = browse[:kept], tail_flags[:kept], device[:kept], session_user[:kept]
+        browse, tail_flags, device, session_user = (
+            browse[:kept],
+            tail_flags[:kept],
+            device[:kept],
+            session_user[:kept],
+        )
         shared_session = shared[device]
 
         day_weights = self.day_weights[-EVENT_WINDOW_DAYS:]
-        day = _sample_days(rng, day_weights, np.zeros(n_sessions, int), np.full(n_sessions, EVENT_WINDOW_DAYS - 1))
+        day = _sample_days(
+            rng, day_weights, np.zeros(n_sessions, int), np.full(n_sessions, EVENT_WINDOW_DAYS - 1)
+        )
         session_start = window_start + day * 86_400 + _hour_seconds(rng, n_sessions)
         traffic = rng.choice(len(TRAFFIC_SOURCES), size=n_sessions, p=_shares(TRAFFIC_SOURCES))
         focus_product = rng.choice(n_products, size=n_sessions, p=products["popularity"])
@@ -470,7 +528,9 @@ class _Generator:
         session_of = np.repeat(np.arange(n_sessions), events_per_session)
         session_first = np.cumsum(events_per_session) - events_per_session
         position = np.arange(target) - np.repeat(session_first, events_per_session)
-        tail_codes = np.where(tail_flags, np.arange(len(BROWSE_TYPES), len(BROWSE_TYPES) + len(TAIL_TYPES)), 99)
+        tail_codes = np.where(
+            tail_flags, np.arange(len(BROWSE_TYPES), len(BROWSE_TYPES) + len(TAIL_TYPES)), 99
+        )
         tail_codes = np.sort(tail_codes, axis=1)
         in_browse = position < browse[session_of]
         browse_code = np.where(position == 0, 0, rng.choice(3, size=target, p=[0.25, 0.55, 0.20]))
@@ -498,15 +558,21 @@ class _Generator:
         )
         event_customer = np.where(known, session_user[session_of], -1)
         # A device's first login is a sign-up when its owner signed up inside the window.
-        new_owner = (owner[event_device] >= 0) & (customers["signup_at"][np.maximum(owner[event_device], 0)] >= window_start)
+        new_owner = (owner[event_device] >= 0) & (
+            customers["signup_at"][np.maximum(owner[event_device], 0)] >= window_start
+        )
         code = np.where(is_login & new_owner & (occurred_at == first_login[event_device]), SIGNUP_CODE, code)
 
         event_type = np.array(EVENT_TYPES, dtype=object)[code]
         product_ids = np.asarray(_ids("P", n_products, 5).to_numpy(zero_copy_only=False))
-        viewed = np.where(rng.random(target) < 0.5, focus_product[session_of], rng.choice(n_products, size=target, p=products["popularity"]))
+        viewed = np.where(
+            rng.random(target) < 0.5,
+            focus_product[session_of],
+            rng.choice(n_products, size=target, p=products["popularity"]),
+        )
         with_product = np.isin(event_type, ["product_view", "add_to_cart", "remove_from_cart"])
         product_of_event = np.where(event_type == "product_view", viewed, focus_product[session_of])
-        product_id = np.where(with_product, product_ids[product_of_event], None)
+        product_id = np.where(with_product, product_ids[product_of_event], _NULL)
 
         # A purchase event names one of the buyer's web or app orders.
         order_rows = np.flatnonzero(web_orders)
@@ -514,9 +580,11 @@ class _Generator:
         first_row = np.searchsorted(orders["order_customer"][by_customer], np.arange(n_customers))
         is_purchase = event_type == "purchase"
         buyer = np.maximum(session_user[session_of], 0)
-        pick = first_row[buyer] + (rng.random(target) * np.maximum(orders_of_user[buyer], 1)).astype(np.int64)
-        pick = np.minimum(pick, len(by_customer) - 1) if len(by_customer) else np.zeros(target, np.int64)
-        order_id = np.where(is_purchase & (len(by_customer) > 0), orders["order_ids"][by_customer[pick]] if len(by_customer) else None, None)
+        offset = (rng.random(target) * np.maximum(orders_of_user[buyer], 1)).astype(np.int64)
+        order_id = np.full(target, None, dtype=object)
+        if len(by_customer):
+            pick = np.minimum(first_row[buyer] + offset, len(by_customer) - 1)
+            order_id[is_purchase] = orders["order_ids"][by_customer[pick[is_purchase]]]
 
         subcategory = products["subcategory"]
         query = np.char.lower(subcategory[rng.integers(0, n_products, target)].astype(str)).astype(object)
@@ -531,7 +599,9 @@ class _Generator:
                 event_type == "signup",
             ],
             [
-                np.array(["/", "/sale", "/new", "/category/home", "/category/electronics"], dtype=object)[rng.integers(0, 5, target)],
+                np.array(["/", "/sale", "/new", "/category/home", "/category/electronics"], dtype=object)[
+                    rng.integers(0, 5, target)
+                ],
                 np.char.add("/product/", product_ids[product_of_event].astype(str)).astype(object),
                 np.char.add("/search?q=", query.astype(str)).astype(object),
                 "/checkout",
@@ -546,14 +616,20 @@ class _Generator:
         session_referrer = np.array([t[3] for t in TRAFFIC_SOURCES], dtype=object)[traffic]
         referrer = np.where(position == 0, session_referrer[session_of], previous)
 
-        source_fields = [np.array([t[i] for t in TRAFFIC_SOURCES], dtype=object)[traffic][session_of] for i in range(3)]
+        source_fields = [
+            np.array([t[i] for t in TRAFFIC_SOURCES], dtype=object)[traffic][session_of] for i in range(3)
+        ]
         device_type = _choice(rng, DEVICE_TYPES, device_count)[event_device]
-        anonymous_country = np.array(list(COUNTRIES), dtype=object)[rng.integers(0, len(COUNTRIES), device_count)]
+        anonymous_country = np.array(list(COUNTRIES), dtype=object)[
+            rng.integers(0, len(COUNTRIES), device_count)
+        ]
         device_country = np.where(owner >= 0, customers["country"][np.maximum(owner, 0)], anonymous_country)
         device_city = np.empty(device_count, dtype=object)
         for code_ in COUNTRIES:
             rows = np.flatnonzero(device_country == code_)
-            device_city[rows] = self.pools.places[code_][rng.integers(0, len(self.pools.places[code_]), rows.size), 0]
+            device_city[rows] = self.pools.places[code_][
+                rng.integers(0, len(self.pools.places[code_]), rows.size), 0
+            ]
         device_city = np.where(owner >= 0, customers["city"][np.maximum(owner, 0)], device_city)
 
         anonymous_ids = _uuids(rng, device_count)
@@ -565,7 +641,9 @@ class _Generator:
                 "event_type": pa.array(event_type),
                 "occurred_at": _iso(occurred_at),
                 "anonymous_id": pa.array(anonymous_ids[event_device]),
-                "customer_id": pa.array(np.where(event_customer >= 0, customer_ids[np.maximum(event_customer, 0)], None)),
+                "customer_id": pa.array(
+                    np.where(event_customer >= 0, customer_ids[np.maximum(event_customer, 0)], _NULL)
+                ),
                 "page_url": pa.array(page_url),
                 "referrer_url": pa.array(referrer),
                 "utm_source": pa.array(source_fields[0]),
@@ -574,7 +652,7 @@ class _Generator:
                 "device_type": pa.array(device_type),
                 "product_id": pa.array(product_id),
                 "order_id": pa.array(order_id),
-                "search_query": pa.array(np.where(event_type == "search", query, None)),
+                "search_query": pa.array(np.where(event_type == "search", query, _NULL)),
                 "country_code": pa.array(device_country[event_device]),
                 "city": pa.array(device_city[event_device]),
             }
@@ -583,7 +661,9 @@ class _Generator:
         logged_in[device[session_of[is_login]]] = True
         single = logged_in & (owner >= 0) & ~shared
         identity = {
-            "anonymous_to_customer": dict(zip(anonymous_ids[single].tolist(), customer_ids[owner[single]].tolist(), strict=True)),
+            "anonymous_to_customer": dict(
+                zip(anonymous_ids[single].tolist(), customer_ids[owner[single]].tolist(), strict=True)
+            ),
             "shared_devices": {
                 anonymous_ids[d]: sorted({customer_ids[owner[d]], customer_ids[second_owner[d]]})
                 for d in np.flatnonzero(shared & logged_in)
@@ -593,8 +673,8 @@ class _Generator:
 
 
 def _shares(options: tuple[tuple[Any, ...], ...]) -> np.ndarray:
-    weights = np.array([o[-1] for o in options], dtype=float)
-    return weights / weights.sum()
+    weights: np.ndarray = np.array([o[-1] for o in options], dtype=float)
+    return weights / float(weights.sum())
 
 
 def _cents_text(cents: np.ndarray) -> pa.Array:
@@ -612,7 +692,17 @@ def _uuids(rng: np.random.Generator, n: int) -> np.ndarray:
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
     hexed = np.frombuffer(raw.tobytes().hex().encode(), dtype=np.uint8).reshape(n, 32)
     dash = np.full((n, 1), ord("-"), dtype=np.uint8)
-    parts = [hexed[:, 0:8], dash, hexed[:, 8:12], dash, hexed[:, 12:16], dash, hexed[:, 16:20], dash, hexed[:, 20:32]]
+    parts = [
+        hexed[:, 0:8],
+        dash,
+        hexed[:, 8:12],
+        dash,
+        hexed[:, 12:16],
+        dash,
+        hexed[:, 16:20],
+        dash,
+        hexed[:, 20:32],
+    ]
     joined = np.ascontiguousarray(np.concatenate(parts, axis=1))
     return joined.view("S36").ravel().astype(str).astype(object)
 
@@ -627,7 +717,9 @@ _WRONG_TYPE = {  # column, bad value: a value of the wrong type for the contract
 }
 
 
-def _pick_disjoint(rng: np.random.Generator, n_rows: int, kinds: tuple[str, ...], rate: float) -> dict[str, np.ndarray]:
+def _pick_disjoint(
+    rng: np.random.Generator, n_rows: int, kinds: tuple[str, ...], rate: float
+) -> dict[str, np.ndarray]:
     per_kind = min(round(rate * n_rows), n_rows // max(len(kinds), 1))
     chosen = rng.choice(n_rows, size=per_kind * len(kinds), replace=False)
     return {kind: np.sort(chosen[i * per_kind : (i + 1) * per_kind]) for i, kind in enumerate(kinds)}
@@ -657,10 +749,19 @@ def _dirty_table(
         unknown = rows["unknown_references"]
         if entity == "transactions":
             half = unknown.size // 2
-            table = _set_values(table, "customer_id", unknown[:half], [f"C{n_customers + 1 + i:06d}" for i in range(half)])
-            table = _set_values(table, "product_id", unknown[half:], [f"P{n_products + 1 + i:05d}" for i in range(unknown.size - half)])
+            table = _set_values(
+                table, "customer_id", unknown[:half], [f"C{n_customers + 1 + i:06d}" for i in range(half)]
+            )
+            table = _set_values(
+                table,
+                "product_id",
+                unknown[half:],
+                [f"P{n_products + 1 + i:05d}" for i in range(unknown.size - half)],
+            )
         else:
-            table = _set_values(table, "product_id", unknown, [f"P{n_products + 1 + i:05d}" for i in range(unknown.size)])
+            table = _set_values(
+                table, "product_id", unknown, [f"P{n_products + 1 + i:05d}" for i in range(unknown.size)]
+            )
     return table, rows
 
 
@@ -724,7 +825,9 @@ def generate(
             table, line_rows = _dirty_table(dirty_rng, entity, table, dirty, n_customers, n_products)
             duplicates = line_rows["duplicates"]
             table = pa.concat_tables([table, table.take(pa.array(duplicates))])
-        injected[entity] = {kind: int(line_rows[kind].size) if kind in line_rows else 0 for kind in DIRTY_KINDS}
+        injected[entity] = {
+            kind: int(line_rows[kind].size) if kind in line_rows else 0 for kind in DIRTY_KINDS
+        }
         files.append(_write(out_dir / f"{entity}.csv", _csv_bytes(table)))
         rows_written[entity] = table.num_rows
     files.append(_write(out_dir / "customers_update.csv", _csv_bytes(customers_update)))
@@ -739,7 +842,9 @@ def generate(
         chunks = [b"".join(lines[i : i + step]) for i in range(0, len(lines), step)]
     else:
         chunks = ndjson_chunks(events)
-    injected["events"] = {kind: int(event_rows[kind].size) if kind in event_rows else 0 for kind in DIRTY_KINDS}
+    injected["events"] = {
+        kind: int(event_rows[kind].size) if kind in event_rows else 0 for kind in DIRTY_KINDS
+    }
     files.append(_write(out_dir / "events.jsonl.gz", gzip_members(chunks)))
     rows_written["events"] = events.num_rows + injected["events"]["duplicates"]
 

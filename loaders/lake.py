@@ -74,7 +74,7 @@ def atomic_writer(target: Path) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, target)
+        temp.replace(target)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

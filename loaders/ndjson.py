@@ -39,9 +39,7 @@ def _array_bytes(array: pa.Array) -> bytes:
 
 
 def _chunk_ndjson(table: pa.Table) -> bytes:
-    fragments = [
-        _json_string_fragments(name, table[name].combine_chunks()) for name in table.column_names
-    ]
+    fragments = [_json_string_fragments(name, table[name].combine_chunks()) for name in table.column_names]
     separated: list[pa.Array | str] = []
     for fragment in fragments:
         separated.extend((fragment, ","))

@@ -46,7 +46,12 @@ def test_counts_follow_the_scale(tmp_path: Path, scale: float) -> None:
 
 
 def test_seed_scale_is_the_documented_one() -> None:
-    assert scaled_counts(1.0) == {"customers": 5_000, "products": 200, "transactions": 50_000, "events": 100_000}
+    assert scaled_counts(1.0) == {
+        "customers": 5_000,
+        "products": 200,
+        "transactions": 50_000,
+        "events": 100_000,
+    }
 
 
 @pytest.mark.parametrize("bad", [0, -1.0])
@@ -78,7 +83,7 @@ def test_files_conform_to_their_contracts(sample_dir: Path) -> None:
 def test_shape_gives_every_mart_something_to_find(sample_dir: Path) -> None:
     lines = read_csv(sample_dir / "transactions.csv")
     orders_by_customer = Counter({row["customer_id"]: 0 for row in lines})
-    for order_id, customer_id in {(r["order_id"], r["customer_id"]) for r in lines}:
+    for _order_id, customer_id in {(r["order_id"], r["customer_id"]) for r in lines}:
         orders_by_customer[customer_id] += 1
     counts = sorted(orders_by_customer.values(), reverse=True)
     top_fifth = counts[: max(1, len(counts) // 5)]
@@ -95,7 +100,10 @@ def test_shape_gives_every_mart_something_to_find(sample_dir: Path) -> None:
     updates = read_csv(sample_dir / "customers_update.csv")
     first = {r["customer_id"]: r for r in read_csv(sample_dir / "customers.csv")}
     assert updates and all(u["updated_at"] > first[u["customer_id"]]["updated_at"] for u in updates)
-    assert all(any(u[c] != first[u["customer_id"]][c] for c in ("city", "email", "marketing_opt_in")) for u in updates)
+    assert all(
+        any(u[c] != first[u["customer_id"]][c] for c in ("city", "email", "marketing_opt_in"))
+        for u in updates
+    )
 
     events = _events(sample_dir)
     types = Counter(e["event_type"] for e in events)
@@ -106,12 +114,16 @@ def test_shape_gives_every_mart_something_to_find(sample_dir: Path) -> None:
     for event in events:
         by_device.setdefault(event["anonymous_id"], []).append(event)
     stitched = [
-        d for d, evs in by_device.items() if any(e["customer_id"] for e in evs) and any(not e["customer_id"] for e in evs)
+        d
+        for d, evs in by_device.items()
+        if any(e["customer_id"] for e in evs) and any(not e["customer_id"] for e in evs)
     ]
     assert stitched, "some devices should browse anonymously and later log in"
 
 
-def test_answer_key_maps_devices_to_the_customers_who_logged_in(sample_dir: Path, answer_key: dict[str, Any]) -> None:
+def test_answer_key_maps_devices_to_the_customers_who_logged_in(
+    sample_dir: Path, answer_key: dict[str, Any]
+) -> None:
     mapping = answer_key["identity"]["anonymous_to_customer"]
     assert mapping
     seen: dict[str, set[str]] = {}
@@ -155,16 +167,28 @@ def test_dirty_answer_key_matches_what_was_injected(tmp_path: Path) -> None:
 
     # Shop CSVs.
     transactions_text = (tmp_path / "transactions.csv").read_text().splitlines()
-    assert injected["transactions"]["duplicates"] == sum(n - 1 for n in Counter(transactions_text).values() if n > 1)
+    assert injected["transactions"]["duplicates"] == sum(
+        n - 1 for n in Counter(transactions_text).values() if n > 1
+    )
     rows = read_csv(tmp_path / "transactions.csv")
     assert injected["transactions"]["wrong_types"] == sum(1 for r in rows if r["quantity"] == "two")
-    assert injected["transactions"]["missing_required"] == len({i for i, r in enumerate(rows) if not r["transaction_id"]})
+    assert injected["transactions"]["missing_required"] == len(
+        {i for i, r in enumerate(rows) if not r["transaction_id"]}
+    )
     customers = {r["customer_id"] for r in read_csv(tmp_path / "customers.csv")}
-    unknown_refs = sum(1 for r in rows if r["customer_id"] not in customers or r["product_id"] not in known_products)
+    unknown_refs = sum(
+        1 for r in rows if r["customer_id"] not in customers or r["product_id"] not in known_products
+    )
     assert injected["transactions"]["unknown_references"] == unknown_refs
     customer_rows = read_csv(tmp_path / "customers.csv")
-    assert injected["customers"]["wrong_types"] == sum(1 for r in customer_rows if r["birth_date"] == "not-a-date") > 0
-    assert injected["customers"]["missing_required"] == sum(1 for r in customer_rows if not r["customer_id"]) > 0
+    assert (
+        injected["customers"]["wrong_types"]
+        == sum(1 for r in customer_rows if r["birth_date"] == "not-a-date")
+        > 0
+    )
+    assert (
+        injected["customers"]["missing_required"] == sum(1 for r in customer_rows if not r["customer_id"]) > 0
+    )
 
 
 def test_dirty_rate_is_bounded(tmp_path: Path) -> None:

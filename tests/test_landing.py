@@ -24,7 +24,9 @@ def _landed_files(root: Path) -> list[Path]:
 def test_csv_lands_unchanged_under_a_deterministic_name(sample_dir: Path, tmp_path: Path) -> None:
     [result] = land(sample_dir / "products.csv", tmp_path, now=NOW)
     assert result.status == "landed"
-    assert result.target is not None and result.target.read_bytes() == (sample_dir / "products.csv").read_bytes()
+    assert (
+        result.target is not None and result.target.read_bytes() == (sample_dir / "products.csv").read_bytes()
+    )
     sha = lake.sha256_file(sample_dir / "products.csv")
     expected = f"raw/shop/products/ingest_date=2026-01-02/products_20260102T030405Z_{sha[:16]}.csv"
     assert result.target.relative_to(tmp_path).as_posix() == expected
@@ -72,7 +74,9 @@ def test_unknown_and_empty_files_are_one_line_errors(tmp_path: Path) -> None:
         land(tmp_path / "missing", tmp_path / "lake")
 
 
-def test_a_crash_mid_write_leaves_no_visible_file(sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_mid_write_leaves_no_visible_file(
+    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def crash_halfway(source, sink, length=0):  # type: ignore[no-untyped-def]
         sink.write(source.read(100))
         raise OSError("disk full")
@@ -92,11 +96,18 @@ def test_a_killed_writer_leaves_only_a_hidden_temp_file(tmp_path: Path) -> None:
     handle = writer.__enter__()
     handle.write(b"customer_id,first_name\n")  # the process dies here: no __exit__
     leftovers = _landed_files(tmp_path)
-    assert len(leftovers) == 1 and leftovers[0].name.startswith(".") and leftovers[0].suffix == lake.TEMP_SUFFIX
+    assert (
+        len(leftovers) == 1 and leftovers[0].name.startswith(".") and leftovers[0].suffix == lake.TEMP_SUFFIX
+    )
     assert not target.exists()
     assert not list(tmp_path.glob("raw/shop/*/*/*.csv")), "the dbt source glob must not see it"
     assert lake.is_empty(tmp_path)
     writer.__exit__(None, None, None)
+
+
+def _gz_rows(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
 
 
 def test_events_land_by_hour_and_nothing_is_lost(tmp_path: Path) -> None:
@@ -108,14 +119,16 @@ def test_events_land_by_hour_and_nothing_is_lost(tmp_path: Path) -> None:
     assert result.quarantined == expected_quarantine > 0
     landed = []
     for path in (tmp_path / "lake").glob("raw/web/events/dt=*/hr=*/*.json.gz"):
-        rows = [json.loads(line) for line in gzip.open(path, "rt")]
+        rows = _gz_rows(path)
         dt, hr = path.parent.parent.name[3:], path.parent.name[3:]
         assert all(r["occurred_at"].startswith(f"{dt}T{hr}") for r in rows)
         landed.extend(rows)
     assert len(landed) + result.quarantined == result.rows == key["rows_written"]["events"]
-    assert {"_kinesis_shard_id", "_kinesis_sequence_number", "_kinesis_arrival_at", "_landed_at"} <= set(landed[0])
+    assert {"_kinesis_shard_id", "_kinesis_sequence_number", "_kinesis_arrival_at", "_landed_at"} <= set(
+        landed[0]
+    )
     quarantined = [
-        json.loads(line) for p in (tmp_path / "lake").glob("quarantine/web/events/*/*.json.gz") for line in gzip.open(p, "rt")
+        row for p in (tmp_path / "lake").glob("quarantine/web/events/*/*.json.gz") for row in _gz_rows(p)
     ]
     assert len(quarantined) == expected_quarantine
     reasons = {q["reason"].split(":")[0] for q in quarantined}
@@ -126,7 +139,12 @@ def test_events_land_by_hour_and_nothing_is_lost(tmp_path: Path) -> None:
 
 
 def test_non_utf8_and_oversize_records_are_quarantined_with_reasons(tmp_path: Path) -> None:
-    good = {"event_id": "e1", "event_type": "page_view", "occurred_at": "2026-01-01T10:00:00Z", "anonymous_id": "a1"}
+    good = {
+        "event_id": "e1",
+        "event_type": "page_view",
+        "occurred_at": "2026-01-01T10:00:00Z",
+        "anonymous_id": "a1",
+    }
     records = [
         RawRecord("shard-1", "001", json.dumps(good).encode(), NOW),
         RawRecord("shard-1", "002", b"\xff\xfe not utf-8", NOW),
@@ -135,14 +153,19 @@ def test_non_utf8_and_oversize_records_are_quarantined_with_reasons(tmp_path: Pa
     ]
     result = write_batch(tmp_path, records, NOW)
     assert (result.received, result.written, result.quarantined) == (4, 1, 3)
-    rows = [json.loads(line) for p in tmp_path.glob("quarantine/**/*.json.gz") for line in gzip.open(p, "rt")]
+    rows = [row for p in tmp_path.glob("quarantine/**/*.json.gz") for row in _gz_rows(p)]
     reasons = sorted(r["reason"].split(":")[0] for r in rows)
     assert reasons == ["contract", "not UTF-8", "oversize"]
     assert any("payload_base64" in r for r in rows)
 
 
 def test_late_events_land_in_the_partition_they_occurred_in(tmp_path: Path) -> None:
-    early = {"event_id": "late", "event_type": "login", "occurred_at": "2025-12-01T23:59:59Z", "anonymous_id": "a"}
+    early = {
+        "event_id": "late",
+        "event_type": "login",
+        "occurred_at": "2025-12-01T23:59:59Z",
+        "anonymous_id": "a",
+    }
     write_batch(tmp_path, [RawRecord("s", "9", json.dumps(early).encode(), NOW)], NOW)
     [path] = tmp_path.glob("raw/web/events/*/*/*.json.gz")
     assert path.parent.as_posix().endswith("dt=2025-12-01/hr=23")

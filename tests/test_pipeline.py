@@ -41,8 +41,12 @@ def test_dbt_build_passes_and_monthly_revenue_matches_the_raw_data(built: Built)
 def test_run_reports_rows_per_layer_and_seconds_per_step(built: Built) -> None:
     report = built.report
     assert set(report.step_seconds) == {"land", "build", "publish"}
-    assert report.layer_rows["staging"]["stg_shop__transactions"] == len(read_csv(built.sample_dir / "transactions.csv"))
-    assert report.layer_rows["staging"]["stg_shop__customers"] == len(read_csv(built.sample_dir / "customers.csv"))
+    assert report.layer_rows["staging"]["stg_shop__transactions"] == len(
+        read_csv(built.sample_dir / "transactions.csv")
+    )
+    assert report.layer_rows["staging"]["stg_shop__customers"] == len(
+        read_csv(built.sample_dir / "customers.csv")
+    )
     assert report.layer_rows["analytics"]["monthly_revenue"] == len(_expected_monthly(built.sample_dir))
     assert report.published == built.settings.published
 
@@ -50,15 +54,21 @@ def test_run_reports_rows_per_layer_and_seconds_per_step(built: Built) -> None:
 def test_latest_customer_version_wins_in_staging(built: Built) -> None:
     updates = {r["customer_id"]: r for r in read_csv(built.sample_dir / "customers_update.csv")}
     with duckdb.connect(str(built.settings.published), read_only=True) as connection:
-        emails = dict(connection.execute("select customer_id, email from staging.stg_shop__customers").fetchall())
+        emails = dict(
+            connection.execute("select customer_id, email from staging.stg_shop__customers").fetchall()
+        )
     assert updates and all(emails[cid] == row["email"].lower() for cid, row in updates.items())
 
 
 @pytest.mark.parametrize(
     "bad_row",
     [
-        pytest.param(",Ann,Lee,ann@example.com,,,,,,,US,2025-01-01T00:00:00Z,true,2025-01-01T00:00:00Z", id="no-id"),
-        pytest.param("C9,Ann,Lee,ann@example.com,,,,,,,,US,2025-01-01T00:00:00Z,true,2025-01-01", id="ragged"),
+        pytest.param(
+            ",Ann,Lee,ann@example.com,,,,,,,US,2025-01-01T00:00:00Z,true,2025-01-01T00:00:00Z", id="no-id"
+        ),
+        pytest.param(
+            "C9,Ann,Lee,ann@example.com,,,,,,,,US,2025-01-01T00:00:00Z,true,2025-01-01", id="ragged"
+        ),
     ],
 )
 def test_a_failed_build_keeps_the_last_good_copy(built: Built, tmp_path: Path, bad_row: str) -> None:
@@ -73,10 +83,8 @@ def test_a_failed_build_keeps_the_last_good_copy(built: Built, tmp_path: Path, b
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     header = (built.sample_dir / "customers.csv").read_text().split("\n", 1)[0]
-    (inbox / "customers_broken.csv").write_text(
-        header + "\n" + bad_row + "\n"
-    )
-    with pytest.raises(pipeline.BuildFailed, match="published copy was left as it was"):
+    (inbox / "customers_broken.csv").write_text(header + "\n" + bad_row + "\n")
+    with pytest.raises(pipeline.BuildFailedError, match="published copy was left as it was"):
         pipeline.run(settings, input_dir=inbox, say=lambda _m: None)
     assert settings.published.read_bytes() == before
 
@@ -85,7 +93,9 @@ def test_run_on_an_empty_lake_generates_sample_data(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(pipeline, "SAMPLE_SCALE", 0.02)
     messages: list[str] = []
     settings = Settings.resolve(
-        lake=tmp_path / "lake", warehouse=tmp_path / "wh" / "c360.duckdb", published=tmp_path / "wh" / "pub.duckdb"
+        lake=tmp_path / "lake",
+        warehouse=tmp_path / "wh" / "c360.duckdb",
+        published=tmp_path / "wh" / "pub.duckdb",
     )
     report = pipeline.run(settings, dbt_args=["--select", "stg_shop__transactions+"], say=messages.append)
     assert report.generated_sample and "empty" in messages[0]

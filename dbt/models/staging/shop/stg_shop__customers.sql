@@ -42,7 +42,8 @@ ranked as (
 ),
 
 final as (
-    select * from ranked where version_rank = 1
+    select * from ranked
+    where version_rank = 1
 )
 
 select * from final

@@ -46,7 +46,8 @@ ranked as (
 ),
 
 final as (
-    select * from ranked where arrival_rank = 1
+    select * from ranked
+    where arrival_rank = 1
 )
 
 select * from final

@@ -1,0 +1,29 @@
+"""Renderings of dbt's cross-database macros for sqlfluff's jinja templater.
+
+Linting does not need a warehouse connection: these return the DuckDB forms of the
+`dbt.*` macros the models call, so sqlfluff can parse and lint the SQL around them.
+"""
+
+
+def type_string():
+    return "varchar"
+
+
+def type_timestamp():
+    return "timestamp"
+
+
+def type_int():
+    return "integer"
+
+
+def type_numeric():
+    return "numeric(28, 6)"
+
+
+def safe_cast(field, type_):
+    return f"try_cast({field} as {type_})"
+
+
+def date_trunc(datepart, date):
+    return f"date_trunc('{datepart}', {date})"

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from c360.cli import app
+
+runner = CliRunner()
+COMMANDS = ["generate", "land", "build", "run", "publish", "app", "docs"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output and len(result.output.splitlines()) > 5
+
+
+def test_generate_then_land_twice(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["generate", "--out", str(tmp_path / "in"), "--scale", "0.01", "--json"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "in" / "events.jsonl.gz").exists()
+    first = runner.invoke(app, ["land", str(tmp_path / "in"), "--lake", str(tmp_path / "lake")])
+    second = runner.invoke(app, ["land", str(tmp_path / "in"), "--lake", str(tmp_path / "lake")])
+    assert first.exit_code == second.exit_code == 0
+    assert "already landed" not in first.output and second.output.count("already landed") == 5
+
+
+def test_bad_header_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    (tmp_path / "products.csv").write_text("product_id,name\nP1,x\n")
+    result = runner.invoke(app, ["land", str(tmp_path / "products.csv"), "--lake", str(tmp_path / "lake")])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "missing column 'product_name'" in lines[0]
+    assert not (tmp_path / "lake").exists()
+
+
+def test_lake_comes_from_the_environment_when_no_flag(tmp_path: Path) -> None:
+    runner.invoke(app, ["generate", "--out", str(tmp_path / "in"), "--scale", "0.01"])
+    result = runner.invoke(
+        app, ["land", str(tmp_path / "in" / "products.csv")], env={"C360_LAKE": str(tmp_path / "envlake")}
+    )
+    assert result.exit_code == 0, result.output
+    assert list((tmp_path / "envlake").glob("raw/shop/products/*/*.csv"))
+
+
+def test_unknown_target_is_refused(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["build", "--target", "oracle"])
+    assert result.exit_code == 1 and "unknown target 'oracle'" in result.output
+
+
+def test_app_without_a_published_copy_says_what_to_do(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["app", "--published", str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1 and "run `c360 run` first" in result.output
