@@ -135,9 +135,20 @@ def _ids(prefix: str, n: int, width: int) -> pa.Array:
 
 
 def _iso(seconds: np.ndarray) -> pa.Array:
-    """UTC epoch seconds -> ISO-8601 strings with a Z suffix."""
-    stamps = pa.array(seconds.astype("datetime64[s]"))
-    return pc.strftime(stamps, format="%Y-%m-%dT%H:%M:%SZ")
+    """UTC epoch seconds -> ISO-8601 strings with a Z suffix.
+
+    Formatting a million timestamps one by one is slow; instead each distinct hour is
+    formatted once and joined with a precomputed "MM:SSZ" suffix.
+    """
+    seconds = np.asarray(seconds, dtype=np.int64)
+    if seconds.size == 0:
+        return pa.array([], pa.string())
+    first_hour = int(seconds.min()) // 3600
+    hour = seconds // 3600 - first_hour
+    hours = (np.arange(int(hour.max()) + 1) + first_hour) * 3600
+    hour_text = pc.strftime(pa.array(hours.astype("datetime64[s]")), format="%Y-%m-%dT%H:")
+    minute_second = pa.array([f"{m:02d}:{s:02d}Z" for m in range(60) for s in range(60)])
+    return pc.binary_join_element_wise(hour_text.take(hour), minute_second.take(seconds % 3600), "")
 
 
 class _Pools:
@@ -563,100 +574,135 @@ class _Generator:
         )
         code = np.where(is_login & new_owner & (occurred_at == first_login[event_device]), SIGNUP_CODE, code)
 
-        event_type = np.array(EVENT_TYPES, dtype=object)[code]
-        product_ids = np.asarray(_ids("P", n_products, 5).to_numpy(zero_copy_only=False))
+        # Every string column is an index into a small pool, turned into text by one Arrow
+        # take at the end (after sorting by time): no per-row Python objects.
+        product_view, add_to_cart, remove_from_cart, search, purchase_code = (
+            EVENT_TYPES.index(name)
+            for name in ("product_view", "add_to_cart", "remove_from_cart", "search", "purchase")
+        )
         viewed = np.where(
             rng.random(target) < 0.5,
             focus_product[session_of],
             rng.choice(n_products, size=target, p=products["popularity"]),
         )
-        with_product = np.isin(event_type, ["product_view", "add_to_cart", "remove_from_cart"])
-        product_of_event = np.where(event_type == "product_view", viewed, focus_product[session_of])
-        product_id = np.where(with_product, product_ids[product_of_event], _NULL)
+        with_product = np.isin(code, [product_view, add_to_cart, remove_from_cart])
+        product_of_event = np.where(code == product_view, viewed, focus_product[session_of])
+        product_index = np.where(with_product, product_of_event, -1)
 
         # A purchase event names one of the buyer's web or app orders.
         order_rows = np.flatnonzero(web_orders)
         by_customer = order_rows[np.argsort(orders["order_customer"][order_rows], kind="stable")]
         first_row = np.searchsorted(orders["order_customer"][by_customer], np.arange(n_customers))
-        is_purchase = event_type == "purchase"
+        is_purchase = code == purchase_code
         buyer = np.maximum(session_user[session_of], 0)
         offset = (rng.random(target) * np.maximum(orders_of_user[buyer], 1)).astype(np.int64)
-        order_id = np.full(target, None, dtype=object)
+        order_index = np.full(target, -1, dtype=np.int64)
         if len(by_customer):
             pick = np.minimum(first_row[buyer] + offset, len(by_customer) - 1)
-            order_id[is_purchase] = orders["order_ids"][by_customer[pick[is_purchase]]]
+            order_index[is_purchase] = by_customer[pick[is_purchase]]
 
-        subcategory = products["subcategory"]
-        query = np.char.lower(subcategory[rng.integers(0, n_products, target)].astype(str)).astype(object)
-        page = np.select(
-            [
-                event_type == "page_view",
-                with_product,
-                event_type == "search",
-                event_type == "begin_checkout",
-                event_type == "purchase",
-                event_type == "login",
-                event_type == "signup",
-            ],
-            [
-                np.array(["/", "/sale", "/new", "/category/home", "/category/electronics"], dtype=object)[
-                    rng.integers(0, 5, target)
-                ],
-                np.char.add("/product/", product_ids[product_of_event].astype(str)).astype(object),
-                np.char.add("/search?q=", query.astype(str)).astype(object),
-                "/checkout",
-                "/checkout/confirmation",
-                "/login",
-                "/signup",
-            ],
-            default="/cart",
-        ).astype(object)
-        page_url = np.char.add(SITE, page.astype(str)).astype(object)
-        previous = np.roll(page_url, 1)
-        session_referrer = np.array([t[3] for t in TRAFFIC_SOURCES], dtype=object)[traffic]
-        referrer = np.where(position == 0, session_referrer[session_of], previous)
-
-        source_fields = [
-            np.array([t[i] for t in TRAFFIC_SOURCES], dtype=object)[traffic][session_of] for i in range(3)
+        queries = np.unique(np.char.lower(products["subcategory"].astype(str)))
+        query_index = rng.integers(0, len(queries), target)
+        static_pages = [
+            "/",
+            "/sale",
+            "/new",
+            "/category/home",
+            "/category/electronics",
+            "/checkout",
+            "/checkout/confirmation",
+            "/login",
+            "/signup",
+            "/cart",
         ]
-        device_type = _choice(rng, DEVICE_TYPES, device_count)[event_device]
-        anonymous_country = np.array(list(COUNTRIES), dtype=object)[
-            rng.integers(0, len(COUNTRIES), device_count)
-        ]
-        device_country = np.where(owner >= 0, customers["country"][np.maximum(owner, 0)], anonymous_country)
-        device_city = np.empty(device_count, dtype=object)
-        for code_ in COUNTRIES:
-            rows = np.flatnonzero(device_country == code_)
-            device_city[rows] = self.pools.places[code_][
-                rng.integers(0, len(self.pools.places[code_]), rows.size), 0
+        product_ids = _ids("P", n_products, 5)
+        page_pool = pa.concat_arrays(
+            [
+                pa.array([SITE + page for page in static_pages]),
+                pc.binary_join_element_wise(SITE + "/product/", product_ids, ""),
+                pa.array([f"{SITE}/search?q={query}" for query in queries]),
             ]
-        device_city = np.where(owner >= 0, customers["city"][np.maximum(owner, 0)], device_city)
+        )
+        page_index = np.select(
+            [
+                code == 0,
+                with_product,
+                code == search,
+                code == EVENT_TYPES.index("begin_checkout"),
+                is_purchase,
+                code == login_code,
+                code == SIGNUP_CODE,
+            ],
+            [
+                rng.integers(0, 5, target),
+                len(static_pages) + product_of_event,
+                len(static_pages) + n_products + query_index,
+                5,
+                6,
+                7,
+                8,
+            ],
+            default=9,
+        )
+        referrers = [t[3] for t in TRAFFIC_SOURCES]
+        referrer_pool = pa.concat_arrays([page_pool, pa.array(referrers, pa.string())])
+        session_referrer = np.array(
+            [len(page_pool) + i if r is not None else -1 for i, r in enumerate(referrers)]
+        )[traffic]
+        referrer_index = np.where(position == 0, session_referrer[session_of], np.roll(page_index, 1))
+
+        device_type = rng.choice(len(DEVICE_TYPES), size=device_count, p=_shares(DEVICE_TYPES))
+        country_codes = list(COUNTRIES)
+        by_code = np.argsort(country_codes)
+        owner_country = by_code[
+            np.searchsorted(np.array(country_codes), customers["country"], sorter=by_code)
+        ]
+        device_country = np.where(
+            owner >= 0, owner_country[np.maximum(owner, 0)], rng.integers(0, len(COUNTRIES), device_count)
+        )
+        # City pool: every customer's city, then every pooled city per country.
+        pooled = [self.pools.places[c][:, 0] for c in country_codes]
+        pool_start = len(customers["city"]) + np.cumsum([0] + [len(p) for p in pooled[:-1]])
+        city_pool = pa.array(np.concatenate([customers["city"], *pooled]), pa.string())
+        pooled_sizes = np.array([len(p) for p in pooled])
+        anonymous_city = pool_start[device_country] + (
+            rng.random(device_count) * pooled_sizes[device_country]
+        ).astype(np.int64)
+        device_city = np.where(owner >= 0, np.maximum(owner, 0), anonymous_city)
 
         anonymous_ids = _uuids(rng, device_count)
-        customer_ids = np.asarray(_ids("C", n_customers, 6).to_numpy(zero_copy_only=False))
+        event_ids = _uuids(rng, target)
+        customer_ids = _ids("C", n_customers, 6)
         order = np.argsort(occurred_at, kind="stable")
+        event_device = event_device[order]
+        session_traffic = traffic[session_of][order]
         table = pa.table(
             {
-                "event_id": pa.array(_uuids(rng, target)),
-                "event_type": pa.array(event_type),
-                "occurred_at": _iso(occurred_at),
-                "anonymous_id": pa.array(anonymous_ids[event_device]),
-                "customer_id": pa.array(
-                    np.where(event_customer >= 0, customer_ids[np.maximum(event_customer, 0)], _NULL)
+                "event_id": event_ids.take(order),
+                "event_type": _take(pa.array(EVENT_TYPES), code[order]),
+                "occurred_at": _iso(occurred_at[order]),
+                "anonymous_id": anonymous_ids.take(event_device),
+                "customer_id": _take(customer_ids, event_customer[order]),
+                "page_url": _take(page_pool, page_index[order]),
+                "referrer_url": _take(referrer_pool, referrer_index[order]),
+                "utm_source": _take(pa.array([t[0] for t in TRAFFIC_SOURCES], pa.string()), session_traffic),
+                "utm_medium": _take(pa.array([t[1] for t in TRAFFIC_SOURCES], pa.string()), session_traffic),
+                "utm_campaign": _take(
+                    pa.array([t[2] for t in TRAFFIC_SOURCES], pa.string()), session_traffic
                 ),
-                "page_url": pa.array(page_url),
-                "referrer_url": pa.array(referrer),
-                "utm_source": pa.array(source_fields[0]),
-                "utm_medium": pa.array(source_fields[1]),
-                "utm_campaign": pa.array(source_fields[2]),
-                "device_type": pa.array(device_type),
-                "product_id": pa.array(product_id),
-                "order_id": pa.array(order_id),
-                "search_query": pa.array(np.where(event_type == "search", query, _NULL)),
-                "country_code": pa.array(device_country[event_device]),
-                "city": pa.array(device_city[event_device]),
+                "device_type": _take(pa.array([d[0] for d in DEVICE_TYPES]), device_type[event_device]),
+                "product_id": _take(product_ids, product_index[order]),
+                "order_id": _take(pa.array(orders["order_ids"], pa.string()), order_index[order]),
+                "search_query": _take(
+                    pa.array(queries.astype(object), pa.string()),
+                    np.where(code == search, query_index, -1)[order],
+                ),
+                "country_code": _take(pa.array(country_codes), device_country[event_device]),
+                "city": _take(city_pool, device_city[event_device]),
             }
-        ).take(pa.array(order))
+        )
+        customer_ids = np.asarray(customer_ids.to_numpy(zero_copy_only=False))
+        anonymous_ids = np.asarray(anonymous_ids.to_numpy(zero_copy_only=False))
         logged_in = np.zeros(device_count, dtype=bool)
         logged_in[device[session_of[is_login]]] = True
         single = logged_in & (owner >= 0) & ~shared
@@ -677,6 +723,11 @@ def _shares(options: tuple[tuple[Any, ...], ...]) -> np.ndarray:
     return weights / float(weights.sum())
 
 
+def _take(pool: pa.Array, index: np.ndarray) -> pa.Array:
+    """pool[index] as an Arrow array; a negative index gives null."""
+    return pool.take(pa.array(index, mask=index < 0))
+
+
 def _cents_text(cents: np.ndarray) -> pa.Array:
     """Non-negative integer cents -> '12.30' text, exactly two decimals."""
     cents = np.asarray(cents, dtype=np.int64)
@@ -685,7 +736,7 @@ def _cents_text(cents: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(whole, fraction, ".")
 
 
-def _uuids(rng: np.random.Generator, n: int) -> np.ndarray:
+def _uuids(rng: np.random.Generator, n: int) -> pa.Array:
     """Version-4 UUID strings from the seeded generator (reproducible, unlike uuid4())."""
     raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
@@ -704,7 +755,8 @@ def _uuids(rng: np.random.Generator, n: int) -> np.ndarray:
         hexed[:, 20:32],
     ]
     joined = np.ascontiguousarray(np.concatenate(parts, axis=1))
-    return joined.view("S36").ravel().astype(str).astype(object)
+    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(36), n, [None, pa.py_buffer(joined)])
+    return fixed.cast(pa.binary()).cast(pa.string())
 
 
 # Dirty data --------------------------------------------------------------------------------
