@@ -303,32 +303,16 @@ class _Generator:
         change_at = np.maximum(updated_at[changed] + 86_400, self.end_epoch - 7 * 86_400) + rng.integers(
             0, 6 * 86_400, changed.size
         )
-        update = update.set_column(
-            update.schema.get_field_index("city"),
-            "city",
-            pc.if_else(moved, pa.array(moved_place[:, 0]), update["city"]),
-        )
-        update = update.set_column(
-            update.schema.get_field_index("state"),
-            "state",
-            pc.if_else(moved, pa.array(moved_place[:, 1]), update["state"]),
-        )
-        update = update.set_column(
-            update.schema.get_field_index("postal_code"),
-            "postal_code",
-            pc.if_else(moved, pa.array(moved_place[:, 2]), update["postal_code"]),
-        )
-        update = update.set_column(
-            update.schema.get_field_index("email"),
-            "email",
-            pc.if_else(pa.array(what == 1), new_email, update["email"]),
-        )
-        update = update.set_column(
-            update.schema.get_field_index("marketing_opt_in"),
-            "marketing_opt_in",
-            pc.if_else(pa.array(what == 2), flipped, update["marketing_opt_in"]),
-        )
-        update = update.set_column(update.schema.get_field_index("updated_at"), "updated_at", _iso(change_at))
+        replacements = {
+            "city": pc.if_else(moved, pa.array(moved_place[:, 0]), update["city"]),
+            "state": pc.if_else(moved, pa.array(moved_place[:, 1]), update["state"]),
+            "postal_code": pc.if_else(moved, pa.array(moved_place[:, 2]), update["postal_code"]),
+            "email": pc.if_else(pa.array(what == 1), new_email, update["email"]),
+            "marketing_opt_in": pc.if_else(pa.array(what == 2), flipped, update["marketing_opt_in"]),
+            "updated_at": _iso(change_at),
+        }
+        for column, values in replacements.items():
+            update = update.set_column(update.schema.get_field_index(column), column, values)
         facts = {"signup_day": signup_day, "country": country, "city": place[:, 0], "signup_at": signup_at}
         return table, update, facts
 
