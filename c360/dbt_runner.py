@@ -44,8 +44,10 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
         settings.target,
     ]
     env = {**os.environ, **settings.environment()}
+    run_results = project_dir / "target" / "run_results.json"
+    run_results.unlink(missing_ok=True)  # never report a previous run's statuses
     completed = subprocess.run(command, env=env, check=False)
-    return DbtResult(command, completed.returncode, _statuses(project_dir / "target" / "run_results.json"))
+    return DbtResult(command, completed.returncode, _statuses(run_results))
 
 
 def _statuses(run_results: Path) -> dict[str, int]:

@@ -46,7 +46,6 @@ class WriteResult:
     written: int = 0
     already_landed: int = 0
     quarantined: int = 0
-    files: list[Path] = field(default_factory=list)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: WriteResult) -> None:
@@ -54,7 +53,6 @@ class WriteResult:
         self.written += other.written
         self.already_landed += other.already_landed
         self.quarantined += other.quarantined
-        self.files.extend(other.files)
         for reason, count in other.quarantine_reasons.items():
             self.quarantine_reasons[reason] = self.quarantine_reasons.get(reason, 0) + count
 
@@ -142,7 +140,6 @@ def write_batch(lake: Path, records: list[RawRecord], landed_at: datetime | None
         ]
         if _write_ndjson_gz(target, rows):
             result.written += len(rows)
-            result.files.append(target)
         else:
             result.already_landed += len(rows)
 

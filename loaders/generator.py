@@ -57,7 +57,6 @@ DIRTY_KINDS_BY_ENTITY = {
     "transactions": ("duplicates", "wrong_types", "unknown_references", "missing_required"),
     "events": DIRTY_KINDS,
 }
-LATE_ARRIVAL_DAYS = 3
 
 COUNTRIES = {  # country code: (Faker locale, share of customers)
     "US": ("en_US", 0.34),
@@ -113,7 +112,6 @@ _NULL = np.array(None, dtype=object)  # a typed null for np.where
 class GenerateReport:
     out_dir: Path
     rows: dict[str, int]
-    files: list[Path]
     answer_key: dict[str, Any] | None = field(default=None)
 
 
@@ -827,10 +825,9 @@ def _dirty_lines(lines: list[bytes], rows: dict[str, np.ndarray], primary_key: s
     return out
 
 
-def _write(path: Path, data: bytes) -> Path:
+def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    return path
 
 
 def generate(
@@ -853,7 +850,6 @@ def generate(
     n_customers, n_products = customers.num_rows, products.num_rows
 
     injected: dict[str, dict[str, int]] = {}
-    files: list[Path] = []
     rows_written: dict[str, int] = {}
     for entity, table in (("customers", customers), ("products", products), ("transactions", transactions)):
         line_rows: dict[str, np.ndarray] = {}
@@ -864,9 +860,9 @@ def generate(
         injected[entity] = {
             kind: int(line_rows[kind].size) if kind in line_rows else 0 for kind in DIRTY_KINDS
         }
-        files.append(_write(out_dir / f"{entity}.csv", _csv_bytes(table)))
+        _write(out_dir / f"{entity}.csv", _csv_bytes(table))
         rows_written[entity] = table.num_rows
-    files.append(_write(out_dir / "customers_update.csv", _csv_bytes(customers_update)))
+    _write(out_dir / "customers_update.csv", _csv_bytes(customers_update))
     rows_written["customers_update"] = customers_update.num_rows
 
     event_rows: dict[str, np.ndarray] = {}
@@ -881,7 +877,7 @@ def generate(
     injected["events"] = {
         kind: int(event_rows[kind].size) if kind in event_rows else 0 for kind in DIRTY_KINDS
     }
-    files.append(_write(out_dir / "events.jsonl.gz", gzip_members(chunks)))
+    _write(out_dir / "events.jsonl.gz", gzip_members(chunks))
     rows_written["events"] = events.num_rows + injected["events"]["duplicates"]
 
     answer_key = {
@@ -896,5 +892,4 @@ def generate(
     }
     key_path = out_dir / "answer_key.json"
     key_path.write_text(json.dumps(answer_key, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    files.append(key_path)
-    return GenerateReport(out_dir=out_dir, rows=rows_written, files=files, answer_key=answer_key)
+    return GenerateReport(out_dir=out_dir, rows=rows_written, answer_key=answer_key)

@@ -38,16 +38,6 @@ class Contract:
     def required(self) -> list[str]:
         return list(self.schema["required"])
 
-    def description(self, column: str) -> str:
-        return str(self.schema["properties"][column].get("description", ""))
-
-    def sql_type(self, column: str) -> str:
-        """The warehouse type of a column: explicit ``x-sql-type``, else from its format."""
-        prop = self.schema["properties"][column]
-        if "x-sql-type" in prop:
-            return str(prop["x-sql-type"])
-        return {"date-time": "timestamp", "date": "date"}.get(prop.get("format", ""), "varchar")
-
 
 @cache
 def contract(entity: str) -> Contract:
@@ -63,10 +53,6 @@ def contract(entity: str) -> Contract:
         loaded_at_field=schema["x-loaded-at-field"],
         schema=schema,
     )
-
-
-def shop_entities() -> list[str]:
-    return [e for e in ENTITIES if contract(e).source == "shop"]
 
 
 @cache
