@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from c360 import pipeline
@@ -31,8 +33,11 @@ from c360.settings import (
     PROJECT_ROOT,
     Settings,
 )
+from loaders import kinesis_consumer, kinesis_producer, spectrum
 from loaders.batch_upload import ContractError, LandResult, land
+from loaders.compaction import DEFAULT_TARGET_BYTES, CompactionError, compact
 from loaders.generator import DEFAULT_END_DATE, generate
+from loaders.lake import DEFAULT_MULTIPART_THRESHOLD
 
 app = typer.Typer(
     name="c360",
@@ -47,7 +52,25 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 
-LakeOption = Annotated[str, typer.Option("--lake", envvar="C360_LAKE", help="Lake root folder.")]
+LakeOption = Annotated[
+    str, typer.Option("--lake", envvar="C360_LAKE", help="Lake root: a folder or s3://bucket/prefix.")
+]
+EndpointOption = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        envvar="C360_S3_ENDPOINT_URL",
+        help="S3/Kinesis endpoint override (moto_server, LocalStack); default: AWS.",
+    ),
+]
+KmsKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--kms-key-id",
+        envvar="C360_KMS_KEY_ID",
+        help="KMS key (id, ARN or alias) for SSE-KMS on S3; default: the account's aws/s3 key.",
+    ),
+]
 WarehouseOption = Annotated[
     str, typer.Option("--warehouse", envvar="C360_WAREHOUSE", help="DuckDB file dbt writes.")
 ]
@@ -62,7 +85,17 @@ JsonOption = Annotated[
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXPECTED_FAILURES = (ContractError, PublishError, pipeline.BuildFailedError, ValueError, FileNotFoundError)
+EXPECTED_FAILURES = (
+    ContractError,
+    PublishError,
+    pipeline.BuildFailedError,
+    CompactionError,
+    kinesis_consumer.ConsumeError,
+    ValueError,
+    OSError,
+    BotoCoreError,
+    ClientError,
+)
 
 
 def one_line_errors(command: F) -> F:
@@ -123,18 +156,225 @@ def generate_command(
 def land_command(
     source: Annotated[Path, typer.Argument(help="An export file, or a folder of them.")],
     lake: LakeOption = DEFAULT_LAKE,
+    endpoint_url: EndpointOption = None,
+    kms_key_id: KmsKeyOption = None,
+    multipart_threshold_mb: Annotated[
+        int, typer.Option(help="On S3, upload files larger than this in parts (MiB).")
+    ] = DEFAULT_MULTIPART_THRESHOLD // (1024 * 1024),
     as_json: JsonOption = False,
 ) -> None:
-    """Land export files (CSV, gzip NDJSON events) in the lake; a file landed before is a no-op."""
-    settings = Settings.resolve(lake=lake)
-    with console.status(f"Landing {source} ..."):
-        results = land(source, settings.lake)
+    """Land export files (CSV, gzip NDJSON events) in the lake; a file landed before is a no-op.
+
+    On S3 every object is encrypted with SSE-KMS and carries a SHA-256 checksum.
+    """
+    settings = Settings.resolve(lake=lake, s3_endpoint_url=endpoint_url, kms_key_id=kms_key_id)
+    target = pipeline.lake_for(settings, multipart_threshold=multipart_threshold_mb * 1024 * 1024)
+    with console.status(f"Landing {source} in {target.uri} ..."):
+        results = land(source, target)
     if as_json:
         console.print_json(
-            json.dumps([{"file": r.source.name, "status": r.status, "rows": r.rows} for r in results])
+            json.dumps(
+                [
+                    {"file": r.source.name, "status": r.status, "rows": r.rows, "target": r.target}
+                    for r in results
+                ]
+            )
         )
     else:
         console.print(_land_table(results))
+
+
+def _kinesis_client(endpoint_url: str | None) -> Any:
+    import boto3
+
+    return boto3.client("kinesis", endpoint_url=endpoint_url)
+
+
+@app.command("stream")
+@one_line_errors
+def stream_command(
+    source: Annotated[Path, typer.Option("--from", help="Events file, one JSON object per line.")],
+    to: Annotated[str, typer.Option("--to", help="kinesis://STREAM, or local (the consumer, in-process).")],
+    endpoint_url: EndpointOption = None,
+    lake: LakeOption = DEFAULT_LAKE,
+    rate: Annotated[float | None, typer.Option(help="Most records per second (default: no limit).")] = None,
+    batch_size: Annotated[
+        int, typer.Option(help="With --to local: records per consumer invocation (event source mapping).")
+    ] = kinesis_consumer.DEFAULT_BATCH_SIZE,
+    shards: Annotated[int, typer.Option(help="With --to local: shards to spread partition keys over.")] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Send an events file to a Kinesis stream (PutRecords, retrying failed entries), or --to local.
+
+    The partition key is each event's anonymous_id. Records that still fail after the last
+    retry are listed in the summary; the command then exits 1.
+    """
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no such events file")
+    target = kinesis_producer.KinesisTarget(to)
+    sink: kinesis_producer.KinesisSink | kinesis_producer.LocalSink
+    if target.stream is None:
+        settings = Settings.resolve(lake=lake, s3_endpoint_url=endpoint_url)
+        sink = kinesis_producer.LocalSink(pipeline.lake_for(settings), batch_size=batch_size, shards=shards)
+    else:
+        sink = kinesis_producer.KinesisSink(_kinesis_client(endpoint_url), target.stream)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True, disable=as_json) as progress:
+        task = progress.add_task(f"Streaming {source.name} to {to}", total=None)
+        report = kinesis_producer.stream(
+            kinesis_producer.read_records(source),
+            sink,
+            rate=rate,
+            on_progress=lambda done: progress.advance(task, done),
+        )
+    if as_json:
+        console.print_json(json.dumps(report.as_dict()))
+    else:
+        table = Table("sent", "retried", "failed", "calls", title=f"Streamed {source.name} to {to}")
+        counts = (report.sent, report.retried, len(report.failed), report.calls)
+        table.add_row(*(f"{count:,}" for count in counts))
+        console.print(table)
+        for failure in report.failed[:20]:
+            line = f"line {failure.line_number}: {failure.error_code} {failure.message}"
+            errors.print(line, highlight=False)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("consume")
+@one_line_errors
+def consume_command(
+    source: Annotated[str, typer.Option("--from", help="kinesis://STREAM to read.")],
+    endpoint_url: EndpointOption = None,
+    lake: LakeOption = DEFAULT_LAKE,
+    batch_size: Annotated[
+        int, typer.Option(help="Records per GetRecords call and handler invocation.")
+    ] = kinesis_consumer.DEFAULT_BATCH_SIZE,
+    max_seconds: Annotated[float, typer.Option(help="Stop after this long even if not caught up.")] = 300.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Read a Kinesis stream from its checkpoint and land it through the consumer handler.
+
+    Works like the Lambda event source mapping: one invocation per batch, failed records
+    retried, the shard checkpoint moved only after success. Stops when every shard is caught up.
+    """
+    stream_name = kinesis_producer.KinesisTarget(source).stream
+    if stream_name is None:
+        raise ValueError(f"--from {source}: expected kinesis://STREAM")
+    settings = Settings.resolve(lake=lake, s3_endpoint_url=endpoint_url)
+    with console.status(f"Consuming {source} into {settings.lake} ..."):
+        report = kinesis_consumer.poll(
+            _kinesis_client(endpoint_url),
+            stream_name,
+            pipeline.lake_for(settings),
+            batch_size=batch_size,
+            max_seconds=max_seconds,
+        )
+    summary = {
+        "shards": report.shards,
+        "batches": report.batches,
+        "received": report.result.received,
+        "written": report.result.written,
+        "already_landed": report.result.already_landed,
+        "quarantined": report.result.quarantined,
+        "retried": report.retried,
+    }
+    if as_json:
+        console.print_json(json.dumps(summary))
+        return
+    table = Table(*summary, title=f"Consumed {source}")
+    table.add_row(*(f"{value:,}" for value in summary.values()))
+    console.print(table)
+
+
+@app.command("compact")
+@one_line_errors
+def compact_command(
+    day: Annotated[str, typer.Option("--date", help="Partition date to compact (YYYY-MM-DD).")],
+    hour: Annotated[str | None, typer.Option("--hour", help="Only this hour (00-23); default: all.")] = None,
+    lake: LakeOption = DEFAULT_LAKE,
+    endpoint_url: EndpointOption = None,
+    target_mb: Annotated[int, typer.Option(help="Target size of each Parquet file (MiB).")] = (
+        DEFAULT_TARGET_BYTES // (1024 * 1024)
+    ),
+    as_json: JsonOption = False,
+) -> None:
+    """Rewrite a day's (or hour's) small raw event files as zstd Parquet under compacted/.
+
+    Atomic (a manifest commits the output), verified (row counts), idempotent (an hour whose
+    raw files did not change is skipped).
+    """
+    date.fromisoformat(day)
+    if hour is not None and not (hour.isdigit() and 0 <= int(hour) <= 23):
+        raise ValueError(f"--hour {hour}: expected 00-23")
+    settings = Settings.resolve(lake=lake, s3_endpoint_url=endpoint_url)
+    with console.status(f"Compacting dt={day} ..."):
+        results = compact(pipeline.lake_for(settings), day, hour, target_mb * 1024 * 1024)
+    if as_json:
+        console.print_json(json.dumps([result.__dict__ for result in results]))
+        return
+    table = Table("dt", "hr", "status", "raw files", "rows", "parquet files", "MB in", "MB out")
+    for result in results:
+        table.add_row(
+            result.dt,
+            result.hr,
+            result.status,
+            str(result.input_files),
+            f"{result.rows:,}",
+            str(len(result.parts)),
+            f"{result.input_bytes / 1e6:.1f}",
+            f"{result.output_bytes / 1e6:.1f}",
+        )
+    console.print(table)
+
+
+@app.command("spectrum")
+@one_line_errors
+def spectrum_command(
+    lake: LakeOption = DEFAULT_LAKE,
+    endpoint_url: EndpointOption = None,
+    iam_role: Annotated[
+        str,
+        typer.Option(
+            envvar="C360_SPECTRUM_IAM_ROLE", help="IAM role ARN for Spectrum, or 'default' (the cluster's)."
+        ),
+    ] = "default",
+    apply: Annotated[
+        bool, typer.Option(help="Run the statements on Redshift (C360_REDSHIFT_* and its password from env).")
+    ] = False,
+) -> None:
+    """Print (or --apply) the Spectrum DDL: external schemas, tables and the lake's partitions."""
+    settings = Settings.resolve(lake=lake, s3_endpoint_url=endpoint_url)
+    ddl = spectrum.statements(pipeline.lake_for(settings), iam_role=iam_role)
+    if not apply:
+        typer.echo("\n\n".join(ddl))
+        return
+    redshift_apply(ddl)
+    console.print(f"Applied {len(ddl)} statements")
+
+
+def redshift_apply(ddl: list[str]) -> None:
+    """Run statements one by one, autocommit (external DDL cannot run in a transaction)."""
+    import redshift_connector
+
+    password = os.environ.get("DBT_ENV_SECRET_REDSHIFT_PASSWORD")
+    host = os.environ.get("C360_REDSHIFT_HOST")
+    if not host or not password:
+        raise ValueError("--apply needs C360_REDSHIFT_HOST and DBT_ENV_SECRET_REDSHIFT_PASSWORD set")
+    connection = redshift_connector.connect(
+        host=host,
+        port=int(os.environ.get("C360_REDSHIFT_PORT", "5439")),
+        database=os.environ.get("C360_REDSHIFT_DATABASE", "c360"),
+        user=os.environ.get("C360_REDSHIFT_USER", "c360"),
+        password=password,
+    )
+    try:
+        connection.autocommit = True
+        cursor = connection.cursor()
+        for statement in ddl:
+            cursor.execute(statement)
+    finally:
+        connection.close()
 
 
 @app.command(

@@ -20,7 +20,7 @@ from c360.publish import publish
 from c360.settings import Settings
 from loaders.batch_upload import LandResult, land
 from loaders.generator import generate
-from loaders.lake import is_empty
+from loaders.lake import DEFAULT_MULTIPART_THRESHOLD, Lake, S3Options, open_lake
 
 # Warehouse schemas in layer order, as generate_schema_name names them.
 LAYERS = ("staging", "intermediate", "core", "analytics", "customer")
@@ -68,6 +68,12 @@ def _timed(report: RunReport, step: str) -> Iterator[None]:
         report.step_seconds[step] = time.perf_counter() - started
 
 
+def lake_for(settings: Settings, multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD) -> Lake:
+    """The lake the settings point at: a folder, or S3 (through the endpoint override, if set)."""
+    options = S3Options(kms_key_id=settings.kms_key_id, multipart_threshold=multipart_threshold)
+    return open_lake(settings.lake, endpoint_url=settings.s3_endpoint_url, options=options)
+
+
 def layer_rows(warehouse: Path) -> dict[str, dict[str, int]]:
     """Rows of every model in the warehouse, by layer (read-only: safe beside a reader)."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
@@ -90,17 +96,18 @@ def run(
     say: Callable[[str], None] = print,
 ) -> RunReport:
     report = RunReport()
+    lake = lake_for(settings)
     with _timed(report, "land"):
         if input_dir is not None:
-            report.landed = land(input_dir, settings.lake)
-        elif is_empty(settings.lake):
+            report.landed = land(input_dir, lake)
+        elif lake.is_empty():
             say(
                 f"The lake at {settings.lake} is empty: generating sample data"
                 f" (scale {SAMPLE_SCALE}, seed {SAMPLE_SEED})."
             )
             with tempfile.TemporaryDirectory(prefix="c360-sample-") as sample:
                 generate(Path(sample), scale=SAMPLE_SCALE, seed=SAMPLE_SEED)
-                report.landed = land(Path(sample), settings.lake)
+                report.landed = land(Path(sample), lake)
             report.generated_sample = True
     with _timed(report, "build"):
         result = run_dbt(settings, ["build", *(dbt_args or [])])

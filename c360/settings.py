@@ -21,10 +21,12 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 
 @dataclass(frozen=True)
 class Settings:
-    lake: Path
+    lake: str  # an absolute folder path, or s3://bucket/prefix
     warehouse: Path
     published: Path
     target: str = DEFAULT_TARGET
+    s3_endpoint_url: str | None = None
+    kms_key_id: str | None = None
 
     @classmethod
     def resolve(
@@ -33,6 +35,8 @@ class Settings:
         warehouse: str | Path | None = None,
         published: str | Path | None = None,
         target: str | None = None,
+        s3_endpoint_url: str | None = None,
+        kms_key_id: str | None = None,
     ) -> Settings:
         """Build settings from explicit values, then the environment, then defaults."""
 
@@ -42,18 +46,24 @@ class Settings:
         chosen_target = pick(target, "C360_TARGET", DEFAULT_TARGET)
         if chosen_target not in TARGETS:
             raise ValueError(f"unknown target {chosen_target!r}; choose one of {', '.join(TARGETS)}")
+        chosen_lake = pick(lake, "C360_LAKE", DEFAULT_LAKE)
         return cls(
-            lake=Path(pick(lake, "C360_LAKE", DEFAULT_LAKE)).resolve(),
+            lake=chosen_lake if "://" in chosen_lake else str(Path(chosen_lake).resolve()),
             warehouse=Path(pick(warehouse, "C360_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve(),
             published=Path(pick(published, "C360_PUBLISHED", DEFAULT_PUBLISHED)).resolve(),
             target=chosen_target,
+            s3_endpoint_url=s3_endpoint_url or os.environ.get("C360_S3_ENDPOINT_URL") or None,
+            kms_key_id=kms_key_id or os.environ.get("C360_KMS_KEY_ID") or None,
         )
 
     def environment(self) -> dict[str, str]:
         """The variables dbt's profile and the app read, as absolute paths."""
-        return {
-            "C360_LAKE": str(self.lake),
+        variables = {
+            "C360_LAKE": self.lake,
             "C360_WAREHOUSE": str(self.warehouse),
             "C360_PUBLISHED": str(self.published),
             "C360_TARGET": self.target,
         }
+        if self.s3_endpoint_url:
+            variables["C360_S3_ENDPOINT_URL"] = self.s3_endpoint_url
+        return variables

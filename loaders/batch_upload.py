@@ -4,22 +4,24 @@ A CSV's header is checked against its contract before anything is written: a mis
 unexpected, repeated or misplaced column stops the whole landing with a one-line error
 naming it.
 Shop files are content-addressed (the name carries a SHA-256 prefix), so landing the same
-file twice is a no-op, reported as ``already landed``.
+file twice is a no-op, reported as ``already landed``. On an S3 lake a file goes up in one
+PUT, or as a multipart upload above the lake's threshold, with SHA-256 checksums and SSE-KMS
+(see ``loaders.lake.S3Lake``).
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loaders import lake as lake_paths
+from loaders import lake as lake_keys
 from loaders.contracts import ENTITIES, contract
 from loaders.events_writer import RawRecord, WriteResult, write_batch
+from loaders.lake import Lake
 
 EVENT_SUFFIXES = (".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl", ".ndjson")
 EVENT_BATCH_LINES = 50_000
@@ -36,7 +38,7 @@ class LandResult:
     entity: str
     status: str  # "landed" or "already landed"
     rows: int
-    target: Path | None = None
+    target: str | None = None
     quarantined: int = 0
 
 
@@ -88,16 +90,21 @@ def _count_rows(path: Path) -> int:
         return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
 
 
-def land_csv(path: Path, lake: Path, entity: str, now: datetime | None = None) -> LandResult:
-    sha256 = lake_paths.sha256_file(path)
-    existing = lake_paths.find_landed_shop_file(lake, entity, sha256)
+def find_landed(lake: Lake, entity: str, sha256: str) -> str | None:
+    """The key of the file already landed with this content, whatever day it was landed on."""
+    suffix = f"_{sha256[: lake_keys.SHA_PREFIX_LEN]}.csv"
+    return next((key for key in lake.list_keys(lake_keys.shop_prefix(entity)) if key.endswith(suffix)), None)
+
+
+def land_csv(path: Path, lake: Lake, entity: str, now: datetime | None = None) -> LandResult:
+    sha256 = lake_keys.sha256_file(path)
+    existing = find_landed(lake, entity, sha256)
     rows = _count_rows(path)
     if existing is not None:
-        return LandResult(path, entity, "already landed", rows, existing)
-    target = lake_paths.shop_file(lake, entity, now or datetime.now(UTC), sha256)
-    with path.open("rb") as source, lake_paths.atomic_writer(target) as sink:
-        shutil.copyfileobj(source, sink, length=1 << 20)
-    return LandResult(path, entity, "landed", rows, target)
+        return LandResult(path, entity, "already landed", rows, lake.url(existing))
+    key = lake_keys.shop_key(entity, now or datetime.now(UTC), sha256)
+    lake.put_file(key, path, sha256)
+    return LandResult(path, entity, "landed", rows, lake.url(key))
 
 
 def _event_lines(path: Path) -> Iterator[bytes]:
@@ -109,14 +116,14 @@ def _event_lines(path: Path) -> Iterator[bytes]:
                 yield line
 
 
-def land_events(path: Path, lake: Path, now: datetime | None = None) -> LandResult:
+def land_events(path: Path, lake: Lake, now: datetime | None = None) -> LandResult:
     """Feed an events export through the events writer, in batches of lines.
 
     The file plays the part of a Kinesis shard: shard id ``file-<sha256 prefix>`` and the
     line number as sequence number, so landing the same file again writes the same keys.
     """
     landed_at = now or datetime.now(UTC)
-    shard = f"file-{lake_paths.sha256_file(path)[: lake_paths.SHA_PREFIX_LEN]}"
+    shard = f"file-{lake_keys.sha256_file(path)[: lake_keys.SHA_PREFIX_LEN]}"
     total = WriteResult()
     batch: list[RawRecord] = []
     for number, line in enumerate(_event_lines(path), start=1):
@@ -125,6 +132,9 @@ def land_events(path: Path, lake: Path, now: datetime | None = None) -> LandResu
             total.add(write_batch(lake, batch, landed_at))
             batch = []
     total.add(write_batch(lake, batch, landed_at))
+    if total.failed:
+        # A file has no one to retry for it: fail loudly; landing it again resumes safely.
+        raise OSError(f"{path.name}: {len(total.failed)} events not written: {total.errors[0]}")
     status = "already landed" if total.written == 0 and total.already_landed > 0 else "landed"
     return LandResult(path, "events", status, total.received, None, total.quarantined)
 
@@ -142,7 +152,7 @@ def input_files(source: Path) -> list[Path]:
     )
 
 
-def land(source: Path, lake: Path, now: datetime | None = None) -> list[LandResult]:
+def land(source: Path, lake: Lake, now: datetime | None = None) -> list[LandResult]:
     """Land a file or every file of a folder. Every file is checked before any is landed."""
     files = input_files(source)
     plan = [(path, entity_for(path)) for path in files]

@@ -1,14 +1,19 @@
-"""Lake layout and atomic writes: the one place that knows where a file goes.
+"""The lake: where every landed file goes, on a local folder or on S3, written atomically.
 
-Layout (DESIGN.md, "Lake layout")::
+Layout (DESIGN.md, "Lake layout"), as keys relative to the lake root::
 
     raw/shop/<entity>/ingest_date=YYYY-MM-DD/<entity>_<utc stamp>_<sha256 prefix>.csv
     raw/web/events/dt=YYYY-MM-DD/hr=HH/<shard>-<first seq>-<last seq>.json.gz
-    compacted/web/events/dt=YYYY-MM-DD/part-*.parquet
-    quarantine/<source>/<entity>/dt=YYYY-MM-DD/*.json.gz
+    compacted/web/events/dt=YYYY-MM-DD/hr=HH/part-NNNNN.parquet
+    quarantine/<source>/<entity>/dt=YYYY-MM-DD/<shard>-<first seq>-<last seq>.json.gz
 
-Files appear atomically: they are written under a hidden temporary name in the target
-folder and renamed into place, so a reader (dbt's globs) never sees half a file.
+The key functions below are the only place that knows this layout. ``open_lake`` turns a
+lake URI (a folder, or ``s3://bucket/prefix``) into a ``Lake`` with one small interface, so
+the batch uploader, the Kinesis consumer and compaction run unchanged on a laptop and on AWS.
+
+Objects appear atomically: a local file is written under a hidden temporary name beside its
+target and renamed into place; an S3 object is one PUT or one completed multipart upload.
+A reader (dbt's globs, Spectrum) never sees half a file.
 """
 
 from __future__ import annotations
@@ -16,39 +21,57 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+S3Client = Any  # a boto3 S3 client; boto3 ships no static types
 
 SHA_PREFIX_LEN = 16
 TEMP_SUFFIX = ".tmp"
+DEFAULT_MULTIPART_THRESHOLD = 64 * 1024 * 1024
+COMPACTED_EVENTS = "compacted/web/events"
+RAW_EVENTS = "raw/web/events"
 
 
-def shop_dir(lake: Path, entity: str) -> Path:
-    return lake / "raw" / "shop" / entity
+# --- keys -------------------------------------------------------------------------------
 
 
-def shop_file(lake: Path, entity: str, landed_at: datetime, sha256: str) -> Path:
+def shop_prefix(entity: str) -> str:
+    return f"raw/shop/{entity}/"
+
+
+def shop_key(entity: str, landed_at: datetime, sha256: str) -> str:
     stamp = landed_at.strftime("%Y%m%dT%H%M%SZ")
     name = f"{entity}_{stamp}_{sha256[:SHA_PREFIX_LEN]}.csv"
-    return shop_dir(lake, entity) / f"ingest_date={landed_at:%Y-%m-%d}" / name
+    return f"{shop_prefix(entity)}ingest_date={landed_at:%Y-%m-%d}/{name}"
 
 
-def find_landed_shop_file(lake: Path, entity: str, sha256: str) -> Path | None:
-    """The file already landed with this content, whatever day it was landed on."""
-    pattern = f"ingest_date=*/{entity}_*_{sha256[:SHA_PREFIX_LEN]}.csv"
-    return next(iter(sorted(shop_dir(lake, entity).glob(pattern))), None)
+def events_key(dt: str, hr: str, shard: str, first_seq: str, last_seq: str) -> str:
+    return f"{RAW_EVENTS}/dt={dt}/hr={hr}/{shard}-{first_seq}-{last_seq}.json.gz"
 
 
-def events_file(lake: Path, dt: str, hr: str, shard: str, first_seq: str, last_seq: str) -> Path:
-    folder = lake / "raw" / "web" / "events" / f"dt={dt}" / f"hr={hr}"
-    return folder / f"{shard}-{first_seq}-{last_seq}.json.gz"
+def raw_events_prefix(dt: str, hr: str | None = None) -> str:
+    return f"{RAW_EVENTS}/dt={dt}/" + (f"hr={hr}/" if hr is not None else "")
 
 
-def quarantine_file(lake: Path, source: str, entity: str, dt: str, name: str) -> Path:
-    return lake / "quarantine" / source / entity / f"dt={dt}" / f"{name}.json.gz"
+def compacted_events_prefix(dt: str, hr: str) -> str:
+    return f"{COMPACTED_EVENTS}/dt={dt}/hr={hr}/"
+
+
+def quarantine_key(source: str, entity: str, dt: str, name: str) -> str:
+    return f"quarantine/{source}/{entity}/dt={dt}/{name}.json.gz"
+
+
+def partition_values(key: str) -> dict[str, str]:
+    """The hive partition values in a key: ``raw/web/events/dt=D/hr=H/x`` -> {dt: D, hr: H}."""
+    parts = (segment.split("=", 1) for segment in key.split("/")[:-1] if "=" in segment)
+    return {name: value for name, value in parts}
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
@@ -57,6 +80,183 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def is_visible(key: str) -> bool:
+    """False for temporary and hidden objects (dot-files), which no reader may pick up."""
+    return not any(segment.startswith(".") for segment in key.split("/"))
+
+
+# --- storage ----------------------------------------------------------------------------
+
+
+class Lake(ABC):
+    """A lake root. Keys are ``/``-separated paths relative to it."""
+
+    uri: str
+
+    @abstractmethod
+    def url(self, key: str) -> str:
+        """The key as a path or ``s3://`` URL that DuckDB and people can read."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Write one object atomically, replacing any object with the same key."""
+
+    @abstractmethod
+    def put_file(self, key: str, path: Path, sha256: str | None = None) -> None:
+        """Copy a local file to one object atomically (multipart on S3 above the threshold)."""
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def list_keys(self, prefix: str) -> list[str]:
+        """Every visible key under ``prefix``, recursively, sorted."""
+
+    @abstractmethod
+    def delete(self, keys: list[str]) -> None: ...
+
+    def is_empty(self) -> bool:
+        """True when the lake holds no landed raw file yet."""
+        return not self.list_keys("raw/")
+
+
+class LocalLake(Lake):
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.uri = str(self.root)
+
+    def url(self, key: str) -> str:
+        return str(self.root / key)
+
+    def exists(self, key: str) -> bool:
+        return (self.root / key).is_file()
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        with atomic_writer(self.root / key) as handle:
+            handle.write(data)
+
+    def put_file(self, key: str, path: Path, sha256: str | None = None) -> None:
+        with path.open("rb") as source, atomic_writer(self.root / key) as sink:
+            shutil.copyfileobj(source, sink, length=1 << 20)
+
+    def get_bytes(self, key: str) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def list_keys(self, prefix: str) -> list[str]:
+        base = self.root / prefix
+        folder = base if prefix.endswith("/") or base.is_dir() else base.parent
+        if not folder.is_dir():
+            return []
+        keys = (path.relative_to(self.root).as_posix() for path in folder.rglob("*") if path.is_file())
+        return sorted(key for key in keys if key.startswith(prefix) and is_visible(key))
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            (self.root / key).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class S3Options:
+    """How objects are written to S3: encryption, checksums, multipart."""
+
+    kms_key_id: str | None = None
+    multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD
+
+
+class S3Lake(Lake):
+    """A lake under ``s3://bucket/prefix``: SSE-KMS, SHA-256 checksums, multipart uploads."""
+
+    def __init__(self, bucket: str, prefix: str, client: S3Client, options: S3Options) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.client = client
+        self.options = options
+        self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+    def _write_args(self) -> dict[str, str]:
+        args = {"ServerSideEncryption": "aws:kms", "ChecksumAlgorithm": "SHA256"}
+        if self.options.kms_key_id:
+            args["SSEKMSKeyId"] = self.options.kms_key_id
+        return args
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise
+        return True
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **self._write_args())
+
+    def put_file(self, key: str, path: Path, sha256: str | None = None) -> None:
+        from boto3.s3.transfer import TransferConfig
+
+        extra: dict[str, Any] = dict(self._write_args())
+        # The whole file's SHA-256 travels as metadata: multipart checksums are per part.
+        extra["Metadata"] = {"sha256": sha256 or sha256_file(path)}
+        config = TransferConfig(
+            multipart_threshold=self.options.multipart_threshold,
+            multipart_chunksize=max(self.options.multipart_threshold, 5 * 1024 * 1024),
+        )
+        self.client.upload_file(str(path), self.bucket, self._key(key), ExtraArgs=extra, Config=config)
+
+    def get_bytes(self, key: str) -> bytes:
+        data: bytes = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        return data
+
+    def list_keys(self, prefix: str) -> list[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        strip = len(self._key(""))
+        keys: list[str] = []
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
+        return sorted(key for key in keys if is_visible(key))
+
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            chunk = [{"Key": self._key(key)} for key in keys[start : start + 1000]]
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
+
+
+def s3_client(endpoint_url: str | None = None) -> S3Client:
+    """An S3 client from the AWS credential chain; ``endpoint_url`` points at moto or LocalStack."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint_url or os.environ.get("C360_S3_ENDPOINT_URL") or None)
+
+
+def open_lake(
+    uri: str | Path,
+    endpoint_url: str | None = None,
+    options: S3Options | None = None,
+    client: S3Client | None = None,
+) -> Lake:
+    """The lake at ``uri``: a local folder, or ``s3://bucket/prefix``."""
+    text = str(uri)
+    if not text.startswith("s3://"):
+        if "://" in text:
+            raise ValueError(f"{text}: a lake is a folder or an s3://bucket/prefix URI")
+        return LocalLake(Path(text))
+    bucket, _, prefix = text.removeprefix("s3://").partition("/")
+    if not bucket:
+        raise ValueError(f"{text}: an S3 lake needs a bucket, as in s3://bucket/prefix")
+    return S3Lake(bucket, prefix, client or s3_client(endpoint_url), options or S3Options())
 
 
 @contextlib.contextmanager
@@ -78,9 +278,3 @@ def atomic_writer(target: Path) -> Iterator[BinaryIO]:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-
-
-def is_empty(lake: Path) -> bool:
-    """True when the lake holds no landed raw file yet."""
-    raw = lake / "raw"
-    return not raw.exists() or not any(p.is_file() and not p.name.startswith(".") for p in raw.rglob("*"))

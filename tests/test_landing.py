@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from loaders import batch_upload, lake
+from loaders import lake
+from loaders.lake import open_lake
 from loaders.batch_upload import ContractError, land
 from loaders.events_writer import RawRecord, write_batch
 from loaders.generator import generate
@@ -22,21 +23,21 @@ def _landed_files(root: Path) -> list[Path]:
 
 
 def test_csv_lands_unchanged_under_a_deterministic_name(sample_dir: Path, tmp_path: Path) -> None:
-    [result] = land(sample_dir / "products.csv", tmp_path, now=NOW)
+    [result] = land(sample_dir / "products.csv", open_lake(tmp_path), now=NOW)
     assert result.status == "landed"
-    assert (
-        result.target is not None and result.target.read_bytes() == (sample_dir / "products.csv").read_bytes()
-    )
+    assert result.target is not None
+    target = Path(result.target)
+    assert target.read_bytes() == (sample_dir / "products.csv").read_bytes()
     sha = lake.sha256_file(sample_dir / "products.csv")
     expected = f"raw/shop/products/ingest_date=2026-01-02/products_20260102T030405Z_{sha[:16]}.csv"
-    assert result.target.relative_to(tmp_path).as_posix() == expected
+    assert target.relative_to(tmp_path).as_posix() == expected
 
 
 def test_landing_the_same_files_twice_is_a_reported_no_op(sample_dir: Path, tmp_path: Path) -> None:
-    first = land(sample_dir, tmp_path, now=NOW)
+    first = land(sample_dir, open_lake(tmp_path), now=NOW)
     files = _landed_files(tmp_path)
     later = datetime(2026, 3, 1, tzinfo=UTC)  # another day: still recognised by content
-    second = land(sample_dir, tmp_path, now=later)
+    second = land(sample_dir, open_lake(tmp_path), now=later)
     assert {r.status for r in first} == {"landed"}
     assert {r.status for r in second} == {"already landed"}
     assert _landed_files(tmp_path) == files
@@ -59,19 +60,19 @@ def test_bad_header_lands_nothing(sample_dir: Path, tmp_path: Path, edit, messag
     header, rest = text.split("\n", 1)
     (inbox / "customers.csv").write_text(edit(header.replace('"', "")) + "\n" + rest)
     with pytest.raises(ContractError, match=message):
-        land(inbox, tmp_path / "lake")
+        land(inbox, open_lake(tmp_path / "lake"))
     assert not (tmp_path / "lake").exists(), "nothing may land when one file breaks its contract"
 
 
 def test_unknown_and_empty_files_are_one_line_errors(tmp_path: Path) -> None:
     (tmp_path / "orders.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ContractError, match="cannot tell which entity"):
-        land(tmp_path / "orders.csv", tmp_path / "lake")
+        land(tmp_path / "orders.csv", open_lake(tmp_path / "lake"))
     (tmp_path / "customers.csv").write_text("")
     with pytest.raises(ContractError, match="empty file"):
-        land(tmp_path / "customers.csv", tmp_path / "lake")
+        land(tmp_path / "customers.csv", open_lake(tmp_path / "lake"))
     with pytest.raises(ContractError, match="no such file"):
-        land(tmp_path / "missing", tmp_path / "lake")
+        land(tmp_path / "missing", open_lake(tmp_path / "lake"))
 
 
 def test_a_crash_mid_write_leaves_no_visible_file(
@@ -81,17 +82,17 @@ def test_a_crash_mid_write_leaves_no_visible_file(
         sink.write(source.read(100))
         raise OSError("disk full")
 
-    monkeypatch.setattr(batch_upload.shutil, "copyfileobj", crash_halfway)
+    monkeypatch.setattr(lake.shutil, "copyfileobj", crash_halfway)
     with pytest.raises(OSError, match="disk full"):
-        land(sample_dir / "customers.csv", tmp_path, now=NOW)
+        land(sample_dir / "customers.csv", open_lake(tmp_path), now=NOW)
     assert _landed_files(tmp_path) == []
     monkeypatch.undo()
-    [result] = land(sample_dir / "customers.csv", tmp_path, now=NOW)
+    [result] = land(sample_dir / "customers.csv", open_lake(tmp_path), now=NOW)
     assert result.status == "landed", "a retry after the crash lands the file"
 
 
 def test_a_killed_writer_leaves_only_a_hidden_temp_file(tmp_path: Path) -> None:
-    target = lake.shop_file(tmp_path, "customers", NOW, "ab" * 32)
+    target = tmp_path / lake.shop_key("customers", NOW, "ab" * 32)
     writer = lake.atomic_writer(target)
     handle = writer.__enter__()
     handle.write(b"customer_id,first_name\n")  # the process dies here: no __exit__
@@ -101,7 +102,7 @@ def test_a_killed_writer_leaves_only_a_hidden_temp_file(tmp_path: Path) -> None:
     )
     assert not target.exists()
     assert not list(tmp_path.glob("raw/shop/*/*/*.csv")), "the dbt source glob must not see it"
-    assert lake.is_empty(tmp_path)
+    assert open_lake(tmp_path).is_empty()
     writer.__exit__(None, None, None)
 
 
@@ -113,7 +114,7 @@ def _gz_rows(path: Path) -> list[dict]:  # type: ignore[type-arg]
 def test_events_land_by_hour_and_nothing_is_lost(tmp_path: Path) -> None:
     generate(tmp_path / "in", scale=0.02, seed=5, dirty=0.01)
     key = json.loads((tmp_path / "in" / "answer_key.json").read_text())
-    [result] = land(tmp_path / "in" / "events.jsonl.gz", tmp_path / "lake", now=NOW)
+    [result] = land(tmp_path / "in" / "events.jsonl.gz", open_lake(tmp_path / "lake"), now=NOW)
     injected = key["injected"]["events"]
     expected_quarantine = injected["malformed_json"] + injected["wrong_types"] + injected["missing_required"]
     assert result.quarantined == expected_quarantine > 0
@@ -134,7 +135,7 @@ def test_events_land_by_hour_and_nothing_is_lost(tmp_path: Path) -> None:
     reasons = {q["reason"].split(":")[0] for q in quarantined}
     assert reasons == {"malformed JSON", "contract"}
     assert all(q["origin"]["sequence_number"] and "payload" in q for q in quarantined)
-    again = land(tmp_path / "in" / "events.jsonl.gz", tmp_path / "lake", now=NOW)
+    again = land(tmp_path / "in" / "events.jsonl.gz", open_lake(tmp_path / "lake"), now=NOW)
     assert again[0].status == "already landed"
 
 
@@ -156,7 +157,7 @@ def test_non_utf8_and_oversize_records_are_quarantined_with_reasons(tmp_path: Pa
         RawRecord("shard-1", "003", b" " * (1024 * 1024 + 1), NOW),
         RawRecord("shard-1", "004", _event(event_type="teleport"), NOW),
     ]
-    result = write_batch(tmp_path, records, NOW)
+    result = write_batch(open_lake(tmp_path), records, NOW)
     assert (result.received, result.written, result.quarantined) == (4, 1, 3)
     rows = [row for p in tmp_path.glob("quarantine/**/*.json.gz") for row in _gz_rows(p)]
     reasons = sorted(r["reason"].split(":")[0] for r in rows)
@@ -166,11 +167,11 @@ def test_non_utf8_and_oversize_records_are_quarantined_with_reasons(tmp_path: Pa
 
 def test_late_events_land_in_the_partition_they_occurred_in(tmp_path: Path) -> None:
     late = _event(event_id="late", occurred_at="2025-12-01T23:59:59Z")
-    write_batch(tmp_path, [RawRecord("s", "9", late, NOW)], NOW)
+    write_batch(open_lake(tmp_path), [RawRecord("s", "9", late, NOW)], NOW)
     [path] = tmp_path.glob("raw/web/events/*/*/*.json.gz")
     assert path.parent.as_posix().endswith("dt=2025-12-01/hr=23")
 
 
 def test_the_landed_csv_keeps_every_row(sample_dir: Path, tmp_path: Path) -> None:
-    [result] = land(sample_dir / "transactions.csv", tmp_path, now=NOW)
+    [result] = land(sample_dir / "transactions.csv", open_lake(tmp_path), now=NOW)
     assert result.rows == len(read_csv(sample_dir / "transactions.csv"))

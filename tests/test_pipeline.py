@@ -73,7 +73,7 @@ def test_latest_customer_version_wins_in_staging(built: Built) -> None:
 )
 def test_a_failed_build_keeps_the_last_good_copy(built: Built, tmp_path: Path, bad_row: str) -> None:
     root = tmp_path / "copy"
-    shutil.copytree(built.settings.lake.parent, root)
+    shutil.copytree(Path(built.settings.lake).parent, root)
     settings = Settings.resolve(
         lake=root / "lake",
         warehouse=root / "warehouse" / "c360.duckdb",

@@ -1,0 +1,39 @@
+"""AWS Glue job entry point: compact event partitions of the S3 lake.
+
+The Glue job (Python shell, Terraform in ``terraform/modules/glue``) runs this script with
+its job arguments as ``--name value`` pairs, next to Glue's own (``--JOB_ID``, ...), which
+are ignored. It calls the same ``loaders.compaction.compact`` as ``c360 compact``.
+
+    python -m loaders.glue_compaction --lake s3://bucket/lake --date 2025-12-01 [--hour 05]
+
+Without ``--date`` it compacts yesterday (UTC), the usual nightly schedule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, date, datetime, timedelta
+
+from loaders.compaction import DEFAULT_TARGET_BYTES, compact
+from loaders.lake import open_lake
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lake", required=True, help="s3://bucket/prefix of the lake")
+    parser.add_argument("--date", help="partition date YYYY-MM-DD (default: yesterday, UTC)")
+    parser.add_argument("--hour", help="compact only this hour (00-23)")
+    parser.add_argument("--target-mb", type=int, default=DEFAULT_TARGET_BYTES // (1024 * 1024))
+    args, _glue_arguments = parser.parse_known_args(argv)
+    day = args.date or (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+    date.fromisoformat(day)  # a bad date fails here, before any S3 call
+    results = compact(open_lake(args.lake), day, args.hour, args.target_mb * 1024 * 1024)
+    for result in results:
+        print(json.dumps({"dt": result.dt, "hr": result.hr, "status": result.status, "rows": result.rows}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
