@@ -97,11 +97,14 @@ def _read_raw(data: bytes, source_url: str, schema: pa.Schema) -> pa.Table:
 class _PartWriter:
     """Writes Parquet parts of about ``target_bytes`` each into a local folder."""
 
-    def __init__(self, folder: Path, run: str, schema: pa.Schema, target_bytes: int) -> None:
+    def __init__(
+        self, folder: Path, run: str, schema: pa.Schema, target_bytes: int, row_group_rows: int
+    ) -> None:
         self.folder = folder
         self.run = run
         self.schema = schema
         self.target_bytes = target_bytes
+        self.row_group_rows = row_group_rows
         self.parts: list[Path] = []
         self._writer: pq.ParquetWriter | None = None
         self._buffer: list[pa.Table] = []
@@ -110,7 +113,7 @@ class _PartWriter:
     def add(self, table: pa.Table) -> None:
         self._buffer.append(table)
         self._buffered_rows += table.num_rows
-        if self._buffered_rows >= ROW_GROUP_ROWS:
+        if self._buffered_rows >= self.row_group_rows:
             self._flush()
 
     def _flush(self) -> None:
@@ -120,7 +123,7 @@ class _PartWriter:
             path = self.folder / f"part-{self.run}-{len(self.parts):05d}.parquet"
             self.parts.append(path)
             self._writer = pq.ParquetWriter(path, self.schema, compression="zstd")
-        self._writer.write_table(pa.concat_tables(self._buffer), row_group_size=ROW_GROUP_ROWS)
+        self._writer.write_table(pa.concat_tables(self._buffer), row_group_size=self.row_group_rows)
         self._buffer, self._buffered_rows = [], 0
         if self.parts[-1].stat().st_size >= self.target_bytes:
             self._writer.close()
@@ -140,7 +143,13 @@ def raw_hours(lake: Lake, dt: str) -> list[str]:
     return sorted({hour for key in keys if (hour := lake_keys.partition_values(key).get("hr"))})
 
 
-def compact_hour(lake: Lake, dt: str, hr: str, target_bytes: int = DEFAULT_TARGET_BYTES) -> HourResult:
+def compact_hour(
+    lake: Lake,
+    dt: str,
+    hr: str,
+    target_bytes: int = DEFAULT_TARGET_BYTES,
+    row_group_rows: int = ROW_GROUP_ROWS,
+) -> HourResult:
     inputs = [key for key in lake.list_keys(lake_keys.raw_events_prefix(dt, hr)) if key.endswith(".json.gz")]
     if not inputs:
         raise CompactionError(f"no raw events in dt={dt} hr={hr}")
@@ -154,7 +163,7 @@ def compact_hour(lake: Lake, dt: str, hr: str, target_bytes: int = DEFAULT_TARGE
     schema = events_schema()
     result = HourResult(dt, hr, "compacted", len(inputs), 0)
     with tempfile.TemporaryDirectory(prefix="c360-compact-") as scratch:
-        writer = _PartWriter(Path(scratch), run, schema, target_bytes)
+        writer = _PartWriter(Path(scratch), run, schema, target_bytes, row_group_rows)
         for key in inputs:
             data = lake.get_bytes(key)
             result.input_bytes += len(data)

@@ -138,10 +138,7 @@ def _gzip_lines(lines: list[bytes]) -> bytes:
 
 def _put_once(lake: Lake, key: str, lines: list[bytes]) -> bool:
     """Write the object unless its key exists; False when it was already there."""
-    if lake.exists(key):
-        return False
-    lake.put_bytes(key, _gzip_lines(lines))
-    return True
+    return lake.put_bytes_if_absent(key, _gzip_lines(lines))
 
 
 def write_batch(lake: Lake, records: list[RawRecord], landed_at: datetime | None = None) -> WriteResult:

@@ -107,6 +107,14 @@ class Lake(ABC):
         """Write one object atomically, replacing any object with the same key."""
 
     @abstractmethod
+    def put_bytes_if_absent(self, key: str, data: bytes) -> bool:
+        """Write one object atomically unless the key exists; False if it did (nothing written).
+
+        One conditional operation, not a check then a write, so two writers racing for the
+        same key cannot both win.
+        """
+
+    @abstractmethod
     def put_file(self, key: str, path: Path, sha256: str | None = None) -> None:
         """Copy a local file to one object atomically (multipart on S3 above the threshold)."""
 
@@ -139,6 +147,22 @@ class LocalLake(Lake):
     def put_bytes(self, key: str, data: bytes) -> None:
         with atomic_writer(self.root / key) as handle:
             handle.write(data)
+
+    def put_bytes_if_absent(self, key: str, data: bytes) -> bool:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            target.hardlink_to(temp_name)  # fails if the target exists: an atomic no-clobber rename
+        except FileExistsError:
+            return False
+        finally:
+            Path(temp_name).unlink()
+        return True
 
     def put_file(self, key: str, path: Path, sha256: str | None = None) -> None:
         with path.open("rb") as source, atomic_writer(self.root / key) as sink:
@@ -203,6 +227,19 @@ class S3Lake(Lake):
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **self._write_args())
+
+    def put_bytes_if_absent(self, key: str, data: bytes) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*", **self._write_args()
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                return False
+            raise
+        return True
 
     def put_file(self, key: str, path: Path, sha256: str | None = None) -> None:
         from boto3.s3.transfer import TransferConfig

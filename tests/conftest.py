@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,3 +60,117 @@ def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     )
     report = pipeline.run(settings, input_dir=sample_dir, say=lambda _message: None)
     return Built(settings, report, sample_dir)
+
+
+# --- AWS: moto in-process, and moto_server on 127.0.0.1 ---------------------------------
+
+REGION = "us-east-1"
+BUCKET = "c360-lake"
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials, so nothing can ever reach a real AWS account."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("C360_S3_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture
+def moto_aws(aws_env: None) -> Iterator[None]:
+    """moto in-process: every boto3 client created inside talks to moto's backends."""
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def s3_bucket(moto_aws: None) -> str:
+    import boto3
+
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    return BUCKET
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A real moto_server process on a free loopback port; its endpoint URL."""
+    port = _free_port()
+    log = tempfile.NamedTemporaryFile(prefix="moto-server-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _attempt in range(100):  # up to ~10 s, then give up
+            if process.poll() is not None:
+                raise RuntimeError(f"moto_server exited early; see {log.name}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"moto_server did not listen on {endpoint}; see {log.name}")
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def duckdb_s3(endpoint_url: str) -> Any:
+    """A DuckDB connection that reads s3:// from ``endpoint_url`` with httpfs from its PyPI wheel."""
+    import duckdb
+    import duckdb_extension_httpfs
+
+    extension = next(Path(duckdb_extension_httpfs.__file__).parent.rglob("httpfs.duckdb_extension"))
+    connection = duckdb.connect()
+    connection.execute(f"load '{extension}'")
+    host = endpoint_url.removeprefix("http://")
+    connection.execute(
+        "create secret moto (type s3, key_id 'testing', secret 'testing', region ?,"
+        " endpoint ?, url_style 'path', use_ssl false)",
+        [REGION, host],
+    )
+    return connection
+
+
+def lake_rows(lake: Any, prefix: str) -> list[dict[str, Any]]:
+    """Every JSON row of the gzip NDJSON objects under ``prefix`` of a lake (local or S3)."""
+    import gzip
+
+    rows = []
+    for key in lake.list_keys(prefix):
+        if key.endswith(".json.gz"):
+            rows.extend(json.loads(line) for line in gzip.decompress(lake.get_bytes(key)).splitlines())
+    return rows
+
+
+def event_bytes(**fields: Any) -> bytes:
+    """A minimal valid event as a producer sends it, with ``fields`` overriding."""
+    event = {
+        "event_id": "e1",
+        "event_type": "page_view",
+        "occurred_at": "2026-01-01T10:00:00Z",
+        "anonymous_id": "a1",
+    }
+    return json.dumps({**event, **fields}).encode()

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from loaders import lake
-from loaders.lake import open_lake
 from loaders.batch_upload import ContractError, land
 from loaders.events_writer import RawRecord, write_batch
 from loaders.generator import generate
-from tests.conftest import read_csv
+from loaders.lake import open_lake
+from tests.conftest import event_bytes, read_csv
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -139,23 +139,12 @@ def test_events_land_by_hour_and_nothing_is_lost(tmp_path: Path) -> None:
     assert again[0].status == "already landed"
 
 
-def _event(**fields: str) -> bytes:
-    """A minimal valid event as Kinesis would carry it, with ``fields`` overriding."""
-    event = {
-        "event_id": "e1",
-        "event_type": "page_view",
-        "occurred_at": "2026-01-01T10:00:00Z",
-        "anonymous_id": "a1",
-    }
-    return json.dumps({**event, **fields}).encode()
-
-
 def test_non_utf8_and_oversize_records_are_quarantined_with_reasons(tmp_path: Path) -> None:
     records = [
-        RawRecord("shard-1", "001", _event(), NOW),
+        RawRecord("shard-1", "001", event_bytes(), NOW),
         RawRecord("shard-1", "002", b"\xff\xfe not utf-8", NOW),
         RawRecord("shard-1", "003", b" " * (1024 * 1024 + 1), NOW),
-        RawRecord("shard-1", "004", _event(event_type="teleport"), NOW),
+        RawRecord("shard-1", "004", event_bytes(event_type="teleport"), NOW),
     ]
     result = write_batch(open_lake(tmp_path), records, NOW)
     assert (result.received, result.written, result.quarantined) == (4, 1, 3)
@@ -166,7 +155,7 @@ def test_non_utf8_and_oversize_records_are_quarantined_with_reasons(tmp_path: Pa
 
 
 def test_late_events_land_in_the_partition_they_occurred_in(tmp_path: Path) -> None:
-    late = _event(event_id="late", occurred_at="2025-12-01T23:59:59Z")
+    late = event_bytes(event_id="late", occurred_at="2025-12-01T23:59:59Z")
     write_batch(open_lake(tmp_path), [RawRecord("s", "9", late, NOW)], NOW)
     [path] = tmp_path.glob("raw/web/events/*/*/*.json.gz")
     assert path.parent.as_posix().endswith("dt=2025-12-01/hr=23")

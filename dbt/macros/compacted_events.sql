@@ -1,0 +1,49 @@
+{% macro c360_lake_has_files(relative_glob) %}
+    {{ return(adapter.dispatch('c360_lake_has_files')(relative_glob)) }}
+{% endmacro %}
+
+{% macro default__c360_lake_has_files(relative_glob) %}
+    {#- Warehouses read the lake through catalog tables that always exist (Spectrum, COPY). -#}
+    {{ return(true) }}
+{% endmacro %}
+
+{% macro duckdb__c360_lake_has_files(relative_glob) %}
+    {#- At parse time claim the files exist, so dbt records every source the model may read. -#}
+    {% if not execute %}
+        {{ return(true) }}
+    {% endif %}
+    {% set pattern = env_var('C360_LAKE', '../lake') ~ '/' ~ relative_glob %}
+    {% set found = run_query("select count(*) from glob('" ~ pattern | replace("'", "''") ~ "')") %}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{% endmacro %}
+
+
+{% macro c360_committed_compacted_events() %}
+    {{ return(adapter.dispatch('c360_committed_compacted_events')()) }}
+{% endmacro %}
+
+{% macro default__c360_committed_compacted_events() %}
+    {#- Spectrum registers a compacted hour only once its manifest commits it. -#}
+    select * from {{ source('web', 'events_compacted') }}
+{% endmacro %}
+
+{% macro duckdb__c360_committed_compacted_events() %}
+    {%- if c360_lake_has_files('compacted/web/events/*/*/_manifest.json') %}
+    select parquet.* exclude (filename)
+    from {{ source('web', 'events_compacted') }} as parquet
+    inner join (
+        select unnest(parts) as part
+        from {{ source('web', 'events_compaction_manifests') }}
+    ) as committed
+        on ends_with(parquet.filename, '/' || committed.part)
+    {%- else %}
+    {#- Nothing compacted yet: an empty relation with the compacted columns. -#}
+    select
+        * exclude (filename, dt, hr),
+        filename as _source_file,
+        dt,
+        hr
+    from {{ source('web', 'events') }}
+    where false
+    {%- endif %}
+{% endmacro %}

@@ -1,0 +1,156 @@
+"""Compaction: raw hours -> zstd Parquet, verified, atomic via the manifest, idempotent."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from c360.cli import app
+from loaders import glue_compaction
+from loaders.compaction import CompactionError, compact, compact_hour, events_schema
+from loaders.events_writer import RawRecord, write_batch
+from loaders.lake import Lake, open_lake
+from tests.conftest import event_bytes, lake_rows
+
+START = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)
+
+
+def _land(lake: Lake, count: int, first: int = 0, shard: str = "shardId-000000000000") -> None:
+    """``count`` events spread over hours 10 and 11, in batches of 100 (many small files)."""
+    for batch_start in range(first, first + count, 100):
+        records = [
+            RawRecord(
+                shard,
+                f"{n:012d}",
+                event_bytes(
+                    event_id=f"e{n:06d}", occurred_at=(START + timedelta(seconds=13 * n % 7200)).isoformat()
+                ),
+                START,
+            )
+            for n in range(batch_start, min(batch_start + 100, first + count))
+        ]
+        write_batch(lake, records, START)
+
+
+def _parquet_ids(lake: Lake, dt: str, hr: str) -> list[str]:
+    manifest = json.loads(lake.get_bytes(f"compacted/web/events/dt={dt}/hr={hr}/_manifest.json"))
+    return sorted(
+        event_id
+        for key in manifest["parts"]
+        for event_id in pq.read_table(lake.url(key)).column("event_id").to_pylist()
+    )
+
+
+def test_an_hour_becomes_parquet_with_every_row_typed_from_the_contract(tmp_path: Path) -> None:
+    lake = open_lake(tmp_path)
+    _land(lake, 1000)
+    raw = lake_rows(lake, "raw/web/events/dt=2025-12-01/hr=10/")
+    [result] = compact(lake, "2025-12-01", "10")
+    assert (result.status, result.rows) == ("compacted", len(raw))
+    assert result.input_files > 5 and len(result.parts) == 1
+    assert _parquet_ids(lake, "2025-12-01", "10") == sorted(r["event_id"] for r in raw)
+    table = pq.read_table(lake.url(result.parts[0]))
+    assert table.schema.equals(events_schema())
+    assert str(table.schema.field("occurred_at").type) == "timestamp[us]"
+    assert pq.read_metadata(lake.url(result.parts[0])).row_group(0).column(0).compression == "ZSTD"
+    assert set(table.column("_source_file").to_pylist()) <= {lake.url(k) for k in lake.list_keys("raw/")}
+
+
+def test_compacting_again_is_a_no_op_and_late_files_recompact(tmp_path: Path) -> None:
+    lake = open_lake(tmp_path)
+    _land(lake, 400)
+    first = compact(lake, "2025-12-01")
+    assert [r.hr for r in first] == ["10", "11"]
+    before = lake.list_keys("compacted/")
+    assert {r.status for r in compact(lake, "2025-12-01")} == {"already compacted"}
+    assert lake.list_keys("compacted/") == before
+    _land(lake, 100, first=5200, shard="shardId-000000000001")  # late arrivals for both hours
+    again = compact(lake, "2025-12-01")
+    assert {r.status for r in again} == {"compacted"}
+    for result in again:
+        raw = lake_rows(lake, f"raw/web/events/dt=2025-12-01/hr={result.hr}/")
+        assert _parquet_ids(lake, "2025-12-01", result.hr) == sorted(r["event_id"] for r in raw)
+    parts = [k for k in lake.list_keys("compacted/") if k.endswith(".parquet")]
+    assert sorted(parts) == sorted(p for r in again for p in r.parts), "the earlier run's parts are gone"
+
+
+def test_parts_roll_over_at_the_target_size(tmp_path: Path) -> None:
+    lake = open_lake(tmp_path)
+    _land(lake, 2000)
+    result = compact_hour(lake, "2025-12-01", "10", target_bytes=1, row_group_rows=250)
+    assert len(result.parts) == 4
+    assert sum(pq.read_metadata(lake.url(p)).num_rows for p in result.parts) == result.rows
+
+
+def test_a_corrupt_raw_file_commits_nothing(tmp_path: Path) -> None:
+    lake = open_lake(tmp_path)
+    _land(lake, 300)
+    compact(lake, "2025-12-01", "10")
+    manifest = lake.get_bytes("compacted/web/events/dt=2025-12-01/hr=10/_manifest.json")
+    lake.put_bytes("raw/web/events/dt=2025-12-01/hr=10/shardId-9-1-2.json.gz", b"not gzip at all")
+    with pytest.raises(CompactionError, match="cannot read as raw events"):
+        compact(lake, "2025-12-01", "10")
+    assert lake.get_bytes("compacted/web/events/dt=2025-12-01/hr=10/_manifest.json") == manifest
+
+
+def test_a_crash_before_the_manifest_leaves_the_last_commit_in_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = open_lake(tmp_path)
+    _land(lake, 300)
+    [committed] = compact(lake, "2025-12-01", "10")
+    _land(lake, 50, first=9000, shard="shardId-000000000002")
+    real_put = lake.put_bytes
+
+    def crash_on_manifest(key: str, data: bytes) -> None:
+        if key.endswith("_manifest.json"):
+            raise OSError("killed")
+        real_put(key, data)
+
+    monkeypatch.setattr(lake, "put_bytes", crash_on_manifest)
+    with pytest.raises(OSError, match="killed"):
+        compact(lake, "2025-12-01", "10")
+    monkeypatch.undo()
+    manifest = json.loads(lake.get_bytes("compacted/web/events/dt=2025-12-01/hr=10/_manifest.json"))
+    assert manifest["parts"] == committed.parts and manifest["rows"] == committed.rows
+    assert all(lake.exists(part) for part in committed.parts)
+
+
+def test_no_raw_events_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CompactionError, match="no raw events for dt=2025-12-01"):
+        compact(open_lake(tmp_path), "2025-12-01")
+    result = CliRunner().invoke(app, ["compact", "--date", "2025-13-01", "--lake", str(tmp_path)])
+    assert result.exit_code == 1 and "month must be in 1..12" in result.stderr
+    result = CliRunner().invoke(
+        app, ["compact", "--date", "2025-12-01", "--hour", "24", "--lake", str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "expected 00-23" in result.stderr
+
+
+def test_the_glue_job_compacts_the_s3_lake(s3_bucket: str) -> None:
+    lake = open_lake(f"s3://{s3_bucket}/lake")
+    _land(lake, 300)
+    assert glue_compaction.main(["--lake", lake.uri, "--date", "2025-12-01", "--JOB_ID", "jr_123"]) == 0
+    manifests = [k for k in lake.list_keys("compacted/") if k.endswith("_manifest.json")]
+    assert len(manifests) == 2
+    rows = sum(json.loads(lake.get_bytes(k))["rows"] for k in manifests)
+    assert rows == 300
+
+
+def test_duckdb_reads_compacted_and_raw_as_the_same_events(tmp_path: Path) -> None:
+    lake = open_lake(tmp_path)
+    _land(lake, 500)
+    compact(lake, "2025-12-01")
+    query = "select count(*), count(distinct event_id), min(occurred_at)::varchar from {}"
+    raw: Any = duckdb.sql(query.format(f"read_json('{tmp_path}/raw/web/events/*/*/*.json.gz')")).fetchone()
+    parquet: Any = duckdb.sql(
+        query.format(f"read_parquet('{tmp_path}/compacted/web/events/*/*/*.parquet')")
+    ).fetchone()
+    assert raw == parquet and raw[0] == 500
