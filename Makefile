@@ -50,6 +50,7 @@ docs: install ## Generate the dbt docs site (dbt/target/index.html)
 
 bench: install ## Benchmarks (not tests); numbers go in the closing note
 	$(BIN)/python bench/bench_generate.py
+	$(BIN)/python bench/bench_ingest.py
 
 clean: ## Remove generated data and build output (keeps .venv)
 	rm -rf lake warehouse sample-data dbt/target dbt/logs

@@ -52,19 +52,27 @@ def records_from_event(event: dict[str, Any]) -> list[RawRecord]:
     if not isinstance(entries, list):
         raise EventShapeError("not a Kinesis event: expected a 'Records' list")
     records = []
+    arrivals: dict[float, datetime] = {}  # records of a batch share few arrival times
     for position, entry in enumerate(entries):
         try:
             kinesis = entry["kinesis"]
-            sequence = str(kinesis["sequenceNumber"])
-            shard = _shard_of(str(entry["eventID"]))
-            arrival = datetime.fromtimestamp(float(kinesis["approximateArrivalTimestamp"]), UTC)
-            encoded = str(kinesis["data"])
-        except (KeyError, TypeError, ValueError) as exc:
+            sequence = kinesis["sequenceNumber"]
+            shard = _shard_of(entry["eventID"])
+            stamp = float(kinesis["approximateArrivalTimestamp"])
+            encoded = kinesis["data"]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise EventShapeError(f"record {position} is not a Kinesis record: bad {exc}") from None
+        if not isinstance(sequence, str):
+            raise EventShapeError(
+                f"record {position} is not a Kinesis record: sequenceNumber is not a string"
+            )
+        arrival = arrivals.get(stamp)
+        if arrival is None:
+            arrival = arrivals[stamp] = datetime.fromtimestamp(stamp, UTC)
         try:
-            data = base64.b64decode(encoded, validate=True)
-        except (binascii.Error, ValueError):
-            data = encoded.encode("utf-8")
+            data = binascii.a2b_base64(encoded, strict_mode=True)
+        except (binascii.Error, ValueError, TypeError):
+            data = str(encoded).encode("utf-8")
         records.append(RawRecord(shard, sequence, data, arrival))
     return records
 
