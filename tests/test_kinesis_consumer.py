@@ -158,3 +158,73 @@ def test_the_handler_needs_to_know_where_the_lake_is(monkeypatch: pytest.MonkeyP
     kinesis_consumer._lake_from_environment.cache_clear()
     with pytest.raises(EventShapeError, match="C360_LAKE is not set"):
         handler(json.loads(FIXTURE.read_text()), context=None)
+
+
+# --- the poller (c360 consume) ------------------------------------------------------------
+
+
+@pytest.fixture
+def stream_with_events(moto_aws: None) -> Any:
+    client = boto3.client("kinesis")
+    client.create_stream(StreamName="events", ShardCount=1)
+    start = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)
+    records = [
+        {
+            "Data": event_bytes(event_id=f"p{n}", occurred_at=(start + timedelta(minutes=n)).isoformat()),
+            "PartitionKey": "a1",
+        }
+        for n in range(120)
+    ]
+    client.put_records(StreamName="events", Records=records)
+    return client
+
+
+def test_poll_retries_failed_records_and_checkpoints_after_success(
+    stream_with_events: Any, s3_bucket: str
+) -> None:
+    lake = open_lake(f"s3://{s3_bucket}/lake")
+    refusals = iter([True])  # the first raw-event PUT fails, as if S3 were briefly unavailable
+
+    def refuse_once(params: dict[str, Any], **_kwargs: Any) -> None:
+        if "raw/web/events/" in params.get("Key", "") and next(refusals, False):
+            raise EndpointConnectionError(endpoint_url="https://s3.amazonaws.com")
+
+    lake.client.meta.events.register("before-parameter-build.s3.PutObject", refuse_once)  # type: ignore[attr-defined]
+    calls: list[int] = []
+
+    def counted(event: dict[str, Any], target: Any) -> Any:
+        calls.append(len(event["Records"]))
+        return process(event, target)
+
+    report = kinesis_consumer.poll(
+        stream_with_events, "events", lake, batch_size=50, sleep=lambda _s: None, invoke=counted
+    )
+    assert calls == [50, 50, 50, 20], "the failed page is invoked again, then the rest"
+    assert report.retried == 50
+    assert (report.result.received, report.result.written) == (120, 120)
+    ids = [row["event_id"] for row in lake_rows(lake, "raw/web/events/")]
+    assert sorted(ids) == sorted(f"p{n}" for n in range(120))
+    again = kinesis_consumer.poll(stream_with_events, "events", lake, sleep=lambda _s: None)
+    assert again.result.received == 0, "the checkpoint is kept in the lake"
+
+
+def test_poll_stops_without_checkpointing_past_records_that_keep_failing(
+    stream_with_events: Any, s3_bucket: str
+) -> None:
+    lake = open_lake(f"s3://{s3_bucket}/lake")
+
+    def always_failing(event: dict[str, Any], target: Any) -> Any:
+        _response, result = process(event, target)
+        return {
+            "batchItemFailures": [{"itemIdentifier": event["Records"][0]["kinesis"]["sequenceNumber"]}]
+        }, result
+
+    with pytest.raises(kinesis_consumer.ConsumeError, match="still failing after 3 attempts"):
+        kinesis_consumer.poll(
+            stream_with_events, "events", lake, max_attempts=3, sleep=lambda _s: None, invoke=always_failing
+        )
+    assert not lake.list_keys("_state/"), "no checkpoint past a failing record"
+    report = kinesis_consumer.poll(stream_with_events, "events", lake, sleep=lambda _s: None)
+    assert report.result.received == 120 and report.result.written < 120, (
+        "a rerun starts from the old checkpoint"
+    )

@@ -202,3 +202,25 @@ def test_read_records_skips_blank_lines_and_keeps_line_numbers(tmp_path: Path) -
         (1, event_bytes(event_id="x")),
         (3, b"garbage"),
     ]
+
+
+def test_local_mode_invokes_with_at_most_6_mb_and_the_batch_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loaders import kinesis_consumer
+
+    sizes: list[tuple[int, int]] = []
+    real = kinesis_consumer.process
+
+    def measured(event: dict[str, Any], lake: Any) -> Any:
+        sizes.append((len(event["Records"]), len(json.dumps(event))))
+        return real(event, lake)
+
+    monkeypatch.setattr(kinesis_consumer, "process", measured)
+    big = _records(40, size=600_000)  # 40 x ~800 KB base64: must split on payload size
+    small = [ProducerRecord(100 + r.line_number, r.data, r.partition_key) for r in _records(250)]
+    report = stream([*big, *small], LocalSink(open_lake(tmp_path), batch_size=100))
+    assert report.sent == 290 and not report.failed
+    assert all(size <= 6 * 1024 * 1024 for _count, size in sizes)
+    assert all(count <= 100 for count, _size in sizes)
+    assert max(count for count, _size in sizes) == 100

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import boto3
@@ -38,11 +39,17 @@ def _big_transactions(path: Path, rows: int) -> Path:
     return path
 
 
-def test_land_to_s3_encrypts_checksums_and_is_idempotent(s3_bucket: str, sample_dir: Path) -> None:
+def test_land_to_s3_encrypts_checksums_and_is_idempotent(
+    s3_bucket: str, sample_dir: Path, tmp_path: Path
+) -> None:
+    exports = tmp_path / "exports"  # the shop CSVs; events on S3 are covered by the consumer tests
+    exports.mkdir()
+    for csv_file in sample_dir.glob("*.csv"):
+        shutil.copy(csv_file, exports)
     kms = boto3.client("kms")
     key_id = kms.create_key(Description="c360 lake")["KeyMetadata"]["KeyId"]
     runner = CliRunner()
-    args = ["land", str(sample_dir), "--lake", f"s3://{s3_bucket}/lake", "--kms-key-id", key_id, "--json"]
+    args = ["land", str(exports), "--lake", f"s3://{s3_bucket}/lake", "--kms-key-id", key_id, "--json"]
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert {r["status"] for r in json.loads(first.stdout)} == {"landed"}
