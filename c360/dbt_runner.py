@@ -29,8 +29,18 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else "dbt"
 
 
+def check_buildable(settings: Settings) -> None:
+    """Refuse, in one line, a combination dbt cannot build from."""
+    if settings.target == "local" and settings.lake.startswith("s3://"):
+        raise ValueError(
+            f"{settings.lake}: the local target builds from a lake folder; land to S3 with"
+            " `c360 land --lake s3://...`, but build from a folder (or with --target redshift)"
+        )
+
+
 def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT_DIR) -> DbtResult:
     """Run ``dbt <args>`` for the settings' target; output streams to the terminal."""
+    check_buildable(settings)
     if settings.target == "local":
         settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     command = [

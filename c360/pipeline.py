@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from c360.dbt_runner import run_dbt
+from c360.dbt_runner import check_buildable, run_dbt
 from c360.publish import publish
 from c360.settings import Settings
 from loaders.batch_upload import LandResult, land
@@ -95,6 +95,7 @@ def run(
     dbt_args: list[str] | None = None,
     say: Callable[[str], None] = print,
 ) -> RunReport:
+    check_buildable(settings)  # before landing anything
     report = RunReport()
     lake = lake_for(settings)
     with _timed(report, "land"):

@@ -197,7 +197,13 @@ def poll(
     description = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
     stream_arn = description["StreamARN"]
     report = ConsumeReport()
-    shards = [shard["ShardId"] for shard in kinesis.list_shards(StreamName=stream)["Shards"]]
+    shards: list[str] = []
+    listing = kinesis.list_shards(StreamName=stream)
+    while True:
+        shards.extend(shard["ShardId"] for shard in listing["Shards"])
+        if not listing.get("NextToken"):
+            break
+        listing = kinesis.list_shards(NextToken=listing["NextToken"])
     report.shards = len(shards)
     for shard in shards:
         checkpoint_key = _checkpoint_key(stream, shard)

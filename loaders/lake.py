@@ -265,6 +265,10 @@ class S3Lake(Lake):
             keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
         return sorted(key for key in keys if is_visible(key))
 
+    def is_empty(self) -> bool:
+        page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key("raw/"), MaxKeys=1)
+        return not page.get("Contents")
+
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
             chunk = [{"Key": self._key(key)} for key in keys[start : start + 1000]]

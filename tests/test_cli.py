@@ -8,7 +8,19 @@ from typer.testing import CliRunner
 from c360.cli import app
 
 runner = CliRunner()
-COMMANDS = ["generate", "land", "build", "run", "publish", "app", "docs"]
+COMMANDS = [
+    "generate",
+    "land",
+    "stream",
+    "consume",
+    "compact",
+    "spectrum",
+    "build",
+    "run",
+    "publish",
+    "app",
+    "docs",
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -54,3 +66,15 @@ def test_unknown_target_is_refused(tmp_path: Path) -> None:
 def test_app_without_a_published_copy_says_what_to_do(tmp_path: Path) -> None:
     result = runner.invoke(app, ["app", "--published", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 1 and "run `c360 run` first" in result.output
+
+
+def test_building_locally_from_an_s3_lake_is_refused_before_landing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "--lake", "s3://bucket/lake", "--input", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "the local target builds from a lake folder" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_consume_needs_a_kinesis_uri() -> None:
+    result = CliRunner().invoke(app, ["consume", "--from", "sqs://queue"])
+    assert result.exit_code == 1 and "expected kinesis://STREAM" in result.stderr
