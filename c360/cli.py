@@ -202,12 +202,17 @@ def stream_command(
         int, typer.Option(help="With --to local: records per consumer invocation (event source mapping).")
     ] = kinesis_consumer.DEFAULT_BATCH_SIZE,
     shards: Annotated[int, typer.Option(help="With --to local: shards to spread partition keys over.")] = 1,
+    failures: Annotated[
+        Path | None,
+        typer.Option(help="Where records that could not be sent are kept (default: FROM.failed.jsonl)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Send an events file to a Kinesis stream (PutRecords, retrying failed entries), or --to local.
 
     The partition key is each event's anonymous_id. Records that still fail after the last
-    retry are listed in the summary; the command then exits 1.
+    retry are written with their reason and payload to the failures file (one JSON object per
+    line, like the lake's quarantine) and the command exits 1.
     """
     if not source.is_file():
         raise FileNotFoundError(f"{source}: no such events file")
@@ -236,8 +241,15 @@ def stream_command(
         console.print(table)
         for failure in report.failed[:20]:
             line = f"line {failure.line_number}: {failure.error_code} {failure.message}"
-            errors.print(line, highlight=False)
+            errors.print(line, highlight=False, soft_wrap=True)
     if report.failed:
+        kept = failures or source.with_name(source.name + ".failed.jsonl")
+        with kept.open("w", encoding="utf-8") as handle:
+            for failure in report.failed:
+                handle.write(json.dumps(failure.as_quarantine_entry(), ensure_ascii=False) + "\n")
+        errors.print(
+            f"{len(report.failed):,} records not sent; kept with their reasons in {kept}", highlight=False
+        )
         raise typer.Exit(1)
 
 

@@ -7,7 +7,8 @@ order on one shard); a line without one is keyed by its hash.
 
 - ``KinesisSink``: PutRecords calls of at most 500 records and 5 MiB. Only the entries that
   failed (per-record error codes) are sent again, with bounded exponential backoff and
-  jitter; after the last attempt they are reported, never silently dropped.
+  jitter; after the last attempt they are reported with their payload (``c360 stream``
+  writes them to a failures file), never silently dropped.
 - ``LocalSink``: builds Kinesis-shaped Lambda events per shard (at most ``batch_size``
   records and 6 MB of payload, like the event source mapping) and calls the consumer's
   ``process`` on the local lake, retrying the records it reports as failed.
@@ -15,6 +16,7 @@ order on one shard); a line without one is keyed by its hash.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -59,6 +61,19 @@ class FailedRecord:
     line_number: int
     error_code: str
     message: str
+    data: bytes = field(repr=False, default=b"")
+
+    def as_quarantine_entry(self) -> dict[str, Any]:
+        """The failure as a quarantine line: reason, origin and the payload it carried."""
+        try:
+            payload: dict[str, str] = {"payload": self.data.decode("utf-8")}
+        except UnicodeDecodeError:
+            payload = {"payload_base64": base64.b64encode(self.data).decode("ascii")}
+        return {
+            "reason": f"{self.error_code}: {self.message}",
+            "origin": {"line": self.line_number},
+            **payload,
+        }
 
 
 @dataclass
@@ -74,7 +89,9 @@ class StreamReport:
             "retried": self.retried,
             "calls": self.calls,
             "failed": len(self.failed),
-            "failures": [failure.__dict__ for failure in self.failed],
+            "failures": [
+                {"line": f.line_number, "error_code": f.error_code, "message": f.message} for f in self.failed
+            ],
         }
 
 
@@ -180,7 +197,8 @@ class KinesisSink:
                         raise _EntriesFailedError(last_failures)
         except RetryError:
             report.failed.extend(
-                FailedRecord(record.line_number, code, message) for record, code, message in last_failures
+                FailedRecord(record.line_number, code, message, record.data)
+                for record, code, message in last_failures
             )
 
 
@@ -250,7 +268,7 @@ class LocalSink:
             if not pending:
                 return
         report.failed.extend(
-            FailedRecord(record.line_number, "ConsumerWriteFailed", errors[0] if errors else "")
+            FailedRecord(record.line_number, "ConsumerWriteFailed", errors[0] if errors else "", record.data)
             for record, _sequence in pending
         )
 
@@ -304,4 +322,5 @@ def _too_large(record: ProducerRecord) -> FailedRecord:
         record.line_number,
         "RecordTooLarge",
         f"record is {record.size} bytes with its partition key; Kinesis takes at most {MAX_RECORD_BYTES}",
+        record.data,
     )

@@ -224,3 +224,19 @@ def test_local_mode_invokes_with_at_most_6_mb_and_the_batch_size(
     assert all(size <= 6 * 1024 * 1024 for _count, size in sizes)
     assert all(count <= 100 for count, _size in sizes)
     assert max(count for count, _size in sizes) == 100
+
+
+def test_records_that_cannot_be_sent_are_kept_with_their_reason(tmp_path: Path) -> None:
+    source = tmp_path / "events.jsonl"
+    huge = json.dumps({"event_id": "big", "page_url": "x" * (1024 * 1024)})
+    source.write_text(event_bytes(event_id="ok").decode() + "\n" + huge + "\n")
+    result = CliRunner().invoke(
+        app, ["stream", "--from", str(source), "--to", "local", "--lake", str(tmp_path / "lake")]
+    )
+    assert result.exit_code == 1
+    kept = tmp_path / "events.jsonl.failed.jsonl"
+    assert f"kept with their reasons in {kept}" in result.stderr
+    [entry] = [json.loads(line) for line in kept.read_text().splitlines()]
+    assert entry["reason"].startswith("RecordTooLarge") and entry["origin"] == {"line": 2}
+    assert entry["payload"] == huge
+    assert [row["event_id"] for row in lake_rows(open_lake(tmp_path / "lake"), "raw/")] == ["ok"]
