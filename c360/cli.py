@@ -247,9 +247,8 @@ def stream_command(
         with kept.open("w", encoding="utf-8") as handle:
             for failure in report.failed:
                 handle.write(json.dumps(failure.as_quarantine_entry(), ensure_ascii=False) + "\n")
-        errors.print(
-            f"{len(report.failed):,} records not sent; kept with their reasons in {kept}", highlight=False
-        )
+        note = f"{len(report.failed):,} records not sent; kept with their reasons in {kept}"
+        errors.print(note, highlight=False, soft_wrap=True)
         raise typer.Exit(1)
 
 
