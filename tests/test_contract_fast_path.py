@@ -112,3 +112,40 @@ def test_a_pretty_printed_record_lands_as_one_line(tmp_path: Path) -> None:
     assert result.written == 1
     [row] = lake_rows(lake, "raw/")
     assert row["event_id"] == "pretty" and row["_kinesis_sequence_number"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("body", "lands"),
+    [
+        (
+            b'{"event_id":"a","event_type":"login","occurred_at":"2025-12-01T10:00:00Z","anonymous_id":"x","event_id":"b"}',
+            False,
+        ),
+        (
+            b'{"event_id":"a","event_type":"login","occurred_at":"2025-12-01T10:00:00Z","anonymous_id":"x","city":null,"city":"Rome"}',
+            False,
+        ),
+        (
+            b'{"event_id":"a","event_type":"login","occurred_at":"2025-12-01T10:00:00Z","anonymous_id":"x","page_url":"/q?\\":\\"=1"}',
+            True,
+        ),
+        (
+            b'{"event_id" : "a","event_type":"login","occurred_at":"2025-12-01T10:00:00Z","anonymous_id":"x"}',
+            True,
+        ),
+    ],
+)
+def test_a_repeated_key_is_quarantined_because_duckdb_refuses_it(
+    tmp_path: Path, body: bytes, lands: bool
+) -> None:
+    import duckdb
+
+    lake = open_lake(tmp_path)
+    result = write_batch(lake, [RawRecord("s", "1", body, NOW)], NOW)
+    assert (result.written, result.quarantined) == ((1, 0) if lands else (0, 1))
+    if lands:
+        [key] = lake.list_keys("raw/")
+        assert duckdb.sql(f"select count(*) from read_json('{lake.url(key)}')").fetchone() == (1,)
+    else:
+        [bad] = lake_rows(lake, "quarantine/")
+        assert "appears more than once" in bad["reason"]

@@ -111,7 +111,8 @@ def _field_type(name: str, spec: dict[str, Any], required: bool) -> tuple[Any, A
         value = value | None
     if required:
         return value, msgspec.NODEFAULT
-    return (value, None) if "null" in allowed else (value | msgspec.UnsetType, msgspec.UNSET)
+    # An absent key stays UNSET (an explicit null is None), so callers can count the keys.
+    return value | msgspec.UnsetType, msgspec.UNSET
 
 
 @cache
