@@ -185,11 +185,17 @@ def _place(record: RawRecord) -> tuple[tuple[str, str], bytes] | str:
         except msgspec.MsgspecError:
             pass
         else:
-            # A repeated key decodes (the last wins) but DuckDB refuses the line: the number
-            # of keys written must equal the number of fields set. In a string a quote is
-            # escaped, so '":' outside an escape only follows a key.
-            keys = body.count(b'":') - body.count(b'\\":')
-            if keys == FIELDS - msgspec.structs.astuple(event).count(msgspec.UNSET):
+            # A repeated key decodes (the last wins) but DuckDB refuses the line, so the keys
+            # written must match the fields set. Without escapes every quote is structural:
+            # two per key and two per string value; with escapes, '":' not after a backslash
+            # only follows a key.
+            values = msgspec.structs.astuple(event)
+            present = FIELDS - values.count(msgspec.UNSET)
+            if b"\\" in body:
+                keys_match = body.count(b'":') - body.count(b'\\":') == present
+            else:
+                keys_match = body.count(b'"') == 2 * (2 * present - values.count(None))
+            if keys_match:
                 partition = _partition_of(event.occurred_at)
                 return partition if isinstance(partition, str) else (partition, body)
     event, reason = parse_record(record)
