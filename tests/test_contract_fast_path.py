@@ -130,7 +130,8 @@ def test_a_pretty_printed_record_lands_as_one_line(tmp_path: Path) -> None:
             True,
         ),
         (
-            b'{"event_id" : "a","event_type":"login","occurred_at":"2025-12-01T10:00:00Z","anonymous_id":"x"}',
+            b'{"event_id" : "a","event_type":"login","occurred_at":"2025-12-01T10:00:00Z",'
+            b'"anonymous_id":"x"}',
             True,
         ),
     ],
