@@ -1,0 +1,9 @@
+-- Rows of the products exports that break a business rule, with the reason: never dropped.
+with
+
+rejected as (
+    select * from {{ ref('base_shop__products') }}
+    where rejection_reason is not null
+)
+
+select * from rejected
