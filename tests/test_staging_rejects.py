@@ -7,7 +7,7 @@ and from the raw CSVs, not from dbt.
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pytest
 from c360 import pipeline
 from c360.settings import Settings
 from loaders.generator import generate
-from tests.conftest import read_csv
+from tests.conftest import event_bytes, read_csv
 
 pytestmark = pytest.mark.dbt
 
@@ -26,6 +26,10 @@ pytestmark = pytest.mark.dbt
 def dirty_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], Path]:
     root = tmp_path_factory.mktemp("dirty-build")
     generate(root / "in", scale=0.05, seed=3, dirty=0.02)
+    future = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    (root / "in" / "events_from_the_future.jsonl").write_bytes(
+        event_bytes(event_id="from-the-future", occurred_at=future) + b"\n"
+    )
     settings = Settings.resolve(
         lake=root / "lake",
         warehouse=root / "c360.duckdb",
@@ -105,3 +109,15 @@ def test_dirty_data_builds_and_every_shop_row_is_accounted_for(
     [(lines,)] = _query(database, "select count(distinct transaction_id) from staging.stg_shop__transactions")
     [(staged_lines,)] = _query(database, "select count(*) from staging.stg_shop__transactions")
     assert lines == staged_lines, "one row per order line"
+
+
+def test_an_event_from_the_future_is_rejected_not_staged(
+    dirty_build: tuple[Path, dict[str, Any], Path],
+) -> None:
+    _sample, _key, database = dirty_build
+    rejected = _query(database, "select event_id, rejection_reason from staging.stg_web__events_rejected")
+    assert rejected == [("from-the-future", "occurred in the future")]
+    staged = _query(
+        database, "select count(*) from staging.stg_web__events where event_id = 'from-the-future'"
+    )
+    assert staged == [(0,)]

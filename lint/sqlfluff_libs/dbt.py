@@ -27,3 +27,7 @@ def safe_cast(field, type_):
 
 def date_trunc(datepart, date):
     return f"date_trunc('{datepart}', {date})"
+
+
+def dateadd(datepart, interval, from_date_or_timestamp):
+    return f"({from_date_or_timestamp} + interval '{interval} {datepart}')"
