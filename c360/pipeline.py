@@ -23,7 +23,7 @@ from loaders.generator import generate
 from loaders.lake import DEFAULT_MULTIPART_THRESHOLD, Lake, S3Options, open_lake
 
 # Warehouse schemas in layer order, as generate_schema_name names them.
-LAYERS = ("staging", "intermediate", "core", "analytics", "customer")
+LAYERS = ("staging", "snapshots", "intermediate", "core", "analytics", "customer")
 SAMPLE_SCALE = 1.0
 SAMPLE_SEED = 42
 
