@@ -100,6 +100,26 @@ def test_a_row_that_breaks_a_rule_is_rejected_and_the_build_publishes(built: Bui
     assert reason == "missing customer_id" and "customers_" in source_file
 
 
+def test_an_export_with_windows_line_endings_is_read_in_full(built: Built, tmp_path: Path) -> None:
+    settings = _copy_of_built(built, tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    header = (built.sample_dir / "customers.csv").read_text().split("\n", 1)[0]
+    rows = [
+        f"C9{n:05d},Ann,Lee,ann{n}@example.com,,1990-01-01,female,Rome,RM,00100,IT,"
+        "2025-01-01T00:00:00Z,true,2025-01-01T00:00:00Z"
+        for n in range(3)
+    ]
+    (inbox / "customers_windows.csv").write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())
+    pipeline.run(settings, input_dir=inbox, say=lambda _m: None)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        found = connection.execute(
+            "select customer_id, updated_at from staging.stg_shop__customers where customer_id like 'C9%'"
+        ).fetchall()
+    assert sorted(customer for customer, _at in found) == [f"C9{n:05d}" for n in range(3)]
+    assert all(at is not None for _customer, at in found), "no stray carriage return in the last column"
+
+
 def test_run_on_an_empty_lake_generates_sample_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "SAMPLE_SCALE", 0.02)
     messages: list[str] = []

@@ -1,7 +1,7 @@
 with
 
 order_lines as (
-    select * from {{ ref('stg_shop__transactions') }}
+    select * from {{ ref('fct_order_lines') }}
 ),
 
 sold as (
@@ -9,10 +9,10 @@ sold as (
         cast({{ dbt.date_trunc('month', 'ordered_at') }} as date) as month_start,
         order_id,
         customer_id,
-        status,
+        is_returned,
         line_amount
     from order_lines
-    where status in ('completed', 'returned')
+    where not is_cancelled
 ),
 
 monthly as (
@@ -22,7 +22,7 @@ monthly as (
         count(distinct customer_id) as customers,
         cast(sum(line_amount) as numeric(18, 2)) as gross_revenue,
         cast(
-            sum(case when status = 'returned' then line_amount else 0 end) as numeric(18, 2)
+            sum(case when is_returned then line_amount else 0 end) as numeric(18, 2)
         ) as returned_revenue
     from sold
     group by month_start
