@@ -31,3 +31,19 @@ def date_trunc(datepart, date):
 
 def dateadd(datepart, interval, from_date_or_timestamp):
     return f"({from_date_or_timestamp} + interval '{interval} {datepart}')"
+
+
+def datediff(first_date, second_date, datepart):
+    return f"date_diff('{datepart}', {first_date}, {second_date})"
+
+
+def concat(fields):
+    return " || ".join(fields)
+
+
+def hash(field):  # the name dbt uses
+    return f"md5(cast({field} as varchar))"
+
+
+def current_timestamp():
+    return "current_timestamp"

@@ -39,7 +39,10 @@ day_numbers as (
 ),
 
 spine as (
-    select cast({{ dbt.dateadd('day', 'day_numbers.day_number', 'bounds.first_day') }} as date) as date_day
+    select
+        cast(
+            {{ dbt.dateadd('day', 'day_numbers.day_number', 'bounds.first_day') }} as date
+        ) as date_day
     from day_numbers
     cross join bounds
     where day_numbers.day_number <= {{ dbt.datediff('bounds.first_day', 'bounds.last_day', 'day') }}

@@ -1,3 +1,7 @@
+{%- set version_text = "cast(version_number as " ~ dbt.type_string() ~ ")" -%}
+{%- set scd2_start = "'" ~ var("c360_scd2_start") ~ "'" -%}
+{%- set first_valid_from = "cast(" ~ scd2_start ~ " as " ~ dbt.type_timestamp() ~ ")" -%}
+
 with
 
 snapshot as (
@@ -13,8 +17,7 @@ versions as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat(['product_id', "'|'", 'cast(version_number as ' ~ dbt.type_string() ~ ')'])) }}
-            as product_sk,
+        {{ dbt.hash(dbt.concat(['product_id', "'|'", version_text])) }} as product_sk,
         product_id,
         cast(version_number as integer) as version_number,
         product_name,
@@ -25,7 +28,7 @@ final as (
         unit_cost,
         is_active,
         case
-            when version_number = 1 then cast('{{ var("c360_scd2_start") }}' as {{ dbt.type_timestamp() }})
+            when version_number = 1 then {{ first_valid_from }}
             else dbt_valid_from
         end as valid_from,
         dbt_valid_to as valid_to,
