@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import shutil
 from collections import defaultdict
 from decimal import Decimal
@@ -9,7 +10,7 @@ import duckdb
 import pytest
 
 from c360 import pipeline
-from c360.settings import Settings
+from c360.settings import PROJECT_ROOT, Settings
 from tests.conftest import Built, read_csv
 
 pytestmark = pytest.mark.dbt
@@ -132,3 +133,21 @@ def test_run_on_an_empty_lake_generates_sample_data(tmp_path: Path, monkeypatch:
     assert report.generated_sample and "empty" in messages[0]
     assert report.layer_rows["staging"]["stg_shop__transactions"] == 1_000
     assert "stg_web__events" not in report.layer_rows["staging"], "--select reached dbt"
+
+
+def test_dbt_docs_generate_and_every_built_column_is_documented(built: Built) -> None:
+    assert pipeline.run_dbt(built.settings, ["docs", "generate"]).ok
+    target = PROJECT_ROOT / "dbt" / "target"
+    catalog = json.loads((target / "catalog.json").read_text())
+    manifest = json.loads((target / "manifest.json").read_text())
+    missing = []
+    for unique_id, node in catalog["nodes"].items():
+        if unique_id.startswith("test."):  # stored test failures, not models
+            continue
+        documented = manifest["nodes"][unique_id]["columns"]
+        missing += [
+            f"{node['metadata']['name']}.{column}"
+            for column in node["columns"]
+            if not documented.get(column.lower(), {}).get("description")
+        ]
+    assert missing == []
