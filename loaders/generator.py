@@ -688,13 +688,23 @@ class _Generator:
         logged_in = np.zeros(device_count, dtype=bool)
         logged_in[device[session_of[is_login]]] = True
         single = logged_in & (owner >= 0) & ~shared
+        login_pairs = np.unique(
+            np.stack([device[session_of[is_login]], session_user[session_of[is_login]]]), axis=1
+        )
+        users_logged_in = np.bincount(login_pairs[0], minlength=device_count)
         identity = {
             "anonymous_to_customer": dict(
                 zip(anonymous_ids[single].tolist(), customer_ids[owner[single]].tolist(), strict=True)
             ),
             "shared_devices": {
                 anonymous_ids[d]: sorted({customer_ids[owner[d]], customer_ids[second_owner[d]]})
-                for d in np.flatnonzero(shared & logged_in)
+                for d in np.flatnonzero(shared & logged_in & (users_logged_in >= 2))
+            },
+            # Shared, but only one member ever logged in within the window: the data cannot
+            # tell these from a single owner's device, so stitching is not scored on them.
+            "shared_devices_unrevealed": {
+                anonymous_ids[d]: sorted({customer_ids[owner[d]], customer_ids[second_owner[d]]})
+                for d in np.flatnonzero(shared & logged_in & (users_logged_in < 2))
             },
         }
         return table, identity
