@@ -441,6 +441,9 @@ def run_command(
     for step, seconds in report.step_seconds.items():
         steps.add_row(step, f"{seconds:.1f}")
     console.print(steps)
+    stale = report.freshness.get("warn", 0)
+    if stale:
+        console.print(f"[yellow]{stale} source(s) past their freshness warn_after[/] (see dbt output above)")
     if report.published:
         console.print(f"Published {report.published}")
 

@@ -54,16 +54,19 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
         settings.target,
     ]
     env = {**os.environ, **settings.environment()}
-    run_results = project_dir / "target" / "run_results.json"
-    run_results.unlink(missing_ok=True)  # never report a previous run's statuses
+    # dbt writes run_results.json, or sources.json for `source freshness`. Remove both
+    # first, so a previous run's statuses are never reported as this one's.
+    results = [project_dir / "target" / name for name in ("run_results.json", "sources.json")]
+    for path in results:
+        path.unlink(missing_ok=True)
     completed = subprocess.run(command, env=env, check=False)
-    return DbtResult(command, completed.returncode, _statuses(run_results))
+    return DbtResult(command, completed.returncode, _statuses(results))
 
 
-def _statuses(run_results: Path) -> dict[str, int]:
-    if not run_results.exists():
-        return {}
+def _statuses(results: list[Path]) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for result in json.loads(run_results.read_text("utf-8")).get("results", []):
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    for path in results:
+        if path.exists():
+            for result in json.loads(path.read_text("utf-8")).get("results", []):
+                counts[result["status"]] = counts.get(result["status"], 0) + 1
     return counts

@@ -1,4 +1,4 @@
-"""The main job, ``c360 run``: land -> build (dbt, tests gate every layer) -> publish.
+"""The main job, ``c360 run``: land -> source freshness -> build (tests gate every layer) -> publish.
 
 The same steps run in production as a Step Functions state machine; locally they run here
 in order, each timed, and the run ends with a short report of rows per layer.
@@ -38,6 +38,7 @@ class RunReport:
     landed: list[LandResult] = field(default_factory=list)
     generated_sample: bool = False
     layer_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    freshness: dict[str, int] = field(default_factory=dict)  # e.g. {"pass": 5, "warn": 1}
     published: Path | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -55,6 +56,7 @@ class RunReport:
                 for r in self.landed
             ],
             "layer_rows": self.layer_rows,
+            "freshness": self.freshness,
             "published": str(self.published) if self.published else None,
         }
 
@@ -110,6 +112,14 @@ def run(
                 generate(Path(sample), scale=SAMPLE_SCALE, seed=SAMPLE_SEED)
                 report.landed = land(Path(sample), lake)
             report.generated_sample = True
+    with _timed(report, "freshness"):
+        freshness = run_dbt(settings, ["source", "freshness"])
+    report.freshness = freshness.statuses
+    if not freshness.ok:
+        raise BuildFailedError(
+            f"dbt source freshness failed ({_describe(freshness.statuses)}): a source cannot be read"
+            " or is past its error_after; the published copy was left as it was"
+        )
     with _timed(report, "build"):
         result = run_dbt(settings, ["build", *(dbt_args or [])])
     if not result.ok:

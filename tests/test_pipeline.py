@@ -41,7 +41,8 @@ def test_dbt_build_passes_and_monthly_revenue_matches_the_raw_data(built: Built)
 
 def test_run_reports_rows_per_layer_and_seconds_per_step(built: Built) -> None:
     report = built.report
-    assert set(report.step_seconds) == {"land", "build", "publish"}
+    assert set(report.step_seconds) == {"land", "freshness", "build", "publish"}
+    assert report.freshness == {"pass": 4}, "the four raw tables were landed just now"
     assert report.layer_rows["staging"]["stg_shop__transactions"] == len(
         read_csv(built.sample_dir / "transactions.csv")
     )
