@@ -38,3 +38,18 @@ def test_stitching_precision_and_recall_are_at_least_99_percent(
     flagged = {anonymous for anonymous, _customer, is_shared in rows if is_shared}
     assert set(shared) <= flagged, "every shared device is flagged"
     assert not set(shared) & set(stitched), "a shared device is never merged into one customer"
+
+
+def test_sessions_before_login_are_attributed_to_the_device_owner(
+    built: Built, answer_key: dict[str, Any]
+) -> None:
+    truth: dict[str, str] = answer_key["identity"]["anonymous_to_customer"]
+    with duckdb.connect(str(built.settings.published), read_only=True) as connection:
+        sessions = connection.execute(
+            "select anonymous_id, customer_id, customer_sk is not null from core.fct_sessions"
+        ).fetchall()
+    owned = [(anonymous, customer, has_sk) for anonymous, customer, has_sk in sessions if anonymous in truth]
+    assert owned, "the sample has devices that logged in"
+    assert all(customer == truth[anonymous] and has_sk for anonymous, customer, has_sk in owned)
+    anonymous_only = {a for a, c, _sk in sessions if c is None}
+    assert not anonymous_only & set(truth), "no session of an identified device stays anonymous"
