@@ -85,10 +85,8 @@ aggregated as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat([
-            'aggregated.anonymous_id', "'|'",
-            'cast(aggregated.session_number as ' ~ dbt.type_string() ~ ')'
-        ])) }} as session_id,
+        {{ c360_surrogate_key(['aggregated.anonymous_id', 'aggregated.session_number']) }}
+            as session_id,
         aggregated.anonymous_id,
         cast(aggregated.session_number as integer) as session_number,
         aggregated.session_started_at,

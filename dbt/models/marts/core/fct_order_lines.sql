@@ -39,13 +39,11 @@ joined as (
     left join customers
         on
             order_lines.customer_id = customers.customer_id
-            and order_lines.ordered_at >= customers.valid_from
-            and (customers.valid_to is null or order_lines.ordered_at < customers.valid_to)
+            and {{ c360_valid_at('customers', 'order_lines.ordered_at') }}
     left join products
         on
             order_lines.product_id = products.product_id
-            and order_lines.ordered_at >= products.valid_from
-            and (products.valid_to is null or order_lines.ordered_at < products.valid_to)
+            and {{ c360_valid_at('products', 'order_lines.ordered_at') }}
 ),
 
 final as (

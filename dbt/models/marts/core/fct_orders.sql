@@ -28,8 +28,7 @@ final as (
     left join customers
         on
             orders.customer_id = customers.customer_id
-            and orders.ordered_at >= customers.valid_from
-            and (customers.valid_to is null or orders.ordered_at < customers.valid_to)
+            and {{ c360_valid_at('customers', 'orders.ordered_at') }}
 )
 
 select * from final

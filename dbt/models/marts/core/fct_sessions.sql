@@ -49,11 +49,7 @@ final as (
     left join customers
         on
             attributed.customer_id = customers.customer_id
-            and attributed.session_started_at >= customers.valid_from
-            and (
-                customers.valid_to is null
-                or attributed.session_started_at < customers.valid_to
-            )
+            and {{ c360_valid_at('customers', 'attributed.session_started_at') }}
 )
 
 select * from final
