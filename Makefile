@@ -8,6 +8,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+PG_SERVER := /usr/lib/postgresql/15/bin/postgres
 
 .PHONY: install demo run app test lint format docs bench clean
 
@@ -31,8 +32,14 @@ run: install ## The main job without the app
 app: install ## Start the Streamlit app on the published warehouse
 	$(BIN)/c360 app
 
-test: install lint ## Lint, then every test
+test: install lint $(PG_SERVER) ## Lint, then every test (the tests start PostgreSQL and moto_server)
 	$(BIN)/pytest
+
+# The PostgreSQL target's tests need a real server: Debian's cluster 15/main, which the
+# test fixture starts (and stops again) with pg_ctlcluster. Installed here if missing.
+$(PG_SERVER):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15
 
 lint: install ## ruff (lint + format check), mypy, sqlfluff
 	$(BIN)/ruff check .

@@ -401,9 +401,13 @@ def build_command(
 ) -> None:
     """Run `dbt build` with the c360 profile; extra arguments go to dbt (e.g. --select +monthly_revenue).
 
-    This only builds: `c360 run` also publishes the copy the app reads.
+    This only builds: `c360 run` also publishes the copy the app reads. With --target
+    postgres the lake's raw files not loaded yet are first COPYed into the raw schemas
+    (connection from C360_PG_HOST, C360_PG_PORT, C360_PG_USER, C360_PG_DATABASE and
+    DBT_ENV_SECRET_PG_PASSWORD, as in the dbt profile).
     """
     settings = Settings.resolve(lake=lake, warehouse=warehouse, target=target)
+    pipeline.load_sources(settings, say=console.print)
     result = run_dbt(settings, ["build", *ctx.args])
     if not result.ok:
         raise pipeline.BuildFailedError(f"dbt build failed with exit code {result.exit_code}")

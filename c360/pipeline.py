@@ -1,5 +1,8 @@
 """The main job, ``c360 run``: land -> source freshness -> build (tests gate every layer) -> publish.
 
+On the PostgreSQL target a step runs before freshness: the lake's raw files are loaded
+into the ``raw_*`` schemas with COPY (what Spectrum is to Redshift).
+
 The same steps run in production as a Step Functions state machine; locally they run here
 in order, each timed, and the run ends with a short report of rows per layer.
 """
@@ -21,6 +24,8 @@ from c360.settings import Settings
 from loaders.batch_upload import LandResult, land
 from loaders.generator import generate
 from loaders.lake import DEFAULT_MULTIPART_THRESHOLD, Lake, S3Options, open_lake
+from loaders.postgres_raw import LoadResult as RawLoadResult
+from loaders.postgres_raw import connection_from_env, load_raw
 
 # Warehouse schemas in layer order, as generate_schema_name names them.
 LAYERS = ("staging", "snapshots", "intermediate", "core", "analytics", "customer")
@@ -39,6 +44,7 @@ class RunReport:
     generated_sample: bool = False
     layer_rows: dict[str, dict[str, int]] = field(default_factory=dict)
     freshness: dict[str, int] = field(default_factory=dict)  # e.g. {"pass": 5, "warn": 1}
+    raw_loaded: list[RawLoadResult] = field(default_factory=list)  # PostgreSQL target only
     published: Path | None = None
 
     def as_dict(self) -> dict[str, object]:
@@ -57,6 +63,15 @@ class RunReport:
             ],
             "layer_rows": self.layer_rows,
             "freshness": self.freshness,
+            "raw_loaded": [
+                {
+                    "table": r.table,
+                    "files_loaded": r.files_loaded,
+                    "files_skipped": r.files_skipped,
+                    "rows": r.rows,
+                }
+                for r in self.raw_loaded
+            ],
             "published": str(self.published) if self.published else None,
         }
 
@@ -91,6 +106,19 @@ def layer_rows(warehouse: Path) -> dict[str, dict[str, int]]:
     return counts
 
 
+def load_sources(settings: Settings, say: Callable[[str], None] = print) -> list[RawLoadResult]:
+    """Make the dbt sources readable on the target: on PostgreSQL, COPY the lake's new raw
+    files into the raw schemas. DuckDB reads the lake directly and Redshift through
+    Spectrum (``c360 spectrum``), so there is nothing to do for them."""
+    if settings.target != "postgres":
+        return []
+    connection = connection_from_env()
+    try:
+        return load_raw(lake_for(settings), connection, progress=say)
+    finally:
+        connection.close()
+
+
 def run(
     settings: Settings,
     input_dir: Path | None = None,
@@ -112,6 +140,9 @@ def run(
                 generate(Path(sample), scale=SAMPLE_SCALE, seed=SAMPLE_SEED)
                 report.landed = land(Path(sample), lake)
             report.generated_sample = True
+    if settings.target == "postgres":
+        with _timed(report, "load raw"):
+            report.raw_loaded = load_sources(settings, say)
     with _timed(report, "freshness"):
         freshness = run_dbt(settings, ["source", "freshness"])
     report.freshness = freshness.statuses

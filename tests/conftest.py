@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -174,3 +176,101 @@ def event_bytes(**fields: Any) -> bytes:
         "anonymous_id": "a1",
     }
     return json.dumps({**event, **fields}).encode()
+
+
+# --- PostgreSQL: the Debian cluster, started if it is down ---------------------------------
+
+PG_VERSION = "15"
+PG_CLUSTER = "main"
+PG_PASSWORD = "c360_test"
+
+
+def _cluster() -> tuple[str, int, Path]:
+    """Status, port and data directory of the cluster, from pg_lsclusters."""
+    line = subprocess.run(
+        ["pg_lsclusters", "--no-header", PG_VERSION, PG_CLUSTER], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return line[3], int(line[2]), Path(line[5])
+
+
+def _as_postgres(*sql: str) -> None:
+    """Run SQL as the cluster's superuser over its local socket (the tests run as root)."""
+    command = ["runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    for statement in sql:
+        command += ["-c", statement]
+    subprocess.run(command, check=True, cwd="/", capture_output=True, text=True)
+
+
+@dataclass
+class Postgres:
+    port: int
+
+    def database(self, name: str) -> dict[str, str]:
+        """A new, empty database owned by the test role; the C360_PG_* settings that reach it."""
+        _as_postgres(
+            f"drop database if exists {name} with (force)", f"create database {name} owner c360_test"
+        )
+        return {
+            "C360_PG_HOST": "127.0.0.1",
+            "C360_PG_PORT": str(self.port),
+            "C360_PG_USER": "c360_test",
+            "C360_PG_DATABASE": name,
+            "DBT_ENV_SECRET_PG_PASSWORD": PG_PASSWORD,
+        }
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL server: the Debian cluster, started here if it is down (and then
+    stopped again, by its postmaster's PID), with a login role for the tests."""
+    if os.geteuid() != 0:
+        raise RuntimeError("the PostgreSQL tests start the Debian cluster and need root (make test in CI)")
+    status, port, data_dir = _cluster()
+    started_pid = None
+    if status != "online":
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, PG_CLUSTER, "start"],
+            check=True,
+            capture_output=True,
+        )
+        started_pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+    try:
+        for _attempt in range(100):  # up to ~10 s
+            ready = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)], check=False)
+            if ready.returncode == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"PostgreSQL did not accept connections on 127.0.0.1:{port}")
+        if not _role_exists():
+            _as_postgres(f"create role c360_test login password '{PG_PASSWORD}'")
+        yield Postgres(port)
+    finally:
+        if started_pid is not None:
+            os.kill(started_pid, signal.SIGINT)  # fast shutdown of the server this fixture started
+            for _attempt in range(100):
+                try:
+                    os.kill(started_pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.1)
+
+
+def _role_exists() -> bool:
+    found = subprocess.run(
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            "psql",
+            "-X",
+            "-tAc",
+            "select 1 from pg_roles where rolname = 'c360_test'",
+        ],
+        check=True,
+        cwd="/",
+        capture_output=True,
+        text=True,
+    )
+    return found.stdout.strip() == "1"

@@ -2,3 +2,61 @@
     {#- dbt's default safe_cast is a plain cast on DuckDB; try_cast gives null instead of failing. -#}
     try_cast({{ field }} as {{ type }})
 {%- endmacro %}
+
+
+{% macro postgres__safe_cast(field, type) %}
+    {#- PostgreSQL has no try_cast: c360_try_cast (created by c360_create_functions at the
+        start of every run) returns null where the cast would fail. The typed null picks
+        the result type; the outer cast restores a typmod such as numeric(18, 2). -#}
+    cast({{ target.schema }}.c360_try_cast(cast({{ field }} as text), cast(null as {{ type }})) as {{ type }})
+{%- endmacro %}
+
+
+{% macro redshift__safe_cast(field, type) %}
+    {#- Redshift's try_cast refuses blank strings, which mean "missing" here anyway. -#}
+    try_cast(nullif(trim({{ field }}), '') as {{ type }})
+{%- endmacro %}
+
+
+{% macro c360_create_functions() %}
+    {{ return(adapter.dispatch('c360_create_functions')()) }}
+{% endmacro %}
+
+{% macro default__c360_create_functions() %}
+    {#- DuckDB and Redshift have a try_cast; nothing to create. -#}
+    select 1
+{% endmacro %}
+
+{% macro postgres__c360_create_functions() %}
+    {#- A PL/pgSQL assignment converts text to the variable's type (the type of `example`),
+        and the exception handler turns a failed conversion into null. -#}
+    create or replace function {{ target.schema }}.c360_try_cast(value text, example anyelement)
+    returns anyelement
+    language plpgsql
+    immutable
+    as $$
+    declare
+        result example%type;
+    begin
+        result := value;
+        return result;
+    exception when others then
+        return null;
+    end;
+    $$
+{% endmacro %}
+
+
+{% macro c360_source_file() %}
+    {{ return(adapter.dispatch('c360_source_file')()) }}
+{% endmacro %}
+
+{% macro default__c360_source_file() %}
+    {#- DuckDB's readers (filename = true) and the PostgreSQL raw loader name the column so. -#}
+    filename
+{%- endmacro %}
+
+{% macro redshift__c360_source_file() %}
+    {#- Spectrum's pseudo-column: the S3 object a row was read from. -#}
+    "$path"
+{%- endmacro %}

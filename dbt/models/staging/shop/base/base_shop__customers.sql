@@ -1,7 +1,10 @@
 with
 
 source as (
-    select * from {{ source('shop', 'customers') }}
+    select
+        *,
+        {{ c360_source_file() }} as _source_file
+    from {{ source('shop', 'customers') }}
 ),
 
 typed as (
@@ -30,7 +33,7 @@ typed as (
         birth_date as birth_date_text,
         signup_at as signup_at_text,
         -- lineage
-        filename as _source_file,
+        _source_file,
         cast(ingest_date as date) as _ingest_date
     from source
 ),

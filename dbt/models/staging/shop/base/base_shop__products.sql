@@ -1,7 +1,10 @@
 with
 
 source as (
-    select * from {{ source('shop', 'products') }}
+    select
+        *,
+        {{ c360_source_file() }} as _source_file
+    from {{ source('shop', 'products') }}
 ),
 
 typed as (
@@ -22,7 +25,7 @@ typed as (
         -- timestamps
         {{ dbt.safe_cast('updated_at', dbt.type_timestamp()) }} as updated_at,
         -- lineage
-        filename as _source_file,
+        _source_file,
         cast(ingest_date as date) as _ingest_date
     from source
 ),

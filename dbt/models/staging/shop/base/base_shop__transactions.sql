@@ -1,7 +1,10 @@
 with
 
 source as (
-    select * from {{ source('shop', 'transactions') }}
+    select
+        *,
+        {{ c360_source_file() }} as _source_file
+    from {{ source('shop', 'transactions') }}
 ),
 
 customers as (
@@ -35,7 +38,7 @@ typed as (
         quantity as quantity_text,
         discount_amount as discount_amount_text,
         -- lineage
-        filename as _source_file,
+        _source_file,
         cast(ingest_date as date) as _ingest_date
     from source
 ),

@@ -1,7 +1,10 @@
 with
 
 raw_events as (
-    select * from {{ source('web', 'events') }}
+    select
+        *,
+        {{ c360_source_file() }} as _source_file
+    from {{ source('web', 'events') }}
 ),
 
 compacted_events as (
@@ -17,9 +20,7 @@ compacted_hours as (
 
 -- An hour is read from its committed Parquet once compacted, from the raw files until then.
 uncompacted_raw_events as (
-    select
-        raw_events.*,
-        raw_events.filename as _source_file
+    select raw_events.*
     from raw_events
     left join compacted_hours
         on

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select *
+from "c360"."analytics"."monthly_revenue"
+where month_start is null
+
+

@@ -1,0 +1,22 @@
+
+    
+    
+
+with all_values as (
+
+    select
+        event_type as value_field,
+        count(*) as n_records
+
+    from "c360"."core"."fct_events"
+    group by event_type
+
+)
+
+select *
+from all_values
+where value_field not in (
+    'page_view','product_view','search','add_to_cart','remove_from_cart','begin_checkout','purchase','login','signup'
+)
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select *
+from "c360"."core"."dim_customers"
+where customer_sk is null
+
+

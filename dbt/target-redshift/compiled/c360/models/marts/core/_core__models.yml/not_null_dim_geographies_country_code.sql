@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select *
+from "c360"."core"."dim_geographies"
+where country_code is null
+
+

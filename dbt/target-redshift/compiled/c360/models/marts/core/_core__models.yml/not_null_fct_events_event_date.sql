@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select *
+from "c360"."core"."fct_events"
+where event_date is null
+
+

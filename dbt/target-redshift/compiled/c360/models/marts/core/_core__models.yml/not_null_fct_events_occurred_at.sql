@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select *
+from "c360"."core"."fct_events"
+where occurred_at is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select *
+from "c360"."core"."fct_order_lines"
+where transaction_id is null
+
+

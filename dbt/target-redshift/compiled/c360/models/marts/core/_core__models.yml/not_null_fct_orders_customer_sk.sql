@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select *
+from "c360"."core"."fct_orders"
+where customer_sk is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select *
+from "c360"."core"."fct_sessions"
+where session_id is null
+
+

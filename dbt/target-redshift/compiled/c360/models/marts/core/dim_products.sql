@@ -1,0 +1,36 @@
+with
+
+snapshot as (
+    select * from "c360"."snapshots"."snapshot_shop__products"
+),
+
+versions as (
+    select
+        *,
+        row_number() over (partition by product_id order by dbt_valid_from) as version_number
+    from snapshot
+),
+
+final as (
+    select
+        md5(cast(cast(product_id as TEXT) || '|' || cast(version_number as TEXT) as TEXT)) as product_sk,
+        product_id,
+        cast(version_number as integer) as version_number,
+        product_name,
+        category,
+        subcategory,
+        brand,
+        unit_price as list_price,
+        unit_cost,
+        is_active,
+        case
+        when version_number = 1
+            then cast('1900-01-01 00:00:00' as timestamp)
+        else dbt_valid_from
+    end as valid_from,
+    dbt_valid_to as valid_to,
+    dbt_valid_to is null as is_current
+    from versions
+)
+
+select * from final

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select *
+from "c360"."staging"."stg_shop__products_rejected"
+where _source_file is null
+
+

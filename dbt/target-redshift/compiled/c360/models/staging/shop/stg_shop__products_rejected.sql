@@ -1,0 +1,63 @@
+-- Rows of the products exports that break a business rule, with the reason: never dropped.
+with
+
+ __dbt__cte__base_shop__products as (
+with
+
+source as (
+    select * from "c360"."raw_shop"."products"
+),
+
+typed as (
+    select
+        -- ids
+        nullif(trim(product_id), '') as product_id,
+        -- attributes
+        trim(product_name) as product_name,
+        trim(category) as category,
+        trim(subcategory) as subcategory,
+        trim(brand) as brand,
+        -- money
+        
+    
+    cast(unit_price as numeric(18, 2))
+ as unit_price,
+        
+    
+    cast(unit_cost as numeric(18, 2))
+ as unit_cost,
+        -- flags
+        lower(trim(is_active)) as is_active_text,
+        lower(trim(is_active)) = 'true' as is_active,
+        -- timestamps
+        
+    
+    cast(updated_at as timestamp)
+ as updated_at,
+        -- lineage
+        filename as _source_file,
+        cast(ingest_date as date) as _ingest_date
+    from source
+),
+
+checked as (
+    select
+        *,
+        case
+        when product_id is null then 'missing product_id'
+        when updated_at is null then 'missing or unparseable updated_at'
+        when unit_price is null then 'missing or unparseable unit_price'
+        when unit_price < 0 then 'unit_price < 0'
+        when unit_cost < 0 then 'unit_cost < 0'
+        when coalesce(is_active_text, '') not in ('true', 'false') then 'is_active is not true or false'
+    end as rejection_reason
+    from typed
+)
+
+select * from checked
+), rejected as (
+    select * from __dbt__cte__base_shop__products
+    where rejection_reason is not null
+)
+
+select * from rejected

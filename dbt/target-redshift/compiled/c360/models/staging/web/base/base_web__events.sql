@@ -1,0 +1,142 @@
+with
+
+raw_events as (
+    select * from "c360"."raw_web"."events"
+),
+
+compacted_events as (
+    select * from "c360"."raw_web"."events_compacted"
+
+),
+
+compacted_hours as (
+    select distinct
+        dt,
+        hr
+    from compacted_events
+),
+
+-- An hour is read from its committed Parquet once compacted, from the raw files until then.
+uncompacted_raw_events as (
+    select
+        raw_events.*,
+        raw_events.filename as _source_file
+    from raw_events
+    left join compacted_hours
+        on
+            raw_events.dt = compacted_hours.dt
+            and raw_events.hr = compacted_hours.hr
+    where compacted_hours.dt is null
+),
+
+unioned as (
+    select
+        event_id,
+        event_type,
+        
+    
+    cast(occurred_at as timestamp)
+ as occurred_at,
+        anonymous_id,
+        customer_id,
+        page_url,
+        referrer_url,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        device_type,
+        product_id,
+        order_id,
+        search_query,
+        country_code,
+        city,
+        _kinesis_shard_id,
+        _kinesis_sequence_number,
+        
+    
+    cast(_kinesis_arrival_at as timestamp)
+ as _kinesis_arrival_at,
+        
+    
+    cast(_landed_at as timestamp)
+ as _landed_at,
+        _source_file
+    from uncompacted_raw_events
+
+    union all
+
+    select
+        event_id,
+        event_type,
+        cast(occurred_at as timestamp) as occurred_at,
+        anonymous_id,
+        customer_id,
+        page_url,
+        referrer_url,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        device_type,
+        product_id,
+        order_id,
+        search_query,
+        country_code,
+        city,
+        _kinesis_shard_id,
+        _kinesis_sequence_number,
+        cast(_kinesis_arrival_at as timestamp) as _kinesis_arrival_at,
+        cast(_landed_at as timestamp) as _landed_at,
+        _source_file
+    from compacted_events
+),
+
+renamed as (
+    select
+        -- ids
+        cast(event_id as TEXT) as event_id,
+        anonymous_id,
+        customer_id,
+        product_id,
+        order_id,
+        -- what happened
+        lower(trim(event_type)) as event_type,
+        occurred_at,
+        page_url,
+        referrer_url,
+        search_query,
+        -- marketing
+        lower(utm_source) as utm_source,
+        lower(utm_medium) as utm_medium,
+        lower(utm_campaign) as utm_campaign,
+        -- device and place
+        lower(device_type) as device_type,
+        upper(country_code) as country_code,
+        city,
+        -- lineage
+        _kinesis_shard_id,
+        _kinesis_sequence_number,
+        _kinesis_arrival_at,
+        _landed_at,
+        _source_file
+    from unioned
+),
+
+checked as (
+    select
+        *,
+        case
+        when occurred_at is null then 'missing or unparseable occurred_at'
+        when occurred_at > 
+
+    dateadd(
+        hour,
+        24,
+        _kinesis_arrival_at
+        )
+
+ then 'occurred in the future'
+    end as rejection_reason
+    from renamed
+)
+
+select * from checked

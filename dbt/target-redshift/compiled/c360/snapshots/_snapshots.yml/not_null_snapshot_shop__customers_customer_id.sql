@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select *
+from "c360"."snapshots"."snapshot_shop__customers"
+where customer_id is null
+
+
