@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlfluff.core import FluffConfig, Linter
-from sqlfluff.core.dialects import dialect_selector
-from sqlfluff.core.parser import AnyNumberOf, Bracketed, Delimited, Ref, Sequence
+from conftest import redshift_parse_errors
 from typer.testing import CliRunner
 
 from c360.cli import app
@@ -38,39 +36,6 @@ def s3_lake(s3_bucket: str) -> Any:
     ):
         lake.put_bytes(key, b"x")
     return lake
-
-
-def redshift_parse_errors(sql: str) -> list[str]:
-    """sqlfluff's redshift dialect, plus the ALTER TABLE ... ADD PARTITION it does not know yet.
-
-    The added grammar follows the AWS reference for ALTER TABLE on external tables:
-    ADD [IF NOT EXISTS] PARTITION (column = 'value' [, ...]) LOCATION 's3://...' [...].
-    """
-    dialect = dialect_selector("redshift")
-    action = dialect.get_segment("AlterTableActionSegment")
-    partition = Sequence(
-        "PARTITION",
-        Bracketed(
-            Delimited(
-                Sequence(Ref("ColumnReferenceSegment"), Ref("EqualsSegment"), Ref("QuotedLiteralSegment"))
-            )
-        ),
-        "LOCATION",
-        Ref("QuotedLiteralSegment"),
-    )
-    add_partitions = Sequence(
-        "ADD", Sequence("IF", "NOT", "EXISTS", optional=True), AnyNumberOf(partition, min_times=1)
-    )
-    extended = type(
-        "AlterTableActionSegment",
-        (action,),
-        {"match_grammar": action.match_grammar.copy(insert=[add_partitions])},
-    )
-    dialect.replace(AlterTableActionSegment=extended)
-    config = FluffConfig(overrides={"dialect": "redshift"})
-    config._configs["core"]["dialect_obj"] = dialect  # use the extended dialect for this parse
-    parsed = Linter(config=config).parse_string(sql)
-    return [str(violation) for violation in parsed.violations]
 
 
 def test_the_ddl_matches_the_golden_file(s3_lake: Any) -> None:

@@ -1,6 +1,6 @@
 with
 
-snapshot as (
+customer_versions as (
     select * from {{ ref('snapshot_shop__customers') }}
 ),
 
@@ -8,7 +8,7 @@ versions as (
     select
         *,
         row_number() over (partition by customer_id order by dbt_valid_from) as version_number
-    from snapshot
+    from customer_versions
 ),
 
 final as (

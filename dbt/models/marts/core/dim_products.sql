@@ -1,6 +1,6 @@
 with
 
-snapshot as (
+product_versions as (
     select * from {{ ref('snapshot_shop__products') }}
 ),
 
@@ -8,7 +8,7 @@ versions as (
     select
         *,
         row_number() over (partition by product_id order by dbt_valid_from) as version_number
-    from snapshot
+    from product_versions
 ),
 
 final as (
