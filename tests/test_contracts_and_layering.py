@@ -30,7 +30,7 @@ def test_dbt_source_columns_match_the_contract(entity: str) -> None:
     table = _source_table(entity)
     expected = contract(entity).columns + (LINEAGE if entity == "events" else [])
     assert [c["name"] for c in table["columns"]] == expected
-    read_columns = re.findall(r"(\w+): 'varchar'", table["meta"]["external_location"])
+    read_columns = re.findall(r"(\w+): 'varchar'", table["config"]["meta"]["external_location"])
     assert read_columns == expected, "the DuckDB reader's column list drifted from the contract"
 
 
