@@ -62,6 +62,8 @@ def test_every_model_compiles_offline_to_redshift_sql(tmp_path: Path, incrementa
     assert nodes["model.c360.fct_events"]["config"]["incremental_strategy"] == "merge"  # type: ignore[index]
     assert nodes["model.c360.fct_events"]["config"]["dist"] == "anonymous_id"  # type: ignore[index]
     assert nodes["model.c360.stg_web__events"]["config"]["bind"] is False  # type: ignore[index]
+    # A bare varchar is varchar(256) on Redshift: contracts ask for the longest.
+    assert nodes["model.c360.fct_events"]["columns"]["page_url"]["data_type"] == "varchar(65535)"  # type: ignore[index]
 
 
 def test_the_parse_check_catches_sql_redshift_refuses() -> None:
