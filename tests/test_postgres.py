@@ -125,6 +125,18 @@ def test_an_unknown_csv_column_is_refused(tmp_path: Path, connection: Any) -> No
         load_raw(lake, connection)
 
 
+def test_a_corrupt_events_file_is_one_line_from_the_cli(
+    tmp_path: Path, pg_env: dict[str, str], connection: Any
+) -> None:
+    lake = open_lake(str(tmp_path / "lake"))
+    lake.put_bytes(events_key("2026-01-01", "10", "shard", "1", "2"), b"not gzip at all")
+    result = CliRunner().invoke(app, ["build", "--target", "postgres", "--lake", str(tmp_path / "lake")])
+    assert result.exit_code == 1
+    assert "shard-1-2.json.gz: not gzip" in result.output
+    assert "Traceback" not in result.output
+    assert _count(connection, "select count(*) from c360_loader.loaded_files") == 0
+
+
 def test_build_says_in_one_line_when_postgres_is_unreachable(tmp_path: Path, postgres: Postgres) -> None:
     env = {"C360_PG_HOST": "127.0.0.1", "C360_PG_PORT": "1", "C360_LAKE": str(tmp_path / "lake")}
     result = CliRunner().invoke(app, ["build", "--target", "postgres"], env=env)
