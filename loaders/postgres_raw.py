@@ -281,6 +281,12 @@ def load_raw(
                 continue
             result.rows += _load_unit(table, unit, lake, connection, replace=unit.key in loaded)
             result.files_loaded += 1
+        if result.files_loaded:
+            # Fresh statistics now, not when autovacuum gets to it: without them the
+            # planner takes a big raw table for a few rows and picks nested loops.
+            with connection.cursor() as cursor:
+                cursor.execute(f"analyze {table.name}")
+            connection.commit()
         progress(
             f"{table.name}: {result.files_loaded} files loaded ({result.rows} rows),"
             f" {result.files_skipped} loaded before"

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from c360 import pipeline
 from c360.cli import app
-from c360.settings import Settings
+from c360.dbt_runner import run_dbt
+from c360.settings import DBT_PROJECT_DIR, Settings
 from loaders.batch_upload import land
 from loaders.compaction import compact
 from loaders.contracts import contract
@@ -202,8 +203,13 @@ def test_every_core_model_is_the_same_on_duckdb_and_postgres(
         lake=lake, warehouse=tmp_path / "c360.duckdb", published=tmp_path / "pub.duckdb", target="local"
     )
     pipeline.run(local, say=quiet)
-    report = pipeline.run(Settings.resolve(lake=lake, target="postgres"), say=quiet)
+    on_postgres = Settings.resolve(lake=lake, target="postgres")
+    report = pipeline.run(on_postgres, say=quiet)
     assert sum(r.files_loaded for r in report.raw_loaded) > 0
+    # fct_events again, now incrementally (MERGE): it must run and change nothing.
+    assert run_dbt(on_postgres, ["run", "--select", "fct_events"]).ok
+    compiled = DBT_PROJECT_DIR / "target/run/c360/models/marts/core/fct_events.sql"
+    assert "merge into" in compiled.read_text("utf-8").lower()
 
     duckdb_models = _duckdb_models(local.warehouse)
     core = [name for name in duckdb_models if name.startswith("core.")]

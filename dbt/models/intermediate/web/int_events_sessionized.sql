@@ -35,83 +35,63 @@ numbered as (
             partition by anonymous_id
             order by occurred_at, event_id
             rows between unbounded preceding and current row
-        ) as session_number,
-        row_number() over (
-            partition by anonymous_id order by occurred_at, event_id
-        ) as event_number
+        ) as session_number
     from flagged
 ),
 
+-- Every measure is a window over the whole session, so the session's first event carries
+-- them beside its landing attributes: one pass, no join back to the events.
 session_events as (
     select
         *,
         row_number() over (
             partition by anonymous_id, session_number order by occurred_at, event_id
-        ) as event_in_session
+        ) as event_in_session,
+        max(occurred_at) over (partition by anonymous_id, session_number) as session_ended_at,
+        count(*) over (partition by anonymous_id, session_number) as session_events,
+        sum(case when event_type = 'page_view' then 1 else 0 end)
+            over (partition by anonymous_id, session_number)
+            as session_page_views,
+        max(customer_id) over (partition by anonymous_id, session_number) as logged_in_customer_id,
+        max(case when event_type = 'product_view' then 1 else 0 end)
+            over (partition by anonymous_id, session_number)
+            as product_views,
+        max(case when event_type = 'add_to_cart' then 1 else 0 end)
+            over (partition by anonymous_id, session_number)
+            as add_to_carts,
+        max(case when event_type = 'begin_checkout' then 1 else 0 end)
+            over (partition by anonymous_id, session_number)
+            as checkouts,
+        max(case when event_type = 'purchase' then 1 else 0 end)
+            over (partition by anonymous_id, session_number)
+            as purchases
     from numbered
 ),
 
-landings as (
+final as (
     select
+        {{ c360_surrogate_key(['anonymous_id', 'session_number']) }} as session_id,
         anonymous_id,
-        session_number,
+        cast(session_number as integer) as session_number,
+        occurred_at as session_started_at,
+        session_ended_at,
+        {{ dbt.datediff('occurred_at', 'session_ended_at', 'second') }} as duration_seconds,
+        session_events as events,
+        session_page_views as page_views,
+        logged_in_customer_id,
         page_url as landing_page_url,
         referrer_url,
         utm_source,
         utm_medium,
         utm_campaign,
         device_type,
-        country_code
+        country_code,
+        product_views = 1 as has_product_view,
+        add_to_carts = 1 as has_add_to_cart,
+        checkouts = 1 as has_begin_checkout,
+        purchases = 1 as has_purchase
     from session_events
     where event_in_session = 1
-),
-
-aggregated as (
-    select
-        anonymous_id,
-        session_number,
-        min(occurred_at) as session_started_at,
-        max(occurred_at) as session_ended_at,
-        count(*) as events,
-        sum(case when event_type = 'page_view' then 1 else 0 end) as page_views,
-        max(customer_id) as logged_in_customer_id,
-        max(case when event_type = 'product_view' then 1 else 0 end) = 1 as has_product_view,
-        max(case when event_type = 'add_to_cart' then 1 else 0 end) = 1 as has_add_to_cart,
-        max(case when event_type = 'begin_checkout' then 1 else 0 end) = 1 as has_begin_checkout,
-        max(case when event_type = 'purchase' then 1 else 0 end) = 1 as has_purchase
-    from session_events
-    group by anonymous_id, session_number
-),
-
-final as (
-    select
-        {{ c360_surrogate_key(['aggregated.anonymous_id', 'aggregated.session_number']) }}
-            as session_id,
-        aggregated.anonymous_id,
-        cast(aggregated.session_number as integer) as session_number,
-        aggregated.session_started_at,
-        aggregated.session_ended_at,
-        {{ dbt.datediff('aggregated.session_started_at', 'aggregated.session_ended_at', 'second') }}
-            as duration_seconds,
-        aggregated.events,
-        aggregated.page_views,
-        aggregated.logged_in_customer_id,
-        landings.landing_page_url,
-        landings.referrer_url,
-        landings.utm_source,
-        landings.utm_medium,
-        landings.utm_campaign,
-        landings.device_type,
-        landings.country_code,
-        aggregated.has_product_view,
-        aggregated.has_add_to_cart,
-        aggregated.has_begin_checkout,
-        aggregated.has_purchase
-    from aggregated
-    inner join landings
-        on
-            aggregated.anonymous_id = landings.anonymous_id
-            and aggregated.session_number = landings.session_number
 )
 
 select * from final
