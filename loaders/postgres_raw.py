@@ -26,7 +26,7 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -141,13 +141,32 @@ def _copy_value(value: Any) -> str:
     return text.translate(_ESCAPES)
 
 
-def _copy_text(rows: Iterable[list[Any]]) -> io.StringIO:
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(_copy_value(value) for value in row))
-        buffer.write("\n")
-    buffer.seek(0)
-    return buffer
+def _copy_line(row: list[Any]) -> bytes:
+    return ("\t".join(_copy_value(value) for value in row) + "\n").encode("utf-8")
+
+
+class _CopyStream(io.RawIOBase):
+    """COPY text produced as COPY reads it: a file is never held as one big string."""
+
+    def __init__(self, lines: Iterator[bytes]) -> None:
+        self._lines = lines
+        self._pending = b""
+        self.rows = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = size if size > 0 else 1 << 16
+        chunks = [self._pending]
+        length = len(self._pending)
+        while length < size and (line := next(self._lines, None)) is not None:
+            chunks.append(line)
+            length += len(line)
+            self.rows += 1
+        data = b"".join(chunks)
+        self._pending = data[size:]
+        return data[:size]
 
 
 # --- reading lake files as rows in the table's column order -------------------------------
@@ -205,15 +224,16 @@ def _parquet_rows(table: RawTable, key: str, data: bytes, source: str) -> Iterat
     names = [name for name, _type in table.spec.columns]
     partition = lake_keys.partition_values(key)
     try:
-        parquet = pq.read_table(io.BytesIO(data))
+        parquet = pq.ParquetFile(io.BytesIO(data))
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise RawLoadError(f"{source}: cannot read as Parquet ({exc})") from None
-    missing = [name for name in names if name not in parquet.column_names]
+    missing = [name for name in names if name not in parquet.schema_arrow.names]
     if missing:
         raise RawLoadError(f"{source}: Parquet lacks columns {', '.join(missing)}")
-    columns = [parquet.column(name).to_pylist() for name in names]
-    for values in zip(*columns, strict=True):
-        yield [*values, partition["dt"], partition["hr"]]
+    for batch in parquet.iter_batches(columns=names):  # a row group at a time, not the file
+        columns = [batch.column(name).to_pylist() for name in names]
+        for values in zip(*columns, strict=True):
+            yield [*values, partition["dt"], partition["hr"]]
 
 
 # --- the load -------------------------------------------------------------------------------
@@ -295,16 +315,20 @@ def load_raw(
     return results
 
 
-def _load_unit(table: RawTable, unit: _Unit, lake: Lake, connection: Any, replace: bool) -> int:
+def _copy_lines(table: RawTable, unit: _Unit, lake: Lake) -> Iterator[bytes]:
     read = _parquet_rows if table.is_compacted else _csv_rows if table.is_csv else _ndjson_rows
-    rows: list[list[Any]] = []
     for key in unit.files:
-        rows.extend(read(table, key, lake.get_bytes(key), lake.url(key)))
+        source = lake.url(key)
+        for number, row in enumerate(read(table, key, lake.get_bytes(key), source), start=1):
+            try:
+                yield _copy_line(row)
+            except RawLoadError as exc:
+                raise RawLoadError(f"{source}: row {number}: {exc}") from None
+
+
+def _load_unit(table: RawTable, unit: _Unit, lake: Lake, connection: Any, replace: bool) -> int:
+    stream = _CopyStream(_copy_lines(table, unit, lake))
     column_list = ", ".join(name for name, _type in table.columns)
-    try:
-        copy_text = _copy_text(rows)
-    except RawLoadError as exc:
-        raise RawLoadError(f"{lake.url(unit.key)}: {exc}") from None
     try:
         with connection.cursor() as cursor:
             if replace:  # a compacted hour whose manifest changed: its parts were replaced
@@ -312,17 +336,20 @@ def _load_unit(table: RawTable, unit: _Unit, lake: Lake, connection: Any, replac
                 cursor.execute(
                     f"delete from {table.name} where dt = %s and hr = %s", [values["dt"], values["hr"]]
                 )
-            cursor.copy_expert(f"copy {table.name} ({column_list}) from stdin", copy_text)
+            cursor.copy_expert(f"copy {table.name} ({column_list}) from stdin", stream)
             cursor.execute(
                 f"insert into {LOADER_SCHEMA}.loaded_files (table_name, file_key, fingerprint, rows)"
                 " values (%s, %s, %s, %s)"
                 " on conflict (table_name, file_key) do update"
                 " set fingerprint = excluded.fingerprint, rows = excluded.rows, loaded_at = now()",
-                [table.name, unit.key, unit.fingerprint, len(rows)],
+                [table.name, unit.key, unit.fingerprint, stream.rows],
             )
         connection.commit()
+    except RawLoadError:  # a bad row, found while COPY was reading: nothing of the file stays
+        connection.rollback()
+        raise
     except Exception as exc:
         connection.rollback()
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RawLoadError(f"{lake.url(unit.key)}: COPY into {table.name} failed: {first_line}") from None
-    return len(rows)
+    return stream.rows

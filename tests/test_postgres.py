@@ -138,6 +138,16 @@ def test_a_corrupt_events_file_is_one_line_from_the_cli(
     assert _count(connection, "select count(*) from c360_loader.loaded_files") == 0
 
 
+def test_a_nul_character_names_the_file_and_row(tmp_path: Path, connection: Any) -> None:
+    lake = open_lake(str(tmp_path / "lake"))
+    rows = [{"event_id": "e1", "city": "Paris"}, {"event_id": "e2", "city": "Pa\u0000ris"}]
+    body = b"".join(json.dumps(row).encode() + b"\n" for row in rows)
+    lake.put_bytes(events_key("2026-01-01", "10", "shard", "1", "2"), gzip.compress(body))
+    with pytest.raises(RawLoadError, match=r"shard-1-2\.json\.gz: row 2: a value contains a NUL"):
+        load_raw(lake, connection)
+    assert _count(connection, "select count(*) from raw_web.events") == 0  # not even row 1
+
+
 def test_build_says_in_one_line_when_postgres_is_unreachable(tmp_path: Path, postgres: Postgres) -> None:
     env = {"C360_PG_HOST": "127.0.0.1", "C360_PG_PORT": "1", "C360_LAKE": str(tmp_path / "lake")}
     result = CliRunner().invoke(app, ["build", "--target", "postgres"], env=env)
