@@ -156,6 +156,39 @@ def test_build_says_in_one_line_when_postgres_is_unreachable(tmp_path: Path, pos
     assert "Traceback" not in result.output
 
 
+def test_timestamp_offsets_are_converted_to_utc_on_both_engines(
+    tmp_path: Path, pg_env: dict[str, str], connection: Any
+) -> None:
+    values = {name: "" for name in contract("customers").columns}
+    values.update(
+        customer_id="C1",
+        first_name="Ana",
+        last_name="Lima",
+        email="ana@example.com",
+        country_code="PT",
+        marketing_opt_in="true",
+        signup_at="2025-01-01T10:00:00+02:00",
+        updated_at="2025-01-02T00:30:00-01:00",
+    )
+    lake = open_lake(str(tmp_path / "lake"))
+    csv_text = ",".join(values) + "\n" + ",".join(f'"{value}"' for value in values.values()) + "\n"
+    lake.put_bytes("raw/shop/customers/ingest_date=2025-01-02/customers_offsets.csv", csv_text.encode())
+    expected = (datetime.datetime(2025, 1, 1, 8, 0), datetime.datetime(2025, 1, 2, 1, 30))
+    query = "select signup_at, updated_at from staging.stg_shop__customers"
+
+    local = Settings.resolve(lake=tmp_path / "lake", warehouse=tmp_path / "c360.duckdb", target="local")
+    assert run_dbt(local, ["run", "--select", "stg_shop__customers"]).ok
+    with duckdb.connect(str(local.warehouse), read_only=True) as duck:
+        assert duck.execute(query).fetchall() == [expected]
+
+    on_postgres = Settings.resolve(lake=tmp_path / "lake", target="postgres")
+    pipeline.load_sources(on_postgres, say=lambda _message: None)
+    assert run_dbt(on_postgres, ["run", "--select", "stg_shop__customers"]).ok
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        assert cursor.fetchall() == [expected]
+
+
 # --- the same warehouse on both engines --------------------------------------------------------
 
 

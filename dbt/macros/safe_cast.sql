@@ -18,12 +18,35 @@
 {%- endmacro %}
 
 
+{% macro c360_utc_timestamp(field) %}
+    {#- An ISO 8601 text timestamp with an offset (the contracts' date-time) as a UTC
+        timestamp, or null when it does not parse: `+02:00` is converted, not dropped. -#}
+    {{ return(adapter.dispatch('c360_utc_timestamp')(field)) }}
+{% endmacro %}
+
+{% macro default__c360_utc_timestamp(field) %}
+    {{ dbt.safe_cast(field, dbt.type_timestamp()) }}
+{%- endmacro %}
+
+{% macro duckdb__c360_utc_timestamp(field) %}
+    timezone('UTC', try_cast({{ field }} as timestamptz))
+{%- endmacro %}
+
+{% macro postgres__c360_utc_timestamp(field) %}
+    {{ target.schema }}.c360_utc_timestamp(cast({{ field }} as text))
+{%- endmacro %}
+
+{% macro redshift__c360_utc_timestamp(field) %}
+    convert_timezone('UTC', try_cast(nullif(trim({{ field }}), '') as timestamptz))
+{%- endmacro %}
+
+
 {% macro c360_create_functions() %}
     {{ return(adapter.dispatch('c360_create_functions')()) }}
 {% endmacro %}
 
 {% macro default__c360_create_functions() %}
-    {#- DuckDB and Redshift have a try_cast; nothing to create. -#}
+    {#- DuckDB and Redshift have try_cast and time zone conversion built in. -#}
     select 1
 {% endmacro %}
 
@@ -40,6 +63,20 @@
     begin
         result := value;
         return result;
+    exception when others then
+        return null;
+    end;
+    $$;
+
+    {#- The function pins its own time zone, so a session's TimeZone cannot shift results. -#}
+    create or replace function {{ target.schema }}.c360_utc_timestamp(value text)
+    returns timestamp
+    language plpgsql
+    immutable
+    set timezone = 'UTC'
+    as $$
+    begin
+        return cast(value as timestamptz) at time zone 'UTC';
     exception when others then
         return null;
     end;

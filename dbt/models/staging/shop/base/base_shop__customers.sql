@@ -27,8 +27,8 @@ typed as (
         lower(trim(marketing_opt_in)) as marketing_opt_in_text,
         lower(trim(marketing_opt_in)) = 'true' as is_marketing_opt_in,
         -- timestamps
-        {{ dbt.safe_cast('signup_at', dbt.type_timestamp()) }} as signup_at,
-        {{ dbt.safe_cast('updated_at', dbt.type_timestamp()) }} as updated_at,
+        {{ c360_utc_timestamp('signup_at') }} as signup_at,
+        {{ c360_utc_timestamp('updated_at') }} as updated_at,
         -- raw text of typed values, to tell malformed from missing
         birth_date as birth_date_text,
         signup_at as signup_at_text,

@@ -23,7 +23,7 @@ typed as (
         lower(trim(is_active)) as is_active_text,
         lower(trim(is_active)) = 'true' as is_active,
         -- timestamps
-        {{ dbt.safe_cast('updated_at', dbt.type_timestamp()) }} as updated_at,
+        {{ c360_utc_timestamp('updated_at') }} as updated_at,
         -- lineage
         _source_file,
         cast(ingest_date as date) as _ingest_date

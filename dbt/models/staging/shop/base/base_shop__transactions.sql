@@ -32,8 +32,8 @@ typed as (
         lower(trim(payment_method)) as payment_method,
         lower(trim(status)) as status,
         -- timestamps
-        {{ dbt.safe_cast('ordered_at', dbt.type_timestamp()) }} as ordered_at,
-        {{ dbt.safe_cast('updated_at', dbt.type_timestamp()) }} as updated_at,
+        {{ c360_utc_timestamp('ordered_at') }} as ordered_at,
+        {{ c360_utc_timestamp('updated_at') }} as updated_at,
         -- raw text of typed values, to tell malformed from missing
         quantity as quantity_text,
         discount_amount as discount_amount_text,

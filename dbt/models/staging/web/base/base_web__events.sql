@@ -33,7 +33,7 @@ unioned as (
     select
         event_id,
         event_type,
-        {{ dbt.safe_cast('occurred_at', dbt.type_timestamp()) }} as occurred_at,
+        {{ c360_utc_timestamp('occurred_at') }} as occurred_at,
         anonymous_id,
         customer_id,
         page_url,
@@ -49,8 +49,8 @@ unioned as (
         city,
         _kinesis_shard_id,
         _kinesis_sequence_number,
-        {{ dbt.safe_cast('_kinesis_arrival_at', dbt.type_timestamp()) }} as _kinesis_arrival_at,
-        {{ dbt.safe_cast('_landed_at', dbt.type_timestamp()) }} as _landed_at,
+        {{ c360_utc_timestamp('_kinesis_arrival_at') }} as _kinesis_arrival_at,
+        {{ c360_utc_timestamp('_landed_at') }} as _landed_at,
         _source_file
     from uncompacted_raw_events
 
