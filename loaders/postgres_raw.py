@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from loaders import lake as lake_keys
 from loaders.compaction import MANIFEST
+from loaders.contracts import contract
 from loaders.lake import Lake
 from loaders.spectrum import TEXT, ExternalTable, external_tables
 
@@ -70,7 +71,7 @@ class RawTable:
 
     @property
     def is_csv(self) -> bool:
-        return "csv" in self.spec.storage.lower()
+        return not self.is_compacted and contract(self.spec.name).file_format == "csv"
 
     @property
     def columns(self) -> list[tuple[str, str]]:

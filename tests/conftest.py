@@ -281,8 +281,10 @@ def postgres() -> Iterator[Postgres]:
             time.sleep(0.1)
         else:
             raise RuntimeError(f"PostgreSQL did not accept connections on 127.0.0.1:{port}")
-        if not _role_exists():
-            _as_postgres(f"create role c360_test login password '{PG_PASSWORD}'")
+        _as_postgres(  # the test role, created once, its password set every time
+            "do $$ begin create role c360_test; exception when duplicate_object then null; end $$",
+            f"alter role c360_test with login password '{PG_PASSWORD}'",
+        )
         yield Postgres(port)
     finally:
         if started_pid is not None:
@@ -293,23 +295,3 @@ def postgres() -> Iterator[Postgres]:
                 except ProcessLookupError:
                     break
                 time.sleep(0.1)
-
-
-def _role_exists() -> bool:
-    found = subprocess.run(
-        [
-            "runuser",
-            "-u",
-            "postgres",
-            "--",
-            "psql",
-            "-X",
-            "-tAc",
-            "select 1 from pg_roles where rolname = 'c360_test'",
-        ],
-        check=True,
-        cwd="/",
-        capture_output=True,
-        text=True,
-    )
-    return found.stdout.strip() == "1"

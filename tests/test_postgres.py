@@ -148,7 +148,7 @@ def test_a_nul_character_names_the_file_and_row(tmp_path: Path, connection: Any)
     assert _count(connection, "select count(*) from raw_web.events") == 0  # not even row 1
 
 
-def test_build_says_in_one_line_when_postgres_is_unreachable(tmp_path: Path, postgres: Postgres) -> None:
+def test_build_says_in_one_line_when_postgres_is_unreachable(tmp_path: Path) -> None:
     env = {"C360_PG_HOST": "127.0.0.1", "C360_PG_PORT": "1", "C360_LAKE": str(tmp_path / "lake")}
     result = CliRunner().invoke(app, ["build", "--target", "postgres"], env=env)
     assert result.exit_code == 1
