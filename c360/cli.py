@@ -33,7 +33,7 @@ from c360.settings import (
     PROJECT_ROOT,
     Settings,
 )
-from loaders import kinesis_consumer, kinesis_producer, spectrum
+from loaders import event_source_mapping, kinesis_consumer, kinesis_producer, spectrum
 from loaders.batch_upload import ContractError, LandResult, land
 from loaders.compaction import DEFAULT_TARGET_BYTES, CompactionError, compact
 from loaders.generator import DEFAULT_END_DATE, generate
@@ -90,7 +90,7 @@ EXPECTED_FAILURES = (
     PublishError,
     pipeline.BuildFailedError,
     CompactionError,
-    kinesis_consumer.ConsumeError,
+    event_source_mapping.ConsumeError,
     ValueError,
     OSError,
     BotoCoreError,
@@ -266,29 +266,31 @@ def consume_command(
 ) -> None:
     """Read a Kinesis stream from its checkpoint and land it through the consumer handler.
 
-    Works like the Lambda event source mapping: one invocation per batch, failed records
-    retried, the shard checkpoint moved only after success. Stops when every shard is caught up.
+    Works like the Lambda event source mapping: one invocation per batch; after a failed
+    write the batch is delivered again from the lowest failed sequence number on; the shard
+    checkpoint moves only after success. Stops when every shard is caught up.
     """
     stream_name = kinesis_producer.KinesisTarget(source).stream
     if stream_name is None:
         raise ValueError(f"--from {source}: expected kinesis://STREAM")
     settings = Settings.resolve(lake=lake, s3_endpoint_url=endpoint_url)
     with console.status(f"Consuming {source} into {settings.lake} ..."):
-        report = kinesis_consumer.poll(
+        report = event_source_mapping.poll(
             _kinesis_client(endpoint_url),
             stream_name,
             pipeline.lake_for(settings),
             batch_size=batch_size,
             max_seconds=max_seconds,
         )
+    delivered = report.delivery
     summary = {
         "shards": report.shards,
-        "batches": report.batches,
-        "received": report.result.received,
-        "written": report.result.written,
-        "already_landed": report.result.already_landed,
-        "quarantined": report.result.quarantined,
-        "retried": report.retried,
+        "invocations": delivered.invocations,
+        "received": delivered.result.received,
+        "written": delivered.result.written,
+        "already_landed": delivered.result.already_landed,
+        "quarantined": delivered.result.quarantined,
+        "redelivered": delivered.redelivered,
     }
     if as_json:
         console.print_json(json.dumps(summary))

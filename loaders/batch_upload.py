@@ -132,9 +132,9 @@ def land_events(path: Path, lake: Lake, now: datetime | None = None) -> LandResu
             total.add(write_batch(lake, batch, landed_at))
             batch = []
     total.add(write_batch(lake, batch, landed_at))
-    if total.failed:
+    if total.retry_from is not None:
         # A file has no one to retry for it: fail loudly; landing it again resumes safely.
-        raise OSError(f"{path.name}: {len(total.failed)} events not written: {total.errors[0]}")
+        raise OSError(f"{path.name}: {total.not_written} events not written: {total.errors[0]}")
     status = "already landed" if total.written == 0 and total.already_landed > 0 else "landed"
     return LandResult(path, "events", status, total.received, None, total.quarantined)
 

@@ -9,9 +9,10 @@ order on one shard); a line without one is keyed by its hash.
   failed (per-record error codes) are sent again, with bounded exponential backoff and
   jitter; after the last attempt they are reported with their payload (``c360 stream``
   writes them to a failures file), never silently dropped.
-- ``LocalSink``: builds Kinesis-shaped Lambda events per shard (at most ``batch_size``
-  records and 6 MB of payload, like the event source mapping) and calls the consumer's
-  ``process`` on the local lake, retrying the records it reports as failed.
+- ``LocalSink``: spreads records over shards as Kinesis would and delivers them to the
+  consumer in-process through ``loaders.event_source_mapping`` (batches of at most
+  ``batch_size`` records and 6 MB; after a failed write, redelivery from the lowest failed
+  sequence number on, as Lambda does), into the local lake.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from tenacity import (
 )
 
 from loaders import kinesis_consumer
+from loaders.event_source_mapping import DeliveryReport, EventSourceMapping, ShardRecord
 from loaders.events_writer import WriteResult
 from loaders.lake import Lake
 
@@ -203,7 +205,14 @@ class KinesisSink:
 
 
 class LocalSink:
-    """Feeds the consumer's ``process`` in-process, in Kinesis-shaped batches per shard."""
+    """Feeds the consumer in-process, through the event source mapping stand-in, per shard.
+
+    Records are spread over ``shards`` by the MD5 of their partition key, as Kinesis does,
+    numbered in order per shard, and delivered in chunks; a record that keeps failing is
+    reported with everything after it on its shard (nothing is skipped).
+    """
+
+    CHUNK_RECORDS = 50_000
 
     def __init__(
         self,
@@ -214,63 +223,70 @@ class LocalSink:
         max_attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.lake = lake
-        self.batch_size = batch_size
+        if shards < 1:
+            raise ValueError(f"--shards {shards}: must be at least 1")
         self.shards = shards
-        self.stream_arn = f"arn:aws:kinesis:us-east-1:000000000000:stream/{stream}"
-        self.max_attempts = max_attempts
-        self.sleep = sleep
-        self.result = WriteResult()
+        self.mapping = EventSourceMapping(
+            lake,
+            f"arn:aws:kinesis:us-east-1:000000000000:stream/{stream}",
+            batch_size=batch_size,
+            max_attempts=max_attempts,
+            sleep=sleep,
+        )
+        self.delivery = DeliveryReport()
         self._sequence = [0] * shards
-        self._pending: list[list[tuple[ProducerRecord, str]]] = [[] for _ in range(shards)]
-        self._payload = [0] * shards
+        self._pending: list[list[tuple[ProducerRecord, ShardRecord]]] = [[] for _ in range(shards)]
+        self._stuck = [False] * shards
+
+    @property
+    def result(self) -> WriteResult:
+        return self.delivery.result
 
     def _shard_for(self, key: str) -> int:
         # Kinesis maps the MD5 of the partition key onto evenly split hash-key ranges.
         return int.from_bytes(hashlib.md5(key.encode("utf-8")).digest(), "big") * self.shards >> 128
 
     def send(self, batch: list[ProducerRecord], report: StreamReport) -> None:
+        arrival = datetime.now(UTC).timestamp()
         for record in batch:
             shard = self._shard_for(record.partition_key)
-            grows = kinesis_consumer.event_payload_bytes(len(record.data), record.partition_key)
-            if self._pending[shard] and (
-                len(self._pending[shard]) == self.batch_size
-                or self._payload[shard] + grows > kinesis_consumer.MAX_INVOKE_PAYLOAD_BYTES
-            ):
-                self._invoke(shard, report)
             self._sequence[shard] += 1
-            self._pending[shard].append((record, f"{self._sequence[shard]:021d}"))
-            self._payload[shard] += grows
+            shard_record = ShardRecord(
+                f"{self._sequence[shard]:021d}", record.data, record.partition_key, arrival
+            )
+            self._pending[shard].append((record, shard_record))
+            if len(self._pending[shard]) >= self.CHUNK_RECORDS:
+                self._deliver(shard, report)
 
     def flush(self, report: StreamReport) -> None:
         for shard in range(self.shards):
             if self._pending[shard]:
-                self._invoke(shard, report)
+                self._deliver(shard, report)
 
-    def _invoke(self, shard: int, report: StreamReport) -> None:
-        pending, self._pending[shard], self._payload[shard] = self._pending[shard], [], 0
-        shard_id = f"shardId-{shard:012d}"
-        arrival = datetime.now(UTC).timestamp()
-        errors: list[str] = []
-        for attempt in range(self.max_attempts):
-            if attempt:
-                report.retried += len(pending)
-                self.sleep(min(0.1 * 2**attempt, 2.0))
-            batch = [(shard_id, seq, record.data, record.partition_key, arrival) for record, seq in pending]
-            event = kinesis_consumer.kinesis_event(batch, self.stream_arn)
-            report.calls += 1
-            response, result = kinesis_consumer.process(event, self.lake)
-            self.result.add(result.settled())
-            failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-            report.sent += len(pending) - len(failed)
-            pending = [(record, sequence) for record, sequence in pending if sequence in failed]
-            errors = result.errors
-            if not pending:
-                return
-        report.failed.extend(
-            FailedRecord(record.line_number, "ConsumerWriteFailed", errors[0] if errors else "", record.data)
-            for record, _sequence in pending
+    def _deliver(self, shard: int, report: StreamReport) -> None:
+        pending, self._pending[shard] = self._pending[shard], []
+        if self._stuck[shard]:  # the shard is blocked behind a failing record: keep order
+            report.failed.extend(
+                _not_delivered(record, "an earlier record of its shard failed") for record, _ in pending
+            )
+            return
+        delivery = self.mapping.deliver(
+            f"shardId-{shard:012d}", [shard_record for _, shard_record in pending]
         )
+        self.delivery.add(delivery)
+        report.calls += delivery.invocations
+        report.retried += delivery.redelivered
+        stuck = len(delivery.stuck)
+        report.sent += len(pending) - stuck
+        if stuck:
+            self._stuck[shard] = True
+            report.failed.extend(
+                _not_delivered(record, delivery.error or "") for record, _ in pending[len(pending) - stuck :]
+            )
+
+
+def _not_delivered(record: ProducerRecord, message: str) -> FailedRecord:
+    return FailedRecord(record.line_number, "ConsumerWriteFailed", message, record.data)
 
 
 class KinesisTarget:

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from loaders import kinesis_consumer
+from loaders import event_source_mapping, kinesis_consumer
 from loaders.kinesis_consumer import EventShapeError, handler, kinesis_event, process
 from loaders.lake import open_lake
 from tests.conftest import BUCKET, event_bytes, lake_rows
@@ -105,31 +105,54 @@ def test_one_poison_record_in_a_thousand_is_quarantined_and_nothing_is_retried(l
     assert bad["reason"].startswith("malformed JSON") and bad["payload"] == "not json"
 
 
-def test_an_s3_failure_for_one_partition_fails_exactly_its_records(lake_uri: str) -> None:
-    lake = open_lake(lake_uri)
-    start = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)
-    batch = _batch(180, start)  # three hours: 10, 11 and 12
-    broken_hour = "dt=2025-12-01/hr=11/"
+def _refuse_hour(lake: Any, hour: str, times: int = 1_000_000) -> Any:
+    """Make S3 PUTs of one raw hour fail (the first ``times`` of them), as if S3 were down."""
+    refusals = [times]
 
     def refuse(params: dict[str, Any], **_kwargs: Any) -> None:
-        if broken_hour in params.get("Key", ""):
+        if hour in params.get("Key", "") and refusals[0] > 0:
+            refusals[0] -= 1
             raise EndpointConnectionError(endpoint_url="https://s3.amazonaws.com")
 
-    lake.client.meta.events.register("before-parameter-build.s3.PutObject", refuse)  # type: ignore[attr-defined]
+    lake.client.meta.events.register("before-parameter-build.s3.PutObject", refuse)
+    return refuse
+
+
+def test_a_failed_write_names_the_lowest_failed_record_and_writes_nothing_after_it(lake_uri: str) -> None:
+    lake = open_lake(lake_uri)
+    batch = _batch(180, datetime(2025, 12, 1, 10, 0, tzinfo=UTC))  # three hours: 10, 11 and 12
+    refuse = _refuse_hour(lake, "dt=2025-12-01/hr=11/")
     response, result = process(batch, lake)
-    failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
-    expected = [r["kinesis"]["sequenceNumber"] for r in batch["Records"][60:120]]
-    assert failed == expected
-    assert result.written == 120 and broken_hour in result.errors[0]
+    sequences = [r["kinesis"]["sequenceNumber"] for r in batch["Records"]]
+    # The Kinesis rule: one identifier, the lowest failed; Lambda redelivers it and all after it.
+    assert response == {"batchItemFailures": [{"itemIdentifier": sequences[60]}]}
+    assert (result.written, result.not_written, result.retry_from) == (60, 120, sequences[60])
+    assert "hr=11" in result.errors[0]
+    assert {row["event_id"] for row in lake_rows(lake, "raw/web/events/")} == {
+        f"ev-{n:05d}" for n in range(60)
+    }, "hour 12 is not written: it comes again with the redelivery"
 
     lake.client.meta.events.unregister("before-parameter-build.s3.PutObject", refuse)  # type: ignore[attr-defined]
-    retry = {"Records": [r for r in batch["Records"] if r["kinesis"]["sequenceNumber"] in set(failed)]}
-    response, result = process(retry, lake)
-    assert response == {"batchItemFailures": []} and result.written == 60
-    # Lambda may also redeliver the whole batch: still nothing doubled.
-    process(batch, lake)
+    redelivery = {"Records": batch["Records"][60:]}
+    response, result = process(redelivery, lake)
+    assert response == {"batchItemFailures": []} and result.written == 120
     ids = [row["event_id"] for row in lake_rows(lake, "raw/web/events/")]
     assert len(ids) == len(set(ids)) == 180
+
+
+def test_a_record_that_cannot_be_decoded_never_fails_the_batch(
+    lake_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loaders import events_writer
+
+    def broken(record: Any) -> Any:
+        raise RuntimeError("a bug in the decoder")
+
+    monkeypatch.setattr(events_writer, "_place", broken)
+    response, result = process(_batch(3, datetime(2025, 12, 1, tzinfo=UTC)), open_lake(lake_uri))
+    assert response == {"batchItemFailures": []}
+    assert result.quarantined == 3
+    assert result.quarantine_reasons == {"undecodable": 3}
 
 
 def test_non_base64_data_is_quarantined_not_fatal(lake_uri: str) -> None:
@@ -196,16 +219,16 @@ def test_poll_retries_failed_records_and_checkpoints_after_success(
         calls.append(len(event["Records"]))
         return process(event, target)
 
-    report = kinesis_consumer.poll(
+    report = event_source_mapping.poll(
         stream_with_events, "events", lake, batch_size=50, sleep=lambda _s: None, invoke=counted
     )
     assert calls == [50, 50, 50, 20], "the failed page is invoked again, then the rest"
-    assert report.retried == 50
-    assert (report.result.received, report.result.written) == (120, 120)
+    assert report.delivery.redelivered == 50
+    assert (report.delivery.result.received, report.delivery.result.written) == (120, 120)
     ids = [row["event_id"] for row in lake_rows(lake, "raw/web/events/")]
     assert sorted(ids) == sorted(f"p{n}" for n in range(120))
-    again = kinesis_consumer.poll(stream_with_events, "events", lake, sleep=lambda _s: None)
-    assert again.result.received == 0, "the checkpoint is kept in the lake"
+    again = event_source_mapping.poll(stream_with_events, "events", lake, sleep=lambda _s: None)
+    assert again.delivery.result.received == 0, "the checkpoint is kept in the lake"
 
 
 def test_poll_stops_without_checkpointing_past_records_that_keep_failing(
@@ -219,12 +242,12 @@ def test_poll_stops_without_checkpointing_past_records_that_keep_failing(
             "batchItemFailures": [{"itemIdentifier": event["Records"][0]["kinesis"]["sequenceNumber"]}]
         }, result
 
-    with pytest.raises(kinesis_consumer.ConsumeError, match="still failing after 3 attempts"):
-        kinesis_consumer.poll(
+    with pytest.raises(event_source_mapping.ConsumeError, match="still failing after 3 attempts"):
+        event_source_mapping.poll(
             stream_with_events, "events", lake, max_attempts=3, sleep=lambda _s: None, invoke=always_failing
         )
     assert not lake.list_keys("_state/"), "no checkpoint past a failing record"
-    report = kinesis_consumer.poll(stream_with_events, "events", lake, sleep=lambda _s: None)
-    assert report.result.received == 120 and report.result.written < 120, (
+    report = event_source_mapping.poll(stream_with_events, "events", lake, sleep=lambda _s: None)
+    assert report.delivery.result.received == 120 and report.delivery.result.written < 120, (
         "a rerun starts from the old checkpoint"
     )

@@ -207,16 +207,16 @@ def test_read_records_skips_blank_lines_and_keeps_line_numbers(tmp_path: Path) -
 def test_local_mode_invokes_with_at_most_6_mb_and_the_batch_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from loaders import kinesis_consumer
+    from loaders import event_source_mapping
 
     sizes: list[tuple[int, int]] = []
-    real = kinesis_consumer.process
+    real = event_source_mapping.process
 
     def measured(event: dict[str, Any], lake: Any) -> Any:
         sizes.append((len(event["Records"]), len(json.dumps(event))))
         return real(event, lake)
 
-    monkeypatch.setattr(kinesis_consumer, "process", measured)
+    monkeypatch.setattr(event_source_mapping, "process", measured)
     big = _records(40, size=600_000)  # 40 x ~800 KB base64: must split on payload size
     small = [ProducerRecord(100 + r.line_number, r.data, r.partition_key) for r in _records(250)]
     report = stream([*big, *small], LocalSink(open_lake(tmp_path), batch_size=100))
