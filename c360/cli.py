@@ -34,7 +34,7 @@ from c360.settings import (
     Settings,
 )
 from loaders import event_source_mapping, kinesis_consumer, kinesis_producer, spectrum
-from loaders.batch_upload import ContractError, LandResult, land
+from loaders.batch_upload import DEFAULT_ENCODING, ContractError, LandResult, land
 from loaders.compaction import DEFAULT_TARGET_BYTES, CompactionError, compact
 from loaders.generator import DEFAULT_END_DATE, generate
 from loaders.lake import DEFAULT_MULTIPART_THRESHOLD
@@ -154,10 +154,15 @@ def generate_command(
 @app.command("land")
 @one_line_errors
 def land_command(
-    source: Annotated[Path, typer.Argument(help="An export file, or a folder of them.")],
+    sources: Annotated[
+        list[Path], typer.Argument(help="Export files and folders of them (all are read before any lands).")
+    ],
     lake: LakeOption = DEFAULT_LAKE,
     endpoint_url: EndpointOption = None,
     kms_key_id: KmsKeyOption = None,
+    encoding: Annotated[
+        str, typer.Option(help="Text encoding of the CSV exports (e.g. cp1252); they land as UTF-8.")
+    ] = DEFAULT_ENCODING,
     multipart_threshold_mb: Annotated[
         int, typer.Option(help="On S3, upload files larger than this in parts (MiB).")
     ] = DEFAULT_MULTIPART_THRESHOLD // (1024 * 1024),
@@ -165,17 +170,29 @@ def land_command(
 ) -> None:
     """Land export files (CSV, gzip NDJSON events) in the lake; a file landed before is a no-op.
 
-    On S3 every object is encrypted with SSE-KMS and carries a SHA-256 checksum.
+    Every row of every file is read first, and nothing lands unless all can: a header that
+    breaks its contract or text that is not in --encoding refuses the whole call, naming
+    the file (and line and byte). A bad row (wrong number of fields, broken quoting, a NUL,
+    an event that breaks its contract) is quarantined under quarantine/ with its file, line
+    and reason, and the rest lands. On S3 every object is encrypted with SSE-KMS and
+    carries a SHA-256 checksum.
     """
     settings = Settings.resolve(lake=lake, s3_endpoint_url=endpoint_url, kms_key_id=kms_key_id)
     target = pipeline.lake_for(settings, multipart_threshold=multipart_threshold_mb * 1024 * 1024)
-    with console.status(f"Landing {source} in {target.uri} ..."):
-        results = land(source, target)
+    with console.status(f"Landing {len(sources)} path(s) in {target.uri} ..."):
+        results = land(sources, target, encoding=encoding)
     if as_json:
         console.print_json(
             json.dumps(
                 [
-                    {"file": r.source.name, "status": r.status, "rows": r.rows, "target": r.target}
+                    {
+                        "file": r.source.name,
+                        "entity": r.entity,
+                        "status": r.status,
+                        "rows": r.rows,
+                        "quarantined": r.quarantined,
+                        "target": r.target,
+                    }
                     for r in results
                 ]
             )

@@ -1,20 +1,39 @@
-"""Land batch exports in the lake: shop CSVs unchanged, event exports through the events writer.
+"""Land batch exports in the lake: shop CSVs checked row by row, event exports through the events writer.
 
-A CSV's header is checked against its contract before anything is written: a missing,
-unexpected, repeated or misplaced column stops the whole landing with a one-line error
-naming it.
-Shop files are content-addressed (the name carries a SHA-256 prefix), so landing the same
-file twice is a no-op, reported as ``already landed``. On an S3 lake a file goes up in one
-PUT, or as a multipart upload above the lake's threshold, with SHA-256 checksums and SSE-KMS
-(see ``loaders.lake.S3Lake``).
+Everything is read before anything lands. For every file given (files, or folders of
+them) this reads every row first, and only when all of them can be landed does it write:
+a folder is all or nothing, and so is one ``c360 land`` call.
+
+- **A file that cannot be read is refused whole**, in one line naming it: a header that
+  breaks the contract (a missing, unexpected, repeated or misplaced column), text that is
+  not in the export's encoding (naming the line and byte; ``encoding="cp1252"`` or ``c360
+  land --encoding`` transcodes an export known not to be UTF-8), a gzip file that ends
+  early.
+- **A bad row costs one quarantine entry, never its file.** A CSV row with the wrong number
+  of fields, a malformed quote or a NUL character goes to
+  ``quarantine/shop/<entity>/dt=D/`` with the file, line and reason and its text; the rest
+  of the export lands. An events line is decided by the events writer's decoder.
+- What lands is readable by every engine: an export with nothing to remove lands
+  unchanged; otherwise its good rows land as normalised UTF-8 CSV (same header, ``\\n``
+  line ends, minimal quoting).
+
+Shop files are content-addressed: the name carries a prefix of the SHA-256 of the export as
+received, so landing the same export twice is a no-op, reported as ``already landed``. On
+an S3 lake a file goes up in one PUT, or as a multipart upload above the lake's threshold,
+with SHA-256 checksums and SSE-KMS (see ``loaders.lake.S3Lake``).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
-from collections.abc import Iterator
-from dataclasses import dataclass
+import json
+import tempfile
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,10 +45,11 @@ from loaders.lake import Lake
 EVENT_SUFFIXES = (".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl", ".ndjson")
 EVENT_BATCH_LINES = 50_000
 IGNORED_NAMES = frozenset({"answer_key.json"})
+DEFAULT_ENCODING = "utf-8"
 
 
 class ContractError(ValueError):
-    """An input file does not match its contract; nothing was landed."""
+    """An input file cannot be landed as it is; nothing was landed."""
 
 
 @dataclass
@@ -37,9 +57,28 @@ class LandResult:
     source: Path
     entity: str
     status: str  # "landed" or "already landed"
-    rows: int
+    rows: int  # rows (or event lines) read, the quarantined ones included
     target: str | None = None
     quarantined: int = 0
+
+
+@dataclass
+class QuarantinedRow:
+    line: int
+    reason: str
+    text: str
+
+
+@dataclass
+class CsvExport:
+    """A CSV export read in full: its good rows (in a normalised copy) and its bad rows."""
+
+    path: Path
+    entity: str
+    sha256: str
+    rows: int = 0
+    quarantined: list[QuarantinedRow] = field(default_factory=list)
+    normalised: Path | None = None  # the copy to land; None lands the file unchanged
 
 
 def entity_for(path: Path) -> str:
@@ -58,53 +97,144 @@ def entity_for(path: Path) -> str:
     )
 
 
-def check_header(path: Path, entity: str) -> None:
+def check_header(name: str, header: list[str], entity: str) -> None:
     expected = contract(entity).columns
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        try:
-            header = next(csv.reader(handle))
-        except StopIteration:
-            raise ContractError(f"{path.name}: empty file, expected a header row") from None
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise ContractError(f"{path.name}: unreadable header ({exc})") from None
     header = [column.strip() for column in header]
     for column in header:
         if header.count(column) > 1:
-            raise ContractError(f"{path.name}: column '{column}' appears more than once")
+            raise ContractError(f"{name}: column '{column}' appears more than once")
     for column in expected:
         if column not in header:
-            raise ContractError(f"{path.name}: missing column '{column}' (contract {entity})")
+            raise ContractError(f"{name}: missing column '{column}' (contract {entity})")
     for column in header:
         if column not in expected:
-            raise ContractError(f"{path.name}: unexpected column '{column}' (contract {entity})")
+            raise ContractError(f"{name}: unexpected column '{column}' (contract {entity})")
     # dbt reads the files with the contract's column list, so the order must match too.
     for position, (found, wanted) in enumerate(zip(header, expected, strict=True), start=1):
         if found != wanted:
             raise ContractError(
-                f"{path.name}: column '{found}' is at position {position}, the contract puts '{wanted}' there"
+                f"{name}: column '{found}' is at position {position}, the contract puts '{wanted}' there"
             )
 
 
-def _count_rows(path: Path) -> int:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+def _decoded_lines(path: Path, encoding: str, consumed: list[str]) -> Iterator[str]:
+    """The file's lines as text, each also appended to ``consumed`` (the current row's text).
+
+    Decoding is strict: the first byte that is not ``encoding`` refuses the file, naming
+    the line and the byte offset in the file.
+    """
+    decoder = codecs.getincrementaldecoder(
+        "utf-8-sig" if encoding.lower() in ("utf-8", "utf8") else encoding
+    )()
+    offset = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = decoder.decode(raw)
+            except UnicodeDecodeError as exc:
+                raise ContractError(
+                    f"{path.name}: line {number}, byte {offset + exc.start}: not {encoding} ({exc.reason});"
+                    " if the export uses another encoding, land it with --encoding (e.g. cp1252)"
+                ) from None
+            offset += len(raw)
+            consumed.append(text)
+            yield text
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise ContractError(
+                f"{path.name}: ends inside a character: not {encoding} ({exc.reason})"
+            ) from None
+
+
+def read_csv_export(path: Path, entity: str, scratch: Path, encoding: str = DEFAULT_ENCODING) -> CsvExport:
+    """Read every row of a CSV export; keep the good rows in a normalised copy under ``scratch``."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ContractError(f"--encoding {encoding}: not an encoding Python knows") from None
+    export = CsvExport(path, entity, lake_keys.sha256_file(path))
+    consumed: list[str] = []
+    reader = csv.reader(_decoded_lines(path, encoding, consumed), strict=True)
+    normalised = scratch / f"{export.sha256}.csv"
+    changed = encoding.lower() not in ("utf-8", "utf8")
+    with normalised.open("w", encoding="utf-8", newline="") as sink:
+        writer = csv.writer(sink, lineterminator="\n")
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise ContractError(f"{path.name}: empty file, expected a header row") from None
+        except csv.Error as exc:
+            raise ContractError(f"{path.name}: unreadable header ({exc})") from None
+        check_header(path.name, header, entity)
+        writer.writerow([column.strip() for column in header])
+        while True:
+            consumed.clear()
+            first_line = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                reason = f"malformed CSV: {exc}"
+            else:
+                if not row:  # a blank line: nothing to keep, but other readers stumble on it
+                    changed = True
+                    continue
+                if len(row) != len(header):
+                    reason = f"wrong number of fields: {len(row)}, the header has {len(header)}"
+                elif any("\x00" in value for value in row):
+                    reason = "NUL: a field holds a NUL character"
+                else:
+                    writer.writerow(row)
+                    export.rows += 1
+                    continue
+            export.quarantined.append(QuarantinedRow(first_line, reason, "".join(consumed)))
+            changed = True
+    export.normalised = normalised if changed else None
+    return export
+
+
+def _quarantine_bytes(export: CsvExport, landed_as: str) -> bytes:
+    lines = (
+        json.dumps(
+            {
+                "reason": row.reason,
+                "origin": {"file": export.path.name, "line": row.line, "landed_as": landed_as},
+                "payload": row.text,
+            },
+            ensure_ascii=False,
+        )
+        for row in export.quarantined
+    )
+    return gzip.compress(("\n".join(lines) + "\n").encode("utf-8"), mtime=0)
 
 
 def find_landed(lake: Lake, entity: str, sha256: str) -> str | None:
-    """The key of the file already landed with this content, whatever day it was landed on."""
+    """The key of the file already landed from this export, whatever day it was landed on."""
     suffix = f"_{sha256[: lake_keys.SHA_PREFIX_LEN]}.csv"
     return next((key for key in lake.list_keys(lake_keys.shop_prefix(entity)) if key.endswith(suffix)), None)
 
 
-def land_csv(path: Path, lake: Lake, entity: str, now: datetime | None = None) -> LandResult:
-    sha256 = lake_keys.sha256_file(path)
-    existing = find_landed(lake, entity, sha256)
-    rows = _count_rows(path)
+def land_csv(export: CsvExport, lake: Lake, now: datetime) -> tuple[LandResult, list[str]]:
+    """Land one checked export; the keys written (for undoing an all-or-nothing landing)."""
+    total = export.rows + len(export.quarantined)
+    existing = find_landed(lake, export.entity, export.sha256)
     if existing is not None:
-        return LandResult(path, entity, "already landed", rows, lake.url(existing))
-    key = lake_keys.shop_key(entity, now or datetime.now(UTC), sha256)
-    lake.put_file(key, path, sha256)
-    return LandResult(path, entity, "landed", rows, lake.url(key))
+        result = LandResult(export.path, export.entity, "already landed", total, lake.url(existing))
+        result.quarantined = len(export.quarantined)
+        return result, []
+    key = lake_keys.shop_key(export.entity, now, export.sha256)
+    written = []
+    if export.quarantined:  # first, so no landed file is ever without its quarantined rows
+        name = Path(key).name.removesuffix(".csv")
+        quarantine_key = lake_keys.quarantine_key("shop", export.entity, f"{now:%Y-%m-%d}", name)
+        lake.put_bytes(quarantine_key, _quarantine_bytes(export, key))
+        written.append(quarantine_key)
+    lake.put_file(key, export.normalised or export.path, None if export.normalised else export.sha256)
+    written.append(key)
+    result = LandResult(export.path, export.entity, "landed", total, lake.url(key), len(export.quarantined))
+    return result, written
 
 
 def _event_lines(path: Path) -> Iterator[bytes]:
@@ -114,6 +244,15 @@ def _event_lines(path: Path) -> Iterator[bytes]:
             line = line.rstrip(b"\r\n")
             if line.strip():
                 yield line
+
+
+def check_events_file(path: Path) -> None:
+    """Read an events export to its end: a gzip that is cut short or corrupt is refused whole."""
+    try:
+        for _line in _event_lines(path):
+            pass
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ContractError(f"{path.name}: cannot be read to its end ({exc}); nothing was landed") from None
 
 
 def land_events(path: Path, lake: Lake, now: datetime | None = None) -> LandResult:
@@ -139,30 +278,58 @@ def land_events(path: Path, lake: Lake, now: datetime | None = None) -> LandResu
     return LandResult(path, "events", status, total.received, None, total.quarantined)
 
 
-def input_files(source: Path) -> list[Path]:
-    """The landable files of a file or folder (sorted, so landing order is reproducible)."""
-    if not source.exists():
-        raise ContractError(f"{source}: no such file or folder")
-    if source.is_file():
-        return [source]
-    return sorted(
-        p
-        for p in source.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.name not in IGNORED_NAMES
-    )
+def input_files(sources: Sequence[Path]) -> list[Path]:
+    """The landable files of the given files and folders (each folder sorted: reproducible)."""
+    files: list[Path] = []
+    for source in sources:
+        if not source.exists():
+            raise ContractError(f"{source}: no such file or folder")
+        if source.is_file():
+            files.append(source)
+            continue
+        files.extend(
+            sorted(
+                p
+                for p in source.iterdir()
+                if p.is_file() and not p.name.startswith(".") and p.name not in IGNORED_NAMES
+            )
+        )
+    return files
 
 
-def land(source: Path, lake: Lake, now: datetime | None = None) -> list[LandResult]:
-    """Land a file or every file of a folder. Every file is checked before any is landed."""
-    files = input_files(source)
+def land(
+    sources: Path | Sequence[Path],
+    lake: Lake,
+    now: datetime | None = None,
+    encoding: str = DEFAULT_ENCODING,
+) -> list[LandResult]:
+    """Land files and folders: every row of every file is read before anything lands.
+
+    If writing fails part-way (a full disk, S3 unavailable), the shop files this call had
+    landed are removed again; events already written stay, and landing again resumes.
+    """
+    moment = now or datetime.now(UTC)
+    files = input_files([sources] if isinstance(sources, Path) else list(sources))
     plan = [(path, entity_for(path)) for path in files]
-    for path, entity in plan:
-        if contract(entity).file_format == "csv":
-            check_header(path, entity)
-    results = []
-    for path, entity in plan:
-        if contract(entity).file_format == "csv":
-            results.append(land_csv(path, lake, entity, now))
-        else:
-            results.append(land_events(path, lake, now))
+    with ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="c360-land-")))
+        exports: dict[Path, CsvExport] = {}
+        for path, entity in plan:
+            if contract(entity).file_format == "csv":
+                exports[path] = read_csv_export(path, entity, scratch, encoding)
+            else:
+                check_events_file(path)
+        results: list[LandResult] = []
+        written: list[str] = []
+        try:
+            for path, _entity in plan:
+                if path in exports:
+                    result, keys = land_csv(exports[path], lake, moment)
+                    written.extend(keys)
+                    results.append(result)
+                else:
+                    results.append(land_events(path, lake, moment))
+        except BaseException:
+            lake.delete(written)
+            raise
     return results

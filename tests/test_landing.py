@@ -6,10 +6,12 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from loaders import lake
 from loaders.batch_upload import ContractError, land
+from loaders.contracts import contract
 from loaders.events_writer import RawRecord, write_batch
 from loaders.generator import generate
 from loaders.lake import open_lake
@@ -164,3 +166,141 @@ def test_late_events_land_in_the_partition_they_occurred_in(tmp_path: Path) -> N
 def test_the_landed_csv_keeps_every_row(sample_dir: Path, tmp_path: Path) -> None:
     [result] = land(sample_dir / "transactions.csv", open_lake(tmp_path), now=NOW)
     assert result.rows == len(read_csv(sample_dir / "transactions.csv"))
+
+
+# --- every row is read before anything lands; a bad row costs one quarantine entry -----------
+
+
+def _duckdb_reads(path: Path, entity: str) -> list[tuple[str, ...]]:
+    """The file as the dbt source reads it on DuckDB (same options as _shop__sources.yml)."""
+    columns = ", ".join(f"{name}: 'varchar'" for name in contract(entity).columns)
+    sql = (
+        f"select * from read_csv('{path}', header = true, union_by_name = true, delim = ',',"
+        f" quote = '\"', escape = '\"', strict_mode = true, columns = {{{columns}}})"
+    )
+    return duckdb.sql(sql).fetchall()  # type: ignore[no-any-return]
+
+
+def _products(*rows: str, header: str | None = None) -> str:
+    return (header or ",".join(contract("products").columns)) + "\n" + "\n".join(rows) + "\n"
+
+
+GOOD_PRODUCT = "P1,Mug,Home,Kitchen,Acme,9.99,3.10,true,2026-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "reason"),
+    [
+        ("P2,Cup,Home,Kitchen,Acme,4.99,2026-01-01T00:00:00Z", "wrong number of fields: 7, the header has 9"),
+        (GOOD_PRODUCT.replace("P1", "P3") + ",", "wrong number of fields: 10, the header has 9"),
+        ('P4,"Cup"x,Home,Kitchen,Acme,4.99,1.00,true,2026-01-01T00:00:00Z', "malformed CSV"),
+        ("P5,C\x00up,Home,Kitchen,Acme,4.99,1.00,true,2026-01-01T00:00:00Z", "NUL"),
+    ],
+)
+def test_a_bad_csv_row_is_quarantined_and_the_rest_lands_readable(
+    tmp_path: Path, bad_row: str, reason: str
+) -> None:
+    export = tmp_path / "products.csv"
+    export.write_text(_products(GOOD_PRODUCT, bad_row, "", GOOD_PRODUCT.replace("P1", "P9")))
+    [result] = land(export, open_lake(tmp_path / "lake"), now=NOW)
+    assert (result.status, result.rows, result.quarantined) == ("landed", 3, 1)
+    [landed] = (tmp_path / "lake").glob("raw/shop/products/*/*.csv")
+    assert [row[0] for row in _duckdb_reads(landed, "products")] == ["P1", "P9"]
+    [entry] = [
+        row for p in (tmp_path / "lake").glob("quarantine/shop/products/*/*.json.gz") for row in _gz_rows(p)
+    ]
+    assert entry["reason"].startswith(reason)
+    assert entry["origin"] == {
+        "file": "products.csv",
+        "line": 3,
+        "landed_as": landed.relative_to(tmp_path / "lake").as_posix(),
+    }
+    assert entry["payload"].rstrip("\n") == bad_row
+    again = land(export, open_lake(tmp_path / "lake"), now=NOW)
+    assert again[0].status == "already landed"
+
+
+def test_a_clean_export_lands_byte_for_byte(sample_dir: Path, tmp_path: Path) -> None:
+    [result] = land(sample_dir / "customers.csv", open_lake(tmp_path), now=NOW)
+    assert result.target is not None and result.quarantined == 0
+    assert Path(result.target).read_bytes() == (sample_dir / "customers.csv").read_bytes()
+
+
+def test_a_non_utf8_byte_refuses_the_folder_naming_file_line_and_byte(
+    sample_dir: Path, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(sample_dir / "customers.csv", inbox / "customers.csv")
+    lines = (sample_dir / "products.csv").read_bytes().splitlines(keepends=True)
+    lines[8] = lines[8].replace(b",", b",Caf\xe9 ", 1)  # a latin-1 byte on line 9
+    (inbox / "products.csv").write_bytes(b"".join(lines))
+    offset = len(b"".join(lines[:8])) + lines[8].index(b"\xe9")
+    with pytest.raises(ContractError, match=rf"products\.csv: line 9, byte {offset}: not utf-8") as error:
+        land(inbox, open_lake(tmp_path / "lake"))
+    assert "--encoding" in str(error.value)
+    assert not (tmp_path / "lake").exists(), "the valid export beside it did not land either"
+
+
+def test_encoding_transcodes_an_export_known_not_to_be_utf8(tmp_path: Path) -> None:
+    export = tmp_path / "products.csv"
+    export.write_bytes(_products(GOOD_PRODUCT.replace("Mug", "Caf\u00e9 mug")).encode("cp1252"))
+    [result] = land(export, open_lake(tmp_path / "lake"), encoding="cp1252")
+    assert result.target is not None
+    assert "Caf\u00e9 mug" in Path(result.target).read_text("utf-8")
+    with pytest.raises(ContractError, match="not an encoding"):
+        land(export, open_lake(tmp_path / "lake2"), encoding="klingon")
+
+
+def test_land_takes_several_paths_and_lands_nothing_if_one_is_bad(sample_dir: Path, tmp_path: Path) -> None:
+    lake_dir = tmp_path / "lake"
+    (tmp_path / "customers_bad.csv").write_text("customer_id,name\nC1,x\n")
+    with pytest.raises(ContractError, match=r"customers_bad\.csv: missing column"):
+        land([sample_dir / "products.csv", tmp_path / "customers_bad.csv"], open_lake(lake_dir))
+    assert not lake_dir.exists()
+    results = land([sample_dir / "products.csv", sample_dir / "customers.csv"], open_lake(lake_dir))
+    assert [r.entity for r in results] == ["products", "customers"]
+
+
+def test_a_truncated_events_file_is_refused_whole(sample_dir: Path, tmp_path: Path) -> None:
+    data = (sample_dir / "events.jsonl.gz").read_bytes()
+    (tmp_path / "events.jsonl.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ContractError, match=r"events\.jsonl\.gz: cannot be read to its end"):
+        land(tmp_path / "events.jsonl.gz", open_lake(tmp_path / "lake"))
+    assert not (tmp_path / "lake").exists()
+
+
+def test_a_failed_write_undoes_the_shop_files_of_the_call(
+    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = lake.LocalLake.put_file
+
+    def fail_on_transactions(self: lake.LocalLake, key: str, path: Path, sha256: str | None = None) -> None:
+        if "transactions" in key:
+            raise OSError("disk full")
+        real(self, key, path, sha256)
+
+    monkeypatch.setattr(lake.LocalLake, "put_file", fail_on_transactions)
+    with pytest.raises(OSError, match="disk full"):
+        land([sample_dir / "customers.csv", sample_dir / "transactions.csv"], open_lake(tmp_path))
+    assert not list(tmp_path.glob("raw/shop/*/*/*.csv"))
+
+
+def test_cli_land_takes_several_paths(sample_dir: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from c360.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "land",
+            str(sample_dir / "products.csv"),
+            str(sample_dir / "customers.csv"),
+            "--lake",
+            str(tmp_path),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert [row["entity"] for row in json.loads(result.stdout)] == ["products", "customers"]
