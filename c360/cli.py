@@ -26,6 +26,7 @@ from c360 import pipeline
 from c360.dbt_runner import run_dbt
 from c360.publish import PublishError, publish
 from c360.settings import (
+    DBT_PROJECT_DIR,
     DEFAULT_LAKE,
     DEFAULT_PUBLISHED,
     DEFAULT_TARGET,
@@ -36,6 +37,7 @@ from c360.settings import (
 from loaders import event_source_mapping, kinesis_consumer, kinesis_producer, spectrum
 from loaders.batch_upload import DEFAULT_ENCODING, ContractError, LandResult, land
 from loaders.compaction import DEFAULT_TARGET_BYTES, CompactionError, compact
+from loaders.contracts import codegen
 from loaders.generator import DEFAULT_END_DATE, generate
 from loaders.lake import DEFAULT_MULTIPART_THRESHOLD
 
@@ -480,6 +482,33 @@ def publish_command(
     """Copy the warehouse to the file the app reads (after a green `c360 build`)."""
     settings = Settings.resolve(warehouse=warehouse, published=published)
     console.print(f"Published {publish(settings.warehouse, settings.published)}")
+
+
+@app.command("contracts")
+@one_line_errors
+def contracts_command(
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if a generated file is out of date.")
+    ] = False,
+) -> None:
+    """Write the dbt sources and vocabularies from the JSON Schemas in loaders/contracts/.
+
+    The contracts are the single source of truth: the dbt source tables and columns
+    (dbt/models/staging/*/_*__sources.yml) and the c360_vocabularies var in
+    dbt/dbt_project.yml are generated from them. Edit a contract, then run this.
+    """
+    if check:
+        stale = codegen.stale_files(DBT_PROJECT_DIR)
+        if stale:
+            names = ", ".join(str(path.relative_to(PROJECT_ROOT)) for path in stale)
+            raise ContractError(f"out of date with loaders/contracts: {names}; run `c360 contracts`")
+        console.print("The dbt sources and vocabularies match the contracts.")
+        return
+    written = codegen.write(DBT_PROJECT_DIR)
+    for path in written:
+        console.print(f"wrote {path.relative_to(PROJECT_ROOT)}")
+    if not written:
+        console.print("Nothing to do: the dbt sources and vocabularies match the contracts.")
 
 
 @app.command("app")

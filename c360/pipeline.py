@@ -28,7 +28,7 @@ from loaders.postgres_raw import LoadResult as RawLoadResult
 from loaders.postgres_raw import connection_from_env, load_raw
 
 # Warehouse schemas in layer order, as generate_schema_name names them.
-LAYERS = ("staging", "snapshots", "intermediate", "core", "analytics", "customer")
+LAYERS = ("staging", "intermediate", "core", "analytics", "customer")
 SAMPLE_SCALE = 1.0
 SAMPLE_SEED = 42
 

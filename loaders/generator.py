@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -49,14 +50,59 @@ DIRTY_KINDS = (
     "unknown_references",
     "late_arriving",
     "missing_required",
+    "off_vocabulary",
+    "non_integer",
 )
 # Which injected kinds make sense for which entity (a CSV line cannot be malformed JSON).
 DIRTY_KINDS_BY_ENTITY = {
-    "customers": ("duplicates", "wrong_types", "missing_required"),
+    "customers": ("duplicates", "wrong_types", "missing_required", "off_vocabulary"),
     "products": ("duplicates", "wrong_types", "missing_required"),
-    "transactions": ("duplicates", "wrong_types", "unknown_references", "missing_required"),
-    "events": DIRTY_KINDS,
+    "transactions": (
+        "duplicates",
+        "wrong_types",
+        "unknown_references",
+        "missing_required",
+        "off_vocabulary",
+        "non_integer",
+    ),
+    "events": (
+        "duplicates",
+        "malformed_json",
+        "wrong_types",
+        "unknown_references",
+        "late_arriving",
+        "missing_required",
+        "off_vocabulary",
+    ),
 }
+# What the pipeline must do with each injected kind, per entity (see the staging base_*
+# models and loaders.events_writer): reject the row with this reason, keep it with this
+# attribute nulled and flagged, quarantine it at the loader, or keep it on an inferred
+# dimension member. Unlisted kinds are kept (duplicates are removed, late events staged).
+EXPECTED_OUTCOME: dict[str, dict[str, tuple[str, str]]] = {
+    "customers": {
+        "wrong_types": ("flagged", "birth_date"),
+        "missing_required": ("rejected", "missing customer_id"),
+        "off_vocabulary": ("flagged", "gender"),
+    },
+    "products": {
+        "wrong_types": ("rejected", "missing or unparseable unit_price"),
+        "missing_required": ("rejected", "missing product_id"),
+    },
+    "transactions": {
+        "wrong_types": ("rejected", "unparseable quantity"),
+        "missing_required": ("rejected", "missing transaction_id"),
+        "non_integer": ("rejected", "quantity is not a whole number"),
+        "off_vocabulary": ("flagged", "channel"),
+    },
+    "events": {
+        "malformed_json": ("quarantined", "malformed JSON"),
+        "wrong_types": ("quarantined", "contract"),
+        "missing_required": ("quarantined", "contract"),
+        "off_vocabulary": ("flagged", "device_type"),
+    },
+}
+MAX_SCALE = 1000.0
 
 COUNTRIES = {  # country code: (Faker locale, share of customers)
     "US": ("en_US", 0.34),
@@ -116,8 +162,8 @@ class GenerateReport:
 
 
 def scaled_counts(scale: float) -> dict[str, int]:
-    if scale <= 0:
-        raise ValueError(f"--scale must be positive, got {scale}")
+    if not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
+        raise ValueError(f"--scale must be a positive number up to {MAX_SCALE:g}, got {scale}")
     return {name: max(1, round(n * scale)) for name, n in SEED_SCALE.items()}
 
 
@@ -160,6 +206,7 @@ class _Pools:
         for offset, (country, (locale, _share)) in enumerate(COUNTRIES.items()):
             fake = Faker(locale)
             fake.seed_instance(seed * 1_000 + offset)
+            _order_faker_pools(fake)
             self.first_names[country] = np.array([fake.first_name() for _ in range(size)], dtype=object)
             self.last_names[country] = np.array([fake.last_name() for _ in range(size)], dtype=object)
             self.phones[country] = np.array([fake.phone_number() for _ in range(size)], dtype=object)
@@ -175,6 +222,15 @@ class _Pools:
             ["Pro", "Classic", "Essential", "Ultra", "Eco", "Prime", "Urban", "Nova", "Active", "Luxe"],
             dtype=object,
         )
+
+
+def _order_faker_pools(fake: Faker) -> None:
+    """Sort the city lists Faker draws from: some locales build them from a set (it_IT), whose
+    order follows the string hash seed, so the same seed gave other cities in another process."""
+    for provider in fake.providers:
+        cities = getattr(provider, "cities", None)
+        if isinstance(cities, list):
+            provider.cities = sorted(cities)
 
 
 def _day_weights(start: date, days: int) -> np.ndarray:
@@ -759,6 +815,12 @@ _WRONG_TYPE = {  # column, bad value: a value of the wrong type for the contract
     "transactions": ("quantity", "two"),
     "events": ("occurred_at", "yesterday"),
 }
+_OFF_VOCABULARY = {  # column, a value outside its vocabulary that no synonym maps
+    "customers": ("gender", "Unknown"),
+    "transactions": ("channel", "Phone order"),
+    "events": ("device_type", "smart-tv"),
+}
+_NON_INTEGER = ("quantity", "1.5")
 
 
 def _pick_disjoint(
@@ -789,6 +851,12 @@ def _dirty_table(
     column, bad = _WRONG_TYPE[entity]
     table = _set_values(table, column, rows["wrong_types"], bad)
     table = _set_values(table, contract(entity).primary_key, rows["missing_required"], None)
+    if "off_vocabulary" in rows:
+        column, bad = _OFF_VOCABULARY[entity]
+        table = _set_values(table, column, rows["off_vocabulary"], bad)
+    if "non_integer" in rows:
+        column, bad = _NON_INTEGER
+        table = _set_values(table, column, rows["non_integer"], bad)
     if "unknown_references" in rows:
         unknown = rows["unknown_references"]
         if entity == "transactions":
@@ -835,6 +903,48 @@ def _dirty_lines(lines: list[bytes], rows: dict[str, np.ndarray], primary_key: s
     return out
 
 
+def _expected(
+    injected: dict[str, dict[str, int]],
+    tables: dict[str, pa.Table],
+    rejected_rows: dict[str, np.ndarray],
+    customers_update: pa.Table,
+) -> dict[str, Any]:
+    """What the pipeline must make of the injected records: per entity, rows rejected by
+    reason, attributes flagged, records quarantined by reason, and order lines that must
+    attach to an inferred customer or product (their row is fine, the dimension row is not
+    there: never landed, or rejected)."""
+    expected: dict[str, Any] = {}
+    for entity, outcomes in EXPECTED_OUTCOME.items():
+        summary: dict[str, dict[str, int]] = {"rejected": {}, "flagged": {}, "quarantined": {}}
+        for kind, (outcome, what) in outcomes.items():
+            summary[outcome][what] = summary[outcome].get(what, 0) + injected[entity][kind]
+        expected[entity] = summary
+
+    def usable_ids(entity: str, extra: pa.Table | None = None) -> set[str]:
+        table = tables[entity]
+        keep = np.ones(table.num_rows, dtype=bool)
+        keep[rejected_rows[entity]] = False
+        ids = {
+            value for value in table[contract(entity).primary_key].filter(pa.array(keep)).to_pylist() if value
+        }
+        if extra is not None:
+            ids |= set(extra[contract(entity).primary_key].to_pylist())
+        return ids
+
+    lines = tables["transactions"]
+    kept = np.ones(lines.num_rows, dtype=bool)
+    kept[rejected_rows["transactions"]] = False
+    kept_lines = lines.filter(pa.array(kept))
+    customers, products = usable_ids("customers", customers_update), usable_ids("products")
+    expected["transactions"]["lines_with_inferred_customer"] = sum(
+        1 for value in kept_lines["customer_id"].to_pylist() if value not in customers
+    )
+    expected["transactions"]["lines_with_inferred_product"] = sum(
+        1 for value in kept_lines["product_id"].to_pylist() if value not in products
+    )
+    return expected
+
+
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -861,10 +971,20 @@ def generate(
 
     injected: dict[str, dict[str, int]] = {}
     rows_written: dict[str, int] = {}
+    tables: dict[str, pa.Table] = {}
+    rejected_rows: dict[str, np.ndarray] = {}
     for entity, table in (("customers", customers), ("products", products), ("transactions", transactions)):
         line_rows: dict[str, np.ndarray] = {}
         if dirty > 0:
             table, line_rows = _dirty_table(dirty_rng, entity, table, dirty, n_customers, n_products)
+            tables[entity] = table
+            rejected_rows[entity] = np.concatenate(
+                [
+                    line_rows[kind]
+                    for kind, (outcome, _what) in EXPECTED_OUTCOME[entity].items()
+                    if outcome == "rejected"
+                ]
+            )
             duplicates = line_rows["duplicates"]
             table = pa.concat_tables([table, table.take(pa.array(duplicates))])
         injected[entity] = {
@@ -898,6 +1018,7 @@ def generate(
         "rows_written": rows_written,
         "injected": injected,
         "late_arrival_note": "late_arriving events are moved to the end of events.jsonl.gz",
+        "expected": _expected(injected, tables, rejected_rows, customers_update) if dirty > 0 else {},
         "identity": identity,
     }
     key_path = out_dir / "answer_key.json"

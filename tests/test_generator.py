@@ -3,6 +3,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from c360.settings import PROJECT_ROOT
 from loaders.contracts import contract, violation
 from loaders.generator import SEED_SCALE, generate, scaled_counts
 from tests.conftest import SCALE, read_csv
@@ -54,10 +58,36 @@ def test_seed_scale_is_the_documented_one() -> None:
     }
 
 
-@pytest.mark.parametrize("bad", [0, -1.0])
-def test_scale_must_be_positive(tmp_path: Path, bad: float) -> None:
-    with pytest.raises(ValueError, match="--scale must be positive"):
+@pytest.mark.parametrize("bad", [0, -1.0, float("inf"), float("nan"), 1e9])
+def test_scale_must_be_a_positive_finite_number(tmp_path: Path, bad: float) -> None:
+    with pytest.raises(ValueError, match="--scale must be a positive number up to 1000"):
         generate(tmp_path, scale=bad)
+
+
+def test_a_bad_scale_is_one_line_from_the_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from c360.cli import app
+
+    result = CliRunner().invoke(app, ["generate", "--out", str(tmp_path), "--scale", "inf"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: --scale must be a positive number up to 1000, got inf"
+    ]
+
+
+def test_same_seed_gives_the_same_bytes_in_processes_with_different_hash_seeds(tmp_path: Path) -> None:
+    """Python randomises str hashes per process; nothing generated may depend on set order."""
+    for hash_seed in ("1", "2"):
+        code = (
+            "import sys; from pathlib import Path; from loaders.generator import generate;"
+            " generate(Path(sys.argv[1]), scale=0.02, seed=3, dirty=0.01)"
+        )
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / hash_seed)], check=True, env=env, cwd=PROJECT_ROOT
+        )
+    assert _digests(tmp_path / "1") == _digests(tmp_path / "2")
 
 
 def test_files_conform_to_their_contracts(sample_dir: Path) -> None:

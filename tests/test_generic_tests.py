@@ -25,7 +25,10 @@ EXPECTED_FAILURES = {
     "fail_unique_combination_of_columns": 1,  # (1, 'a') twice
     "fail_recency": 1,  # newest row is 30 days old
     "fail_row_count_between": 1,  # 2 rows, at least 3 wanted
-    "fail_scd2_valid_ranges": 4,  # k1 overlaps; k2 two current (2 findings); k3 none current
+    "fail_scd2_valid_ranges": 6,  # k1 overlaps; k2 two current (2); k3 open and none current (2); k4 gap
+    "fail_known_members": 2,  # f2 and f3 join the inferred member m2
+    "fail_no_rejected_rows": 3,  # three rejected rows (under two reasons)
+    "fail_rejected_share_below": 1,  # 3 of 10 rejected, above 5 %
 }
 
 

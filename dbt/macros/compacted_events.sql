@@ -1,23 +1,3 @@
-{% macro c360_lake_has_files(relative_glob) %}
-    {{ return(adapter.dispatch('c360_lake_has_files')(relative_glob)) }}
-{% endmacro %}
-
-{% macro default__c360_lake_has_files(relative_glob) %}
-    {#- Warehouses read the lake through catalog tables that always exist (Spectrum, COPY). -#}
-    {{ return(true) }}
-{% endmacro %}
-
-{% macro duckdb__c360_lake_has_files(relative_glob) %}
-    {#- At parse time claim the files exist, so dbt records every source the model may read. -#}
-    {% if not execute %}
-        {{ return(true) }}
-    {% endif %}
-    {% set pattern = env_var('C360_LAKE', '../lake') ~ '/' ~ relative_glob %}
-    {% set found = run_query("select count(*) from glob('" ~ pattern | replace("'", "''") ~ "')") %}
-    {{ return(found.columns[0].values()[0] > 0) }}
-{% endmacro %}
-
-
 {% macro c360_committed_compacted_events() %}
     {{ return(adapter.dispatch('c360_committed_compacted_events')()) }}
 {% endmacro %}
@@ -43,7 +23,7 @@
         filename as _source_file,
         dt,
         hr
-    from {{ source('web', 'events') }}
+    from {{ c360_source('web', 'events') }} as raw_events
     where false
     {%- endif %}
 {% endmacro %}

@@ -1,7 +1,9 @@
 {% macro c360_valid_at(dimension, moment) %}
-    {#- True for the SCD2 version of `dimension` that was valid at `moment`. -#}
+    {#- True for the SCD2 version of `dimension` that was valid at `moment`. Both ends are
+        real timestamps (the current version ends at var c360_scd2_end), so engines plan a
+        range join instead of a nested loop. -#}
     {{ moment }} >= {{ dimension }}.valid_from
-    and ({{ dimension }}.valid_to is null or {{ moment }} < {{ dimension }}.valid_to)
+    and {{ moment }} < {{ dimension }}.valid_to
 {%- endmacro %}
 
 
@@ -16,14 +18,25 @@
 {%- endmacro %}
 
 
-{% macro c360_scd2_validity() %}
-    {#- valid_from / valid_to / is_current of a snapshot row numbered by `version_number`.
-        The first version reaches back to var c360_scd2_start, so every older fact finds one. -#}
-    case
-        when version_number = 1
-            then cast('{{ var("c360_scd2_start") }}' as {{ dbt.type_timestamp() }})
-        else dbt_valid_from
-    end as valid_from,
-    dbt_valid_to as valid_to,
-    dbt_valid_to is null as is_current
+{% macro c360_row_hash(columns) %}
+    {#- A hash of a row's values, nulls included, to tell two versions apart. Text columns
+        only: cast others in the caller (Redshift cannot cast a boolean to text). -#}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- do parts.append("coalesce(" ~ column ~ ", '\\N')") -%}
+        {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
+    {%- endfor -%}
+    {{ dbt.hash(dbt.concat(parts)) }}
+{%- endmacro %}
+
+
+{% macro c360_scd2_start() %}
+    {#- The first version of a key reaches back to var c360_scd2_start, so every older fact finds one. -#}
+    cast('{{ var("c360_scd2_start") }}' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+
+{% macro c360_scd2_end() %}
+    {#- valid_to of the current version: var c360_scd2_end, far in the future. -#}
+    cast('{{ var("c360_scd2_end") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

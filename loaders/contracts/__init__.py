@@ -1,8 +1,21 @@
 """Raw data contracts: one JSON Schema per raw entity, the single source of truth.
 
-Header checks, record validation, Spectrum DDL and the dbt source column lists all derive
-from the ``*.schema.json`` files beside this module (see DESIGN.md, "Raw data contracts").
-Property order in a schema is the column order of the entity.
+Header checks, record validation, Spectrum DDL, the dbt sources and the vocabularies
+staging applies all derive from the ``*.schema.json`` files beside this module (``c360
+contracts`` writes the dbt side; ``--check`` fails on drift). Property order in a schema
+is the column order of the entity.
+
+Vocabularies, in proportion to the harm of a value outside them:
+
+- ``enum``: a closed vocabulary the value must be in. The loader quarantines an event
+  outside it (``event_type``); staging rejects a CSV row outside it (``status``, which the
+  revenue logic must classify).
+- ``x-vocabulary``: the expected values of an optional, descriptive attribute (``gender``,
+  ``channel``, ``device_type``, the true/false flags). Nothing refuses a value outside it:
+  staging keeps the row, sets the attribute to null and names it in the row's
+  ``data_quality_issues``.
+- ``x-synonyms`` (with either): obvious spellings mapped to a vocabulary value after
+  trimming and lower-casing, e.g. ``{"f": "female", "refunded": "returned"}``.
 """
 
 from __future__ import annotations
@@ -40,6 +53,28 @@ class Contract:
     @property
     def required(self) -> list[str]:
         return list(self.schema["required"])
+
+    def vocabularies(self) -> dict[str, Vocabulary]:
+        """The columns with a vocabulary (``enum`` or ``x-vocabulary``), in column order."""
+        found = {}
+        for name, spec in self.schema["properties"].items():
+            values = spec.get("enum", spec.get("x-vocabulary"))
+            if values is not None:
+                found[name] = Vocabulary(
+                    values=list(values),
+                    synonyms=dict(spec.get("x-synonyms", {})),
+                    closed="enum" in spec,
+                )
+        return found
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The values a column should hold, obvious spellings of them, and what an outsider costs."""
+
+    values: list[str]
+    synonyms: dict[str, str]
+    closed: bool  # True: a value outside it is rejected; False: kept as null and flagged
 
 
 @cache
@@ -88,7 +123,8 @@ _MODELLED = {"type", "description", "enum", "pattern", "minLength", "format"}
 def _field_type(name: str, spec: dict[str, Any], required: bool) -> tuple[Any, Any] | None:
     types = spec.get("type")
     allowed = {types} if isinstance(types, str) else set(types or [])
-    if set(spec) - _MODELLED or not allowed <= {"string", "null"} or "string" not in allowed:
+    keywords = {key for key in spec if not key.startswith("x-")}  # x- keywords never constrain
+    if keywords - _MODELLED or not allowed <= {"string", "null"} or "string" not in allowed:
         return None
     # fastjsonschema reads ``$`` as end of string (``\Z``); Python's ``$`` also matches before
     # a final newline, so the pattern is rewritten the same way.

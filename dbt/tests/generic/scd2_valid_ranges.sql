@@ -1,6 +1,8 @@
 {% test scd2_valid_ranges(model, key, valid_from='valid_from', valid_to='valid_to') %}
-    {#- SCD2 history: per key, version ranges never overlap and exactly one is current
-        (valid_to is null). Fails on each offending version or key. -#}
+    {#- SCD2 history: per key, each version ends where the next begins (no gap, no overlap)
+        and exactly one is current, the last, whose valid_to is var c360_scd2_end.
+        Fails on each offending version or key. -#}
+    {%- set open_end = "cast('" ~ var('c360_scd2_end') ~ "' as " ~ dbt.type_timestamp() ~ ")" %}
     with versions as (
         select
             {{ key }} as version_key,
@@ -12,17 +14,20 @@
         from {{ model }}
     ),
 
-    overlapping as (
-        select version_key, 'overlaps the next version' as problem
+    broken_ranges as (
+        select version_key, 'does not end where the next version begins' as problem
         from versions
         where
-            (version_to is not null and next_from is not null and version_to > next_from)
-            or (version_to is null and next_from is not null)
-            or (version_to is not null and version_to <= version_from)
+            version_to is null
+            or version_to <= version_from
+            or (next_from is not null and version_to != next_from)
+            or (next_from is null and version_to != {{ open_end }})
     ),
 
     current_rows as (
-        select version_key, sum(case when version_to is null then 1 else 0 end) as current_versions
+        select
+            version_key,
+            sum(case when version_to = {{ open_end }} then 1 else 0 end) as current_versions
         from versions
         group by version_key
     ),
@@ -33,7 +38,7 @@
         where current_versions != 1
     )
 
-    select * from overlapping
+    select * from broken_ranges
     union all
     select * from not_one_current
 {% endtest %}

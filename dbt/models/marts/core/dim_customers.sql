@@ -1,14 +1,82 @@
 with
 
-customer_versions as (
-    select * from {{ ref('snapshot_shop__customers') }}
+versions as (
+    select * from {{ ref('int_customer_versions_collapsed') }}
 ),
 
-versions as (
+order_lines as (
+    select customer_id from {{ ref('stg_shop__transactions') }}
+),
+
+events as (
+    select customer_id from {{ ref('stg_web__events') }}
+    where customer_id is not null
+),
+
+known as (
+    select distinct customer_id from versions
+),
+
+-- A fact never waits for its dimension row: a customer that order lines or events name
+-- but no landed export describes (not yet, or only in rejected rows) gets an inferred
+-- member with the natural key and no attributes. Once an export describes the customer,
+-- the next build has real versions instead, and the facts attach to them.
+referenced as (
+    select customer_id from order_lines
+    union
+    select customer_id from events
+),
+
+inferred as (
+    select referenced.customer_id
+    from referenced
+    left join known
+        on referenced.customer_id = known.customer_id
+    where known.customer_id is null
+),
+
+members as (
     select
-        *,
-        row_number() over (partition by customer_id order by dbt_valid_from) as version_number
-    from customer_versions
+        customer_id,
+        version_number,
+        first_name,
+        last_name,
+        email,
+        phone,
+        birth_date,
+        gender,
+        city,
+        state,
+        postal_code,
+        country_code,
+        is_marketing_opt_in,
+        signup_at,
+        case when version_number = 1 then {{ c360_scd2_start() }} else updated_at end as valid_from,
+        valid_to,
+        false as is_inferred
+    from versions
+
+    union all
+
+    select
+        customer_id,
+        0 as version_number,
+        cast(null as {{ dbt.type_string() }}) as first_name,
+        cast(null as {{ dbt.type_string() }}) as last_name,
+        cast(null as {{ dbt.type_string() }}) as email,
+        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as date) as birth_date,
+        cast(null as {{ dbt.type_string() }}) as gender,
+        cast(null as {{ dbt.type_string() }}) as city,
+        cast(null as {{ dbt.type_string() }}) as state,
+        cast(null as {{ dbt.type_string() }}) as postal_code,
+        cast(null as {{ dbt.type_string() }}) as country_code,
+        cast(null as {{ dbt.type_boolean() }}) as is_marketing_opt_in,
+        cast(null as {{ dbt.type_timestamp() }}) as signup_at,
+        {{ c360_scd2_start() }} as valid_from,
+        {{ c360_scd2_end() }} as valid_to,
+        true as is_inferred
+    from inferred
 ),
 
 final as (
@@ -28,8 +96,11 @@ final as (
         country_code,
         is_marketing_opt_in,
         signup_at,
-        {{ c360_scd2_validity() }}
-    from versions
+        valid_from,
+        valid_to,
+        valid_to = {{ c360_scd2_end() }} as is_current,
+        is_inferred
+    from members
 )
 
 select * from final

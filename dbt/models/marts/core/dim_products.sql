@@ -1,14 +1,70 @@
 with
 
-product_versions as (
-    select * from {{ ref('snapshot_shop__products') }}
+versions as (
+    select * from {{ ref('int_product_versions_collapsed') }}
 ),
 
-versions as (
+order_lines as (
+    select product_id from {{ ref('stg_shop__transactions') }}
+),
+
+events as (
+    select product_id from {{ ref('stg_web__events') }}
+    where product_id is not null
+),
+
+known as (
+    select distinct product_id from versions
+),
+
+-- A product that order lines or events name but no landed export describes gets an
+-- inferred member (see dim_customers).
+referenced as (
+    select product_id from order_lines
+    union
+    select product_id from events
+),
+
+inferred as (
+    select referenced.product_id
+    from referenced
+    left join known
+        on referenced.product_id = known.product_id
+    where known.product_id is null
+),
+
+members as (
     select
-        *,
-        row_number() over (partition by product_id order by dbt_valid_from) as version_number
-    from product_versions
+        product_id,
+        version_number,
+        product_name,
+        category,
+        subcategory,
+        brand,
+        unit_price,
+        unit_cost,
+        is_active,
+        case when version_number = 1 then {{ c360_scd2_start() }} else updated_at end as valid_from,
+        valid_to,
+        false as is_inferred
+    from versions
+
+    union all
+
+    select
+        product_id,
+        0 as version_number,
+        cast(null as {{ dbt.type_string() }}) as product_name,
+        cast(null as {{ dbt.type_string() }}) as category,
+        cast(null as {{ dbt.type_string() }}) as subcategory,
+        cast(null as {{ dbt.type_string() }}) as brand,
+        cast(null as numeric(18, 2)) as unit_price,
+        cast(null as numeric(18, 2)) as unit_cost,
+        cast(null as {{ dbt.type_boolean() }}) as is_active,
+        {{ c360_scd2_start() }} as valid_from,
+        {{ c360_scd2_end() }} as valid_to,
+        true as is_inferred
+    from inferred
 ),
 
 final as (
@@ -23,8 +79,11 @@ final as (
         unit_price as list_price,
         unit_cost,
         is_active,
-        {{ c360_scd2_validity() }}
-    from versions
+        valid_from,
+        valid_to,
+        valid_to = {{ c360_scd2_end() }} as is_current,
+        is_inferred
+    from members
 )
 
 select * from final

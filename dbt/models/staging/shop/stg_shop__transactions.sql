@@ -10,7 +10,7 @@ ranked as (
         *,
         row_number() over (
             partition by transaction_id
-            order by updated_at desc, _source_file desc
+            order by updated_at desc, _ingest_date desc, _source_file desc
         ) as version_rank
     from order_lines
 ),
@@ -30,6 +30,7 @@ final as (
         status,
         ordered_at,
         updated_at,
+        data_quality_issues,
         _source_file,
         _ingest_date
     from ranked

@@ -39,6 +39,7 @@ final as (
         _kinesis_arrival_at,
         _landed_at,
         _source_file,
+        data_quality_issues,
         arrival_rank
     from ranked
     where arrival_rank = 1

@@ -1,10 +1,16 @@
+{#- The staging rules of customers (listed for every source in docs/architecture.md):
+    rejected, because the row cannot be used: no customer_id; no or an unparseable
+    updated_at (versions are ordered by it).
+    kept, the attribute set to null and named in data_quality_issues: an unparseable or
+    impossible birth_date, an unparseable signup_at, a country_code that is not two letters,
+    a gender or marketing_opt_in outside its vocabulary (after its synonyms). -#}
 with
 
 source as (
     select
         *,
         {{ c360_source_file() }} as _source_file
-    from {{ source('shop', 'customers') }}
+    from {{ c360_source('shop', 'customers') }} as customers
 ),
 
 typed as (
@@ -16,21 +22,25 @@ typed as (
         trim(last_name) as last_name,
         lower(trim(email)) as email,
         trim(phone) as phone,
-        {{ dbt.safe_cast('birth_date', 'date') }} as birth_date,
-        nullif(lower(trim(gender)), '') as gender,
+        {{ dbt.safe_cast('birth_date', 'date') }} as birth_date_parsed,
+        {{ c360_vocabulary_value('gender', 'customers') }} as gender,
         -- address
         trim(city) as city,
         trim(state) as state,
         trim(postal_code) as postal_code,
-        upper(trim(country_code)) as country_code,
+        case
+            when length(trim(country_code)) = 2 then upper(trim(country_code))
+        end as country_code,
         -- flags
-        lower(trim(marketing_opt_in)) as marketing_opt_in_text,
-        lower(trim(marketing_opt_in)) = 'true' as is_marketing_opt_in,
+        {{ c360_vocabulary_value('marketing_opt_in', 'customers') }} as marketing_opt_in_value,
         -- timestamps
         {{ c360_utc_timestamp('signup_at') }} as signup_at,
         {{ c360_utc_timestamp('updated_at') }} as updated_at,
-        -- raw text of typed values, to tell malformed from missing
+        -- raw text of checked values, to tell unusable from missing
         birth_date as birth_date_text,
+        gender as gender_text,
+        country_code as country_code_text,
+        marketing_opt_in as marketing_opt_in_text,
         signup_at as signup_at_text,
         -- lineage
         _source_file,
@@ -38,19 +48,50 @@ typed as (
     from source
 ),
 
-checked as (
+flagged as (
     select
         *,
+        {{ unparseable('birth_date_text', 'birth_date_parsed') }}
+        or birth_date_parsed < cast('1900-01-01' as date)
+        or birth_date_parsed > cast(updated_at as date) as has_unusable_birth_date
+    from typed
+),
+
+checked as (
+    select
+        customer_id,
+        first_name,
+        last_name,
+        email,
+        phone,
+        case when not has_unusable_birth_date then birth_date_parsed end as birth_date,
+        gender,
+        city,
+        state,
+        postal_code,
+        country_code,
+        marketing_opt_in_value = 'true' as is_marketing_opt_in,
+        signup_at,
+        updated_at,
+        birth_date_text,
+        gender_text,
+        country_code_text,
+        marketing_opt_in_text,
+        signup_at_text,
+        _source_file,
+        _ingest_date,
         {{ rejection_reason([
             ("customer_id is null", "missing customer_id"),
             ("updated_at is null", "missing or unparseable updated_at"),
-            (unparseable("signup_at_text", "signup_at"), "unparseable signup_at"),
-            (unparseable("birth_date_text", "birth_date"), "unparseable birth_date"),
-            ("length(country_code) != 2", "country_code is not two letters"),
-            ("coalesce(marketing_opt_in_text, '') not in ('true', 'false')", "marketing_opt_in is not true or false"),
-            ("gender not in ('" ~ var('c360_genders') | join("', '") ~ "')", "unknown gender"),
-        ]) }} as rejection_reason
-    from typed
+        ]) }} as rejection_reason,
+        {{ c360_data_quality_issues([
+            ("has_unusable_birth_date", "birth_date"),
+            (unparseable("signup_at_text", "signup_at"), "signup_at"),
+            (unparseable("country_code_text", "country_code"), "country_code"),
+            (unparseable("gender_text", "gender"), "gender"),
+            (unparseable("marketing_opt_in_text", "marketing_opt_in_value"), "marketing_opt_in"),
+        ]) }} as data_quality_issues
+    from flagged
 )
 
 select * from checked

@@ -1,10 +1,15 @@
+{#- The staging rules of events (the loader has already quarantined every record that breaks
+    the events contract):
+    rejected: no or an unparseable occurred_at; an occurred_at more than
+    var c360_future_event_tolerance_hours after the event reached Kinesis.
+    kept, flagged in data_quality_issues: a device_type outside its vocabulary. -#}
 with
 
 raw_events as (
     select
         *,
         {{ c360_source_file() }} as _source_file
-    from {{ source('web', 'events') }}
+    from {{ c360_source('web', 'events') }} as events
 ),
 
 compacted_events as (
@@ -100,7 +105,8 @@ renamed as (
         lower(utm_medium) as utm_medium,
         lower(utm_campaign) as utm_campaign,
         -- device and place
-        lower(device_type) as device_type,
+        {{ c360_vocabulary_value('device_type', 'events') }} as device_type,
+        device_type as device_type_text,
         upper(country_code) as country_code,
         city,
         -- lineage
@@ -121,7 +127,10 @@ checked as (
                 "occurred_at > " ~ dbt.dateadd("hour", var("c360_future_event_tolerance_hours"), "_kinesis_arrival_at"),
                 "occurred in the future",
             ),
-        ]) }} as rejection_reason
+        ]) }} as rejection_reason,
+        {{ c360_data_quality_issues([
+            (unparseable("device_type_text", "device_type"), "device_type"),
+        ]) }} as data_quality_issues
     from renamed
 )
 

@@ -1,0 +1,42 @@
+{% macro rejection_reason(rules) %}
+    {#- The first rule a row breaks, as text; null when it breaks none. -#}
+    case
+    {%- for condition, reason in rules %}
+        when {{ condition }} then '{{ reason | replace("'", "''") }}'
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+
+{% macro unparseable(text_column, typed_column) %}
+    {#- A value was given but is not usable (did not cast, or is outside its vocabulary):
+        not the same as a missing value. -#}
+    ({{ text_column }} is not null and trim({{ text_column }}) != '' and {{ typed_column }} is null)
+{%- endmacro %}
+
+
+{% macro c360_vocabulary_value(column, entity) %}
+    {#- The column's value in its contract vocabulary (var c360_vocabularies, generated from
+        loaders/contracts): trimmed and lower-cased, synonyms mapped, null when empty or
+        outside the vocabulary. -#}
+    {%- set vocabulary = var('c360_vocabularies')[entity][column] -%}
+    case lower(trim({{ column }}))
+        {%- for value in vocabulary['values'] %}
+        when '{{ value | replace("'", "''") }}' then '{{ value | replace("'", "''") }}'
+        {%- endfor %}
+        {%- for spelling, value in vocabulary['synonyms'].items() %}
+        when '{{ spelling | replace("'", "''") }}' then '{{ value | replace("'", "''") }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+
+{% macro c360_data_quality_issues(checks) %}
+    {#- The attributes staging set to null because their value was unusable, e.g.
+        'gender, birth_date'; null when there were none. The row itself is kept. -#}
+    nullif(rtrim(
+        {%- for condition, attribute in checks %}
+        case when {{ condition }} then '{{ attribute }}, ' else '' end{{ " ||" if not loop.last }}
+        {%- endfor %}
+    , ', '), '')
+{%- endmacro %}

@@ -1,0 +1,1 @@
+select 'f1' as fact_id, 'm1' as member_key

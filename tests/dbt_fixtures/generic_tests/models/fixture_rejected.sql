@@ -1,0 +1,1 @@
+select 1 as id, cast(null as varchar) as rejection_reason where false
