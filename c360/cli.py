@@ -24,7 +24,8 @@ from rich.table import Table
 
 from c360 import pipeline
 from c360.dbt_runner import run_dbt
-from c360.publish import PublishError, publish
+from c360.locking import WarehouseBusyError, command_line, warehouse_lock
+from c360.publish import PublishError
 from c360.settings import (
     DBT_PROJECT_DIR,
     DEFAULT_LAKE,
@@ -82,6 +83,14 @@ PublishedOption = Annotated[
 TargetOption = Annotated[
     str, typer.Option("--target", envvar="C360_TARGET", help="dbt target: local, postgres or redshift.")
 ]
+LockTimeoutOption = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-timeout",
+        envvar="C360_LOCK_TIMEOUT",
+        help="Seconds to wait for another c360 process to release the warehouse (default 60).",
+    ),
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")
 ]
@@ -90,6 +99,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXPECTED_FAILURES = (
     ContractError,
     PublishError,
+    WarehouseBusyError,
     pipeline.BuildFailedError,
     CompactionError,
     event_source_mapping.ConsumeError,
@@ -419,19 +429,18 @@ def build_command(
     lake: LakeOption = DEFAULT_LAKE,
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     target: TargetOption = DEFAULT_TARGET,
+    lock_timeout: LockTimeoutOption = None,
 ) -> None:
     """Run `dbt build` with the c360 profile; extra arguments go to dbt (e.g. --select +monthly_revenue).
 
-    This only builds: `c360 run` also publishes the copy the app reads. With --target
-    postgres the lake's raw files not loaded yet are first COPYed into the raw schemas
-    (connection from C360_PG_HOST, C360_PG_PORT, C360_PG_USER, C360_PG_DATABASE and
-    DBT_ENV_SECRET_PG_PASSWORD, as in the dbt profile).
+    This only builds: `c360 publish` (or `c360 run`) then publishes the copy the app reads,
+    and only if this build was green. With --target postgres the lake's raw files not
+    loaded yet are first COPYed into the raw schemas (connection from C360_PG_HOST,
+    C360_PG_PORT, C360_PG_USER, C360_PG_DATABASE and DBT_ENV_SECRET_PG_PASSWORD, as in the
+    dbt profile). Holds the warehouse lock while it runs.
     """
-    settings = Settings.resolve(lake=lake, warehouse=warehouse, target=target)
-    pipeline.load_sources(settings, say=console.print)
-    result = run_dbt(settings, ["build", *ctx.args])
-    if not result.ok:
-        raise pipeline.BuildFailedError(f"dbt build failed with exit code {result.exit_code}")
+    settings = Settings.resolve(lake=lake, warehouse=warehouse, target=target, lock_timeout=lock_timeout)
+    pipeline.build(settings, list(ctx.args), say=console.print)
 
 
 @app.command("run")
@@ -444,13 +453,19 @@ def run_command(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     published: PublishedOption = DEFAULT_PUBLISHED,
     target: TargetOption = DEFAULT_TARGET,
+    lock_timeout: LockTimeoutOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The main job: land new files, build and test the warehouse, publish it for the app.
 
-    On an empty lake with no --input, sample data is generated first.
+    On an empty lake with no --input, sample data is generated first. Only a green build
+    (every error-severity test passed) is published; otherwise the last good copy keeps
+    serving and the command exits 1 naming what failed. A second run waits for the first
+    (--lock-timeout), then stops with one line naming it.
     """
-    settings = Settings.resolve(lake=lake, warehouse=warehouse, published=published, target=target)
+    settings = Settings.resolve(
+        lake=lake, warehouse=warehouse, published=published, target=target, lock_timeout=lock_timeout
+    )
     report = pipeline.run(settings, input_dir=input_dir, say=console.print)
     if as_json:
         console.print_json(json.dumps(report.as_dict()))
@@ -478,10 +493,15 @@ def run_command(
 def publish_command(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     published: PublishedOption = DEFAULT_PUBLISHED,
+    lock_timeout: LockTimeoutOption = None,
 ) -> None:
-    """Copy the warehouse to the file the app reads (after a green `c360 build`)."""
-    settings = Settings.resolve(warehouse=warehouse, published=published)
-    console.print(f"Published {publish(settings.warehouse, settings.published)}")
+    """Copy the warehouse to the file the app reads, if its last `c360 build` was green.
+
+    Refuses (exit 1, one line) a warehouse whose last build failed, is still running, or
+    was changed since (e.g. by dbt run directly); the published copy stays as it was.
+    """
+    settings = Settings.resolve(warehouse=warehouse, published=published, lock_timeout=lock_timeout)
+    console.print(f"Published {pipeline.publish_warehouse(settings)}")
 
 
 @app.command("contracts")
@@ -547,11 +567,14 @@ def docs_command(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     target: TargetOption = DEFAULT_TARGET,
     serve: Annotated[bool, typer.Option(help="Serve the docs site after generating it.")] = False,
+    lock_timeout: LockTimeoutOption = None,
 ) -> None:
     """Generate dbt docs (models, columns, lineage) and optionally serve them."""
-    settings = Settings.resolve(lake=lake, warehouse=warehouse, target=target)
-    if not run_dbt(settings, ["docs", "generate"]).ok:
-        raise pipeline.BuildFailedError("dbt docs generate failed")
+    settings = Settings.resolve(lake=lake, warehouse=warehouse, target=target, lock_timeout=lock_timeout)
+    with warehouse_lock(settings, command_line()):
+        generated = run_dbt(settings, ["docs", "generate"])
+    if not generated.ok:
+        raise pipeline.BuildFailedError(f"dbt docs generate failed: {generated.describe_failure()}")
     if serve:
         run_dbt(settings, ["docs", "serve"])
 

@@ -6,10 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from c360.settings import DBT_PROJECT_DIR, Settings
+
+FAILED_STATUSES = ("error", "fail", "runtime error")
 
 
 @dataclass
@@ -17,10 +19,23 @@ class DbtResult:
     command: list[str]
     exit_code: int
     statuses: dict[str, int]  # e.g. {"success": 5, "pass": 15, "fail": 1}
+    failures: list[str] = field(default_factory=list)  # "model stg_x: first line of the error"
 
     @property
     def ok(self) -> bool:
         return self.exit_code == 0
+
+    def describe_failure(self, limit: int = 3) -> str:
+        """The failed nodes with their first error line, in one line."""
+        if not self.failures:
+            return f"dbt exited with code {self.exit_code} ({_describe(self.statuses)}); see its output above"
+        shown = "; ".join(self.failures[:limit])
+        more = len(self.failures) - limit
+        return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def _describe(statuses: dict[str, int]) -> str:
+    return ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())) or "no results"
 
 
 def dbt_executable() -> str:
@@ -60,13 +75,35 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
     for path in results:
         path.unlink(missing_ok=True)
     completed = subprocess.run(command, env=env, check=False)
-    return DbtResult(command, completed.returncode, _statuses(results))
+    statuses, failures = _results(results)
+    return DbtResult(command, completed.returncode, statuses, failures)
 
 
-def _statuses(results: list[Path]) -> dict[str, int]:
+def _first_line(message: str | None) -> str:
+    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
+    useful = [line for line in lines if not line.startswith(("Runtime Error in", "Database Error in"))]
+    return (useful or lines or ["no message"])[0]
+
+
+def _node_name(unique_id: str) -> str:
+    """``model.c360.stg_x`` -> "model stg_x"; ``test.c360.name.hash`` -> "test name";
+    ``source.c360.web.events`` -> "source web.events"."""
+    kind, _package, *rest = unique_id.split(".")
+    if kind == "test":
+        rest = rest[:1]
+    return f"{kind.replace('_', ' ')} {'.'.join(rest)}"
+
+
+def _results(results: list[Path]) -> tuple[dict[str, int], list[str]]:
+    """Counts by status, and each failed node as "<type> <name>: <first error line>"."""
     counts: dict[str, int] = {}
+    failures: list[str] = []
     for path in results:
-        if path.exists():
-            for result in json.loads(path.read_text("utf-8")).get("results", []):
-                counts[result["status"]] = counts.get(result["status"], 0) + 1
-    return counts
+        if not path.exists():
+            continue
+        for result in json.loads(path.read_text("utf-8")).get("results", []):
+            status = result["status"]
+            counts[status] = counts.get(status, 0) + 1
+            if status in FAILED_STATUSES:
+                failures.append(f"{_node_name(result['unique_id'])}: {_first_line(result.get('message'))}")
+    return counts, failures

@@ -1,7 +1,9 @@
 """The main job, ``c360 run``: land -> source freshness -> build (tests gate every layer) -> publish.
 
 On the PostgreSQL target a step runs before freshness: the lake's raw files are loaded
-into the ``raw_*`` schemas with COPY (what Spectrum is to Redshift).
+into the ``raw_*`` schemas with COPY (what Spectrum is to Redshift). The whole run holds
+the warehouse lock (``c360.locking``), and publish copies only a build recorded green
+(``c360.publish``). A raw table with no files yet is a freshness warning and builds empty.
 
 The same steps run in production as a Step Functions state machine; locally they run here
 in order, each timed, and the run ends with a short report of rows per layer.
@@ -18,12 +20,14 @@ from pathlib import Path
 
 import duckdb
 
-from c360.dbt_runner import check_buildable, run_dbt
-from c360.publish import publish
+from c360.dbt_runner import DbtResult, check_buildable, run_dbt
+from c360.locking import command_line, warehouse_lock
+from c360.publish import GREEN, publish, record_build
 from c360.settings import Settings
 from loaders.batch_upload import LandResult, land
+from loaders.contracts import ENTITIES, contract
 from loaders.generator import generate
-from loaders.lake import DEFAULT_MULTIPART_THRESHOLD, Lake, S3Options, open_lake
+from loaders.lake import DEFAULT_MULTIPART_THRESHOLD, Lake, S3Options, open_lake, raw_prefix
 from loaders.postgres_raw import LoadResult as RawLoadResult
 from loaders.postgres_raw import connection_from_env, load_raw
 
@@ -119,52 +123,100 @@ def load_sources(settings: Settings, say: Callable[[str], None] = print) -> list
         connection.close()
 
 
+def sources_in_lake(lake: Lake) -> dict[str, bool]:
+    """Whether each raw table (``shop.customers``, ``web.events``, ...) has files in the lake.
+
+    Every target reads the lake (DuckDB directly, PostgreSQL through the raw loader,
+    Redshift through Spectrum), so the lake says which sources have data yet.
+    """
+    return {
+        f"{contract(entity).source}.{entity}": bool(lake.list_keys(raw_prefix(entity))) for entity in ENTITIES
+    }
+
+
+def check_freshness(settings: Settings, lake: Lake, say: Callable[[str], None] = print) -> dict[str, int]:
+    """``dbt source freshness`` for the raw tables that have files; a table with none is a warning."""
+    present = sources_in_lake(lake)
+    statuses: dict[str, int] = {}
+    for name, has_files in present.items():
+        if not has_files:
+            say(f"warning: source {name} has no files in the lake yet; its models are empty")
+            statuses["warn"] = statuses.get("warn", 0) + 1
+    selected = [f"source:{name}" for name, has_files in present.items() if has_files]
+    if not selected:
+        return statuses
+    result = run_dbt(settings, ["source", "freshness", "--select", *selected])
+    for status, count in result.statuses.items():
+        statuses[status] = statuses.get(status, 0) + count
+    if not result.ok:
+        raise BuildFailedError(
+            f"dbt source freshness failed: {result.describe_failure()}; the published copy was left as it was"
+        )
+    return statuses
+
+
+def build(
+    settings: Settings, dbt_args: list[str] | None = None, say: Callable[[str], None] = print
+) -> DbtResult:
+    """``dbt build`` under the warehouse lock, recording the outcome publish checks."""
+    with warehouse_lock(settings, command_line()):
+        load_sources(settings, say)
+        if settings.target == "local":
+            record_build(settings.warehouse, "building")
+        result = run_dbt(settings, ["build", *(dbt_args or [])])
+        if settings.target == "local":
+            record_build(settings.warehouse, GREEN if result.ok else "failed")
+    if not result.ok:
+        raise BuildFailedError(
+            f"dbt build failed: {result.describe_failure()}; the published copy was left as it was"
+        )
+    return result
+
+
+def publish_warehouse(settings: Settings) -> Path:
+    """Publish the warehouse for the app, under its lock (see ``c360.publish``)."""
+    with warehouse_lock(settings, command_line()):
+        return publish(settings.warehouse, settings.published)
+
+
 def run(
     settings: Settings,
     input_dir: Path | None = None,
     dbt_args: list[str] | None = None,
     say: Callable[[str], None] = print,
 ) -> RunReport:
+    """Land, load raw (PostgreSQL), check freshness, build and test, publish: the main job.
+
+    Runs under the warehouse lock, so a second run waits for this one (or stops with one
+    line naming it) instead of colliding with it.
+    """
     check_buildable(settings)  # before landing anything
     report = RunReport()
     lake = lake_for(settings)
-    with _timed(report, "land"):
-        if input_dir is not None:
-            report.landed = land(input_dir, lake)
-        elif lake.is_empty():
-            say(
-                f"The lake at {settings.lake} is empty: generating sample data"
-                f" (scale {SAMPLE_SCALE}, seed {SAMPLE_SEED})."
-            )
-            with tempfile.TemporaryDirectory(prefix="c360-sample-") as sample:
-                generate(Path(sample), scale=SAMPLE_SCALE, seed=SAMPLE_SEED)
-                report.landed = land(Path(sample), lake)
-            report.generated_sample = True
-    if settings.target == "postgres":
-        with _timed(report, "load raw"):
-            report.raw_loaded = load_sources(settings, say)
-    with _timed(report, "freshness"):
-        freshness = run_dbt(settings, ["source", "freshness"])
-    report.freshness = freshness.statuses
-    if not freshness.ok:
-        raise BuildFailedError(
-            f"dbt source freshness failed ({_describe(freshness.statuses)}): a source cannot be read"
-            " or is past its error_after; the published copy was left as it was"
-        )
-    with _timed(report, "build"):
-        result = run_dbt(settings, ["build", *(dbt_args or [])])
-    if not result.ok:
-        raise BuildFailedError(
-            f"dbt build failed ({_describe(result.statuses)}); the published copy was left as it was"
-        )
-    if settings.target == "local":
-        with _timed(report, "publish"):
-            report.published = publish(settings.warehouse, settings.published)
-        # Counted on dbt's file: its views name relations by its catalog ("c360"), which a
-        # copy opened under another file name does not have. dbt has finished writing.
-        report.layer_rows = layer_rows(settings.warehouse)
+    with warehouse_lock(settings, command_line()):
+        with _timed(report, "land"):
+            if input_dir is not None:
+                report.landed = land(input_dir, lake)
+            elif lake.is_empty():
+                say(
+                    f"The lake at {settings.lake} is empty: generating sample data"
+                    f" (scale {SAMPLE_SCALE}, seed {SAMPLE_SEED})."
+                )
+                with tempfile.TemporaryDirectory(prefix="c360-sample-") as sample:
+                    generate(Path(sample), scale=SAMPLE_SCALE, seed=SAMPLE_SEED)
+                    report.landed = land(Path(sample), lake)
+                report.generated_sample = True
+        if settings.target == "postgres":
+            with _timed(report, "load raw"):
+                report.raw_loaded = load_sources(settings, say)
+        with _timed(report, "freshness"):
+            report.freshness = check_freshness(settings, lake, say)
+        with _timed(report, "build"):
+            build(settings, dbt_args, say)
+        if settings.target == "local":
+            with _timed(report, "publish"):
+                report.published = publish_warehouse(settings)
+            # Counted on dbt's file: its views name relations by its catalog ("c360"), which a
+            # copy opened under another file name does not have. dbt has finished writing.
+            report.layer_rows = layer_rows(settings.warehouse)
     return report
-
-
-def _describe(statuses: dict[str, int]) -> str:
-    return ", ".join(f"{count} {status}" for status, count in sorted(statuses.items())) or "see dbt output"

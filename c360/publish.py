@@ -1,29 +1,87 @@
 """Write-audit-publish: the app reads a copy replaced only after a fully green build.
 
-DuckDB allows one writer per file, so the app never opens the file dbt writes. After a
-build whose error-severity tests all passed, the warehouse file is copied beside the
-published one and renamed over it in one step; readers holding the old copy keep it until
-they reconnect. A failed build leaves the last good copy serving.
+DuckDB allows one writer per file, so the app never opens the file dbt writes. Every c360
+build records its outcome beside the warehouse (``<warehouse>.build.json``): "building"
+when it starts, then "green" or "failed" with the warehouse file's size and modification
+time. ``publish`` runs under the warehouse lock (``c360.locking``) and copies the file
+only when the record says green *and* still describes the file (a dbt run outside c360
+since then changes it); the copy is renamed over the published one in one step, so
+readers holding the old copy keep it until they reconnect. A failed or interrupted build
+leaves the last good copy serving.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+
+GREEN = "green"
 
 
 class PublishError(RuntimeError):
     """Nothing was published; the previous copy (if any) still serves."""
 
 
+@dataclass(frozen=True)
+class BuildRecord:
+    status: str  # "building", "green" or "failed"
+    at: str
+    size: int | None = None
+    mtime_ns: int | None = None
+
+
+def record_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".build.json")
+
+
+def record_build(warehouse: Path, status: str) -> BuildRecord:
+    """Write the build's outcome beside the warehouse (atomically)."""
+    stat = warehouse.stat() if warehouse.exists() and status != "building" else None
+    record = BuildRecord(
+        status=status,
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        size=stat.st_size if stat else None,
+        mtime_ns=stat.st_mtime_ns if stat else None,
+    )
+    path = record_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(json.dumps(asdict(record)), encoding="utf-8")
+    temp.replace(path)
+    return record
+
+
+def last_build(warehouse: Path) -> BuildRecord | None:
+    try:
+        return BuildRecord(**json.loads(record_path(warehouse).read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def publish(warehouse: Path, published: Path) -> Path:
+    """Copy the warehouse over the published copy, if its last c360 build was green.
+
+    Call it under the warehouse lock, as ``c360 publish`` and ``c360 run`` do.
+    """
     if not warehouse.exists():
         raise PublishError(f"{warehouse}: no warehouse to publish; run `c360 build` first")
-    if warehouse.with_name(warehouse.name + ".wal").exists():
+    record = last_build(warehouse)
+    if record is None:
+        raise PublishError(f"{warehouse}: no c360 build is recorded for it; run `c360 build` first")
+    if record.status != GREEN:
         raise PublishError(
-            f"{warehouse}: a writer still holds it (a .wal file exists); try again when dbt ends"
+            f"{warehouse}: its last build ({record.at}) is {record.status}, not green; nothing published"
+        )
+    stat = warehouse.stat()
+    if (stat.st_size, stat.st_mtime_ns) != (record.size, record.mtime_ns):
+        raise PublishError(
+            f"{warehouse}: changed since its last green c360 build ({record.at}), e.g. by dbt run"
+            " directly; run `c360 build` before publishing"
         )
     published.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{published.name}.", suffix=".tmp", dir=published.parent)

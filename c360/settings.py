@@ -6,6 +6,7 @@ The CLI declares each setting as an option bound to its environment variable (se
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ DEFAULT_LAKE = "./lake"
 DEFAULT_WAREHOUSE = "./warehouse/c360.duckdb"
 DEFAULT_PUBLISHED = "./warehouse/published.duckdb"
 DEFAULT_TARGET = "local"
+DEFAULT_LOCK_TIMEOUT = 60.0
 TARGETS = ("local", "postgres", "redshift")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
@@ -27,6 +29,7 @@ class Settings:
     target: str = DEFAULT_TARGET
     s3_endpoint_url: str | None = None
     kms_key_id: str | None = None
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
 
     @classmethod
     def resolve(
@@ -37,6 +40,7 @@ class Settings:
         target: str | None = None,
         s3_endpoint_url: str | None = None,
         kms_key_id: str | None = None,
+        lock_timeout: float | None = None,
     ) -> Settings:
         """Build settings from explicit values, then the environment, then defaults."""
 
@@ -47,6 +51,15 @@ class Settings:
         if chosen_target not in TARGETS:
             raise ValueError(f"unknown target {chosen_target!r}; choose one of {', '.join(TARGETS)}")
         chosen_lake = pick(lake, "C360_LAKE", DEFAULT_LAKE)
+        wait = float(
+            pick(
+                None if lock_timeout is None else str(lock_timeout),
+                "C360_LOCK_TIMEOUT",
+                str(DEFAULT_LOCK_TIMEOUT),
+            )
+        )
+        if not wait >= 0:
+            raise ValueError(f"lock timeout {wait}: must be zero or more seconds")
         return cls(
             lake=chosen_lake if "://" in chosen_lake else str(Path(chosen_lake).resolve()),
             warehouse=Path(pick(warehouse, "C360_WAREHOUSE", DEFAULT_WAREHOUSE)).resolve(),
@@ -54,7 +67,23 @@ class Settings:
             target=chosen_target,
             s3_endpoint_url=s3_endpoint_url or os.environ.get("C360_S3_ENDPOINT_URL") or None,
             kms_key_id=kms_key_id or os.environ.get("C360_KMS_KEY_ID") or None,
+            lock_timeout=wait,
         )
+
+    def warehouse_label(self) -> str:
+        """The warehouse in words: the DuckDB file, or the server and database."""
+        if self.target == "local":
+            return str(self.warehouse)
+        if self.target == "postgres":
+            host = os.environ.get("C360_PG_HOST", "127.0.0.1")
+            port = os.environ.get("C360_PG_PORT", "5432")
+            return f"PostgreSQL {host}:{port}/{os.environ.get('C360_PG_DATABASE', 'c360')}"
+        host = os.environ.get("C360_REDSHIFT_HOST", "")
+        return f"Redshift {host}/{os.environ.get('C360_REDSHIFT_DATABASE', 'c360')}"
+
+    def warehouse_identity(self) -> str:
+        """A short, file-name-safe digest of the warehouse label (one lock per warehouse)."""
+        return hashlib.sha256(self.warehouse_label().encode("utf-8")).hexdigest()[:16]
 
     def environment(self) -> dict[str, str]:
         """The variables dbt's profile and the app read, as absolute paths."""

@@ -56,6 +56,11 @@ def events_key(dt: str, hr: str, shard: str, first_seq: str, last_seq: str) -> s
     return f"{RAW_EVENTS}/dt={dt}/hr={hr}/{shard}-{first_seq}-{last_seq}.json.gz"
 
 
+def raw_prefix(entity: str) -> str:
+    """Where an entity's raw files land (shop exports by entity, events by dt/hr)."""
+    return f"{RAW_EVENTS}/" if entity == "events" else shop_prefix(entity)
+
+
 def raw_events_prefix(dt: str, hr: str | None = None) -> str:
     return f"{RAW_EVENTS}/dt={dt}/" + (f"hr={hr}/" if hr is not None else "")
 

@@ -48,16 +48,18 @@ def test_run_reports_rows_per_layer_and_seconds_per_step(built: Built) -> None:
     )
     assert report.layer_rows["staging"]["stg_shop__customers"] == len(
         read_csv(built.sample_dir / "customers.csv")
-    )
+    ) + len(read_csv(built.sample_dir / "customers_update.csv")), "one row per customer version"
     assert report.layer_rows["analytics"]["monthly_revenue"] == len(_expected_monthly(built.sample_dir))
     assert report.published == built.settings.published
 
 
-def test_latest_customer_version_wins_in_staging(built: Built) -> None:
+def test_the_latest_customer_version_is_current(built: Built) -> None:
     updates = {r["customer_id"]: r for r in read_csv(built.sample_dir / "customers_update.csv")}
     with duckdb.connect(str(built.settings.published), read_only=True) as connection:
         emails = dict(
-            connection.execute("select customer_id, email from staging.stg_shop__customers").fetchall()
+            connection.execute(
+                "select customer_id, email from core.dim_customers where is_current"
+            ).fetchall()
         )
     assert updates and all(emails[cid] == row["email"].lower() for cid, row in updates.items())
 
@@ -73,16 +75,20 @@ def _copy_of_built(built: Built, tmp_path: Path) -> Settings:
 
 
 def test_a_failed_build_keeps_the_last_good_copy(built: Built, tmp_path: Path) -> None:
-    # A ragged row cannot be read against the contract's columns: the build fails.
-    bad_row = "C9,Ann,Lee,ann@example.com,,,,,,,,US,2025-01-01T00:00:00Z,true,2025-01-01"
+    # An export whose rows all lack updated_at: more than 5 % of the customer rows read are
+    # rejected, an error-severity test fails, and nothing is published.
     settings = _copy_of_built(built, tmp_path)
     before = settings.published.read_bytes()
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     header = (built.sample_dir / "customers.csv").read_text().split("\n", 1)[0]
-    (inbox / "customers_broken.csv").write_text(header + "\n" + bad_row + "\n")
-    with pytest.raises(pipeline.BuildFailedError, match="published copy was left as it was"):
+    rows = [f"C9{n:05d},Ann,Lee,ann{n}@example.com,,,,,,,US,2025-01-01T00:00:00Z,true," for n in range(40)]
+    (inbox / "customers_broken.csv").write_text("\n".join([header, *rows]) + "\n")
+    with pytest.raises(
+        pipeline.BuildFailedError, match="rejected_share_below_stg_shop__customers_rejected"
+    ) as error:
         pipeline.run(settings, input_dir=inbox, say=lambda _m: None)
+    assert "published copy was left as it was" in str(error.value)
     assert settings.published.read_bytes() == before
 
 
@@ -130,7 +136,11 @@ def test_run_on_an_empty_lake_generates_sample_data(tmp_path: Path, monkeypatch:
         warehouse=tmp_path / "wh" / "c360.duckdb",
         published=tmp_path / "wh" / "pub.duckdb",
     )
-    report = pipeline.run(settings, dbt_args=["--select", "+stg_shop__transactions"], say=messages.append)
+    report = pipeline.run(
+        settings,
+        dbt_args=["--select", "+stg_shop__transactions", "--indirect-selection", "cautious"],
+        say=messages.append,
+    )
     assert report.generated_sample and "empty" in messages[0]
     assert report.layer_rows["staging"]["stg_shop__transactions"] == 1_000
     assert "stg_web__events" not in report.layer_rows["staging"], "--select reached dbt"
