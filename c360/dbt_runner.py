@@ -53,11 +53,26 @@ def check_buildable(settings: Settings) -> None:
         )
 
 
+def target_dir(project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Where dbt writes its artefacts: ``DBT_TARGET_PATH`` (dbt's own variable) or dbt/target."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    if not configured:
+        return project_dir / "target"
+    return Path(configured) if Path(configured).is_absolute() else project_dir / configured
+
+
 def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT_DIR) -> DbtResult:
-    """Run ``dbt <args>`` for the settings' target; output streams to the terminal."""
+    """Run ``dbt <args>`` for the settings' target; output streams to the terminal.
+
+    The structured log (``<target>/logs/dbt.log``, JSON lines) is where dbt reports every
+    failed node with its error, including sources whose freshness query failed, which
+    ``sources.json`` leaves out; the result names them from it.
+    """
     check_buildable(settings)
     if settings.target == "local":
         settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    target = target_dir(project_dir)
+    log_dir = target / "logs"
     command = [
         dbt_executable(),
         *args,
@@ -67,21 +82,30 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
         str(project_dir),
         "--target",
         settings.target,
+        "--log-format-file",
+        "json",
+        "--log-path",
+        str(log_dir),
     ]
     env = {**os.environ, **settings.environment()}
-    # dbt writes run_results.json, or sources.json for `source freshness`. Remove both
-    # first, so a previous run's statuses are never reported as this one's.
-    results = [project_dir / "target" / name for name in ("run_results.json", "sources.json")]
-    for path in results:
+    # dbt writes run_results.json, or sources.json for `source freshness`, and appends to
+    # its log. Remove them first, so a previous run's outcome is never reported as this one's.
+    results = [target / name for name in ("run_results.json", "sources.json")]
+    for path in [*results, log_dir / "dbt.log"]:
         path.unlink(missing_ok=True)
     completed = subprocess.run(command, env=env, check=False)
-    statuses, failures = _results(results)
-    return DbtResult(command, completed.returncode, statuses, failures)
+    return DbtResult(command, completed.returncode, _statuses(results), _failures(log_dir / "dbt.log"))
 
 
 def _first_line(message: str | None) -> str:
     lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
-    useful = [line for line in lines if not line.startswith(("Runtime Error in", "Database Error in"))]
+    useful = [
+        line
+        for line in lines
+        if not line.startswith(
+            ("Runtime Error in", "Database Error in", "Failure in", "Compilation Error in")
+        )
+    ]
     return (useful or lines or ["no message"])[0]
 
 
@@ -94,16 +118,29 @@ def _node_name(unique_id: str) -> str:
     return f"{kind.replace('_', ' ')} {'.'.join(rest)}"
 
 
-def _results(results: list[Path]) -> tuple[dict[str, int], list[str]]:
-    """Counts by status, and each failed node as "<type> <name>: <first error line>"."""
+def _statuses(results: list[Path]) -> dict[str, int]:
     counts: dict[str, int] = {}
-    failures: list[str] = []
     for path in results:
-        if not path.exists():
+        if path.exists():
+            for result in json.loads(path.read_text("utf-8")).get("results", []):
+                counts[result["status"]] = counts.get(result["status"], 0) + 1
+    return counts
+
+
+def _failures(log: Path) -> list[str]:
+    """Each node dbt reported as failed, as "<type> <name>: <first line of its error>"."""
+    failures: list[str] = []
+    if not log.exists():
+        return failures
+    for line in log.read_text("utf-8", errors="replace").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
             continue
-        for result in json.loads(path.read_text("utf-8")).get("results", []):
-            status = result["status"]
-            counts[status] = counts.get(status, 0) + 1
-            if status in FAILED_STATUSES:
-                failures.append(f"{_node_name(result['unique_id'])}: {_first_line(result.get('message'))}")
-    return counts, failures
+        if event.get("info", {}).get("name") != "RunResultError":
+            continue
+        data = event.get("data", {})
+        unique_id = data.get("node_info", {}).get("unique_id")
+        name = _node_name(unique_id) if unique_id else "dbt"
+        failures.append(f"{name}: {_first_line(data.get('msg'))}")
+    return failures

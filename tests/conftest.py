@@ -22,11 +22,16 @@ from sqlfluff.core.dialects import dialect_selector
 from sqlfluff.core.parser import AnyNumberOf, Bracketed, Delimited, Ref, Sequence
 
 from c360 import pipeline
-from c360.settings import Settings
+from c360.settings import DBT_PROJECT_DIR, Settings
 from loaders.generator import generate
 
 SCALE = 0.05
 SEED = 7
+
+# Under pytest-xdist each worker gets its own dbt target folder (dbt reads DBT_TARGET_PATH),
+# so parallel builds never overwrite each other's manifest, run results or logs.
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["DBT_TARGET_PATH"] = str(DBT_PROJECT_DIR / f"target-{worker}")
 
 
 @pytest.fixture(scope="session")

@@ -1,37 +1,49 @@
 from __future__ import annotations
 
 import ast
-import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
-from c360.settings import PROJECT_ROOT
-from loaders.contracts import ENTITIES, contract
-
-SOURCES = {
-    "shop": PROJECT_ROOT / "dbt/models/staging/shop/_shop__sources.yml",
-    "web": PROJECT_ROOT / "dbt/models/staging/web/_web__sources.yml",
-}
-LINEAGE = ["_kinesis_shard_id", "_kinesis_sequence_number", "_kinesis_arrival_at", "_landed_at"]
+from c360.cli import app
+from c360.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from loaders.contracts import ENTITIES, codegen, contract
 
 
-def _source_table(entity: str) -> dict:  # type: ignore[type-arg]
-    spec = contract(entity)
-    document = yaml.safe_load(SOURCES[spec.source].read_text())
-    [source] = document["sources"]
-    return next(t for t in source["tables"] if t["name"] == entity)
+def test_the_generated_dbt_files_match_the_contracts() -> None:
+    """`c360 contracts --check` (run by make lint): the dbt sources and vocabularies are current."""
+    assert codegen.stale_files(DBT_PROJECT_DIR) == []
+    result = CliRunner().invoke(app, ["contracts", "--check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_hand_edit_to_a_generated_file_is_caught(tmp_path: Path) -> None:
+    project = tmp_path / "dbt"
+    shutil.copytree(DBT_PROJECT_DIR / "models", project / "models")
+    shutil.copy(DBT_PROJECT_DIR / "dbt_project.yml", project)
+    sources = project / "models/staging/shop/_shop__sources.yml"
+    sources.write_text(sources.read_text().replace("customer_id: 'varchar', ", ""))
+    project_file = project / "dbt_project.yml"
+    project_file.write_text(project_file.read_text().replace("- female", "- feminine", 1))
+    assert set(codegen.stale_files(project)) == {sources, project_file}
+    assert codegen.write(project) == [sources, project_file]
+    assert codegen.stale_files(project) == []
 
 
 @pytest.mark.parametrize("entity", ENTITIES)
-def test_dbt_source_columns_match_the_contract(entity: str) -> None:
-    table = _source_table(entity)
-    expected = contract(entity).columns + (LINEAGE if entity == "events" else [])
-    assert [c["name"] for c in table["columns"]] == expected
-    read_columns = re.findall(r"(\w+): 'varchar'", table["config"]["meta"]["external_location"])
-    assert read_columns == expected, "the DuckDB reader's column list drifted from the contract"
+def test_dbt_source_columns_are_the_contract_columns(entity: str) -> None:
+    spec = contract(entity)
+    document = yaml.safe_load(
+        (DBT_PROJECT_DIR / f"models/staging/{spec.source}/_{spec.source}__sources.yml").read_text()
+    )
+    table = next(t for t in document["sources"][0]["tables"] if t["name"] == entity)
+    lineage = ["_kinesis_shard_id", "_kinesis_sequence_number", "_kinesis_arrival_at", "_landed_at"]
+    assert [c["name"] for c in table["columns"]] == spec.columns + (lineage if entity == "events" else [])
 
 
 @pytest.mark.parametrize("entity", ENTITIES)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from c360.dbt_runner import run_dbt
-from c360.settings import DBT_PROJECT_DIR, Settings
+from c360.dbt_runner import run_dbt, target_dir
+from c360.settings import Settings
 
 pytestmark = pytest.mark.dbt
 
@@ -33,7 +33,7 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("parse")
     settings = Settings.resolve(lake=root / "lake", warehouse=root / "c360.duckdb", target="local")
     assert run_dbt(settings, ["parse"]).ok
-    return json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())  # type: ignore[no-any-return]
+    return json.loads((target_dir() / "manifest.json").read_text())  # type: ignore[no-any-return]
 
 
 def _models(manifest: dict[str, Any]) -> list[dict[str, Any]]:

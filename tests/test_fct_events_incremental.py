@@ -12,7 +12,7 @@ import duckdb
 import pytest
 import yaml
 
-from c360.dbt_runner import run_dbt
+from c360.dbt_runner import run_dbt, target_dir
 from c360.settings import DBT_PROJECT_DIR, Settings
 from loaders.batch_upload import land
 from loaders.lake import Lake, events_key, open_lake
@@ -29,7 +29,7 @@ def _build(settings: Settings, *extra: str) -> list[tuple[Any, ...]]:
 
 
 def _ran_incrementally() -> bool:
-    compiled = DBT_PROJECT_DIR / "target" / "run" / "c360" / "models" / "marts" / "core" / "fct_events.sql"
+    compiled = target_dir() / "run" / "c360" / "models" / "marts" / "core" / "fct_events.sql"
     return "delete from" in compiled.read_text("utf-8")
 
 

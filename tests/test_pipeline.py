@@ -10,7 +10,8 @@ import duckdb
 import pytest
 
 from c360 import pipeline
-from c360.settings import PROJECT_ROOT, Settings
+from c360.dbt_runner import target_dir
+from c360.settings import Settings
 from tests.conftest import Built, read_csv
 
 pytestmark = pytest.mark.dbt
@@ -148,7 +149,7 @@ def test_run_on_an_empty_lake_generates_sample_data(tmp_path: Path, monkeypatch:
 
 def test_dbt_docs_generate_and_every_built_column_is_documented(built: Built) -> None:
     assert pipeline.run_dbt(built.settings, ["docs", "generate"]).ok
-    target = PROJECT_ROOT / "dbt" / "target"
+    target = target_dir()
     catalog = json.loads((target / "catalog.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
     missing = []

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from c360 import pipeline
 from c360.cli import app
-from c360.dbt_runner import run_dbt
-from c360.settings import DBT_PROJECT_DIR, Settings
+from c360.dbt_runner import run_dbt, target_dir
+from c360.settings import Settings
 from loaders.batch_upload import land
 from loaders.compaction import compact
 from loaders.contracts import contract
@@ -258,7 +258,7 @@ def test_every_core_model_is_the_same_on_duckdb_and_postgres(
     assert loaded["raw_web.events"].files_loaded > 0 and loaded["raw_web.events_compacted"].files_loaded > 0
     # fct_events again, now incrementally (MERGE): it must run and change nothing.
     assert run_dbt(on_postgres, ["run", "--select", "fct_events"]).ok
-    compiled = DBT_PROJECT_DIR / "target/run/c360/models/marts/core/fct_events.sql"
+    compiled = target_dir() / "run/c360/models/marts/core/fct_events.sql"
     assert "merge into" in compiled.read_text("utf-8").lower()
 
     duckdb_models = _duckdb_models(local.warehouse)
