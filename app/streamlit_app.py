@@ -35,5 +35,5 @@ chart = (
         tooltip=["month_start:T", "orders:Q", "customers:Q", "net_revenue:Q", "net_revenue_mom_growth:Q"],
     )
 )
-st.altair_chart(chart, use_container_width=True)
-st.dataframe(revenue, hide_index=True, use_container_width=True)
+st.altair_chart(chart, width="stretch")
+st.dataframe(revenue, hide_index=True, width="stretch")

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.app
 PAGE = str(PROJECT_ROOT / "app" / "streamlit_app.py")
 
 
-def test_page_shows_the_published_numbers(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_page_shows_the_published_numbers(
+    built: Built, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("C360_PUBLISHED", str(built.settings.published))
     with duckdb.connect(str(built.settings.published), read_only=True) as connection:
         net, orders, months = connection.execute(
@@ -26,6 +28,8 @@ def test_page_shows_the_published_numbers(built: Built, monkeypatch: pytest.Monk
     assert metrics["Orders"] == f"{orders:,.0f}"
     assert metrics["Months"] == f"{months:,.0f}"
     assert len(page.dataframe[0].value) == months
+    logged = capfd.readouterr()
+    assert "deprecated" not in (logged.out + logged.err).lower(), "Streamlit logged a deprecation"
 
 
 def test_page_explains_when_nothing_is_published(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

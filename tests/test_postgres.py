@@ -26,6 +26,8 @@ from loaders.contracts import contract
 from loaders.generator import generate
 from loaders.lake import events_key, open_lake
 from loaders.postgres_raw import RawLoadError, connection_from_env, load_raw
+from tests.conftest import event_bytes
+from tests.test_record_decoder import HOSTILE
 
 # Every model of these layers is compared; core is what the issue requires, staging shows
 # the two engines keep and reject the same rows.
@@ -236,9 +238,22 @@ def _postgres_rows(connection: Any, name: str, columns: list[str]) -> list[tuple
 def test_every_core_model_is_the_same_on_duckdb_and_postgres(
     tmp_path: Path, pg_env: dict[str, str], connection: Any
 ) -> None:
-    # Dirty data, so staging rejects rows on both engines and the rejects are compared too.
+    # Dirty data, so staging rejects rows on both engines and the rejects are compared too,
+    # and beside it the hostile corpus: every record that once broke a build must now land
+    # (or go to quarantine) in a form both engines read.
     sample = tmp_path / "sample"
-    generate(sample, scale=0.03, seed=11, dirty=0.03)
+    generate(sample, scale=0.03, seed=11, dirty=0.01)
+    hostile = b"\n".join(data for data, _reason in HOSTILE.values() if b"\n" not in data)
+    (sample / "events_hostile.jsonl").write_bytes(
+        hostile + b"\n" + event_bytes(event_id="beside-hostile") + b"\n"
+    )
+    header = ",".join(contract("products").columns)
+    (sample / "products_hostile.csv").write_bytes(
+        f"{header}\nP90001,Mug,Home,Kitchen,Acme,9.99,3.10,yes,2026-01-01T00:00:00Z\n".encode()
+        + b"P90002,Cup,Home,Kitchen,Acme,4.99\n"  # ragged
+        + b"P90003,C\x00up,Home,Kitchen,Acme,4.99,1.00,true,2026-01-01T00:00:00Z\n"  # NUL
+        + b'P90004,"Cup"x,Home,Kitchen,Acme,4.99,1.00,true,2026-01-01T00:00:00Z\n\n'  # bad quote, blank line
+    )
     lake = tmp_path / "lake"
     land(sample, open_lake(str(lake)))
     # Two days compacted, the rest raw: both engines read committed Parquet for those hours.
@@ -262,6 +277,9 @@ def test_every_core_model_is_the_same_on_duckdb_and_postgres(
     assert "merge into" in compiled.read_text("utf-8").lower()
 
     duckdb_models = _duckdb_models(local.warehouse)
+    staged_events = {row[0] for row in duckdb_models["staging.stg_web__events"][1]}
+    assert "beside-hostile" in staged_events
+    assert {"P90001"} == {row[0] for row in duckdb_models["staging.stg_shop__products"][1] if row[0] >= "P9"}
     core = [name for name in duckdb_models if name.startswith("core.")]
     assert {"core.dim_customers", "core.fct_order_lines", "core.fct_events", "core.fct_sessions"} <= set(core)
     assert any(rows for name, (_columns, rows) in duckdb_models.items() if name.endswith("_rejected"))

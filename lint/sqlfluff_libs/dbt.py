@@ -47,3 +47,11 @@ def hash(field):  # the name dbt uses
 
 def current_timestamp():
     return "current_timestamp"
+
+
+def type_boolean():
+    return "boolean"
+
+
+def type_float():
+    return "double"

@@ -36,7 +36,9 @@ changes as (
 final as (
     select
         customer_id,
-        cast(row_number() over (partition by customer_id order by updated_at) as integer) as version_number,
+        cast(
+            row_number() over (partition by customer_id order by updated_at) as integer
+        ) as version_number,
         first_name,
         last_name,
         email,

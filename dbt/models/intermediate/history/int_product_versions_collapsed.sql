@@ -33,7 +33,9 @@ changes as (
 final as (
     select
         product_id,
-        cast(row_number() over (partition by product_id order by updated_at) as integer) as version_number,
+        cast(
+            row_number() over (partition by product_id order by updated_at) as integer
+        ) as version_number,
         product_name,
         category,
         subcategory,

@@ -10,7 +10,7 @@ source as (
     select
         *,
         {{ c360_source_file() }} as _source_file
-    from {{ c360_source('shop', 'customers') }} as customers
+    from {{ c360_source('shop', 'customers') }}
 ),
 
 typed as (

@@ -8,7 +8,7 @@ source as (
     select
         *,
         {{ c360_source_file() }} as _source_file
-    from {{ c360_source('shop', 'products') }} as products
+    from {{ c360_source('shop', 'products') }}
 ),
 
 typed as (

@@ -13,7 +13,7 @@ source as (
     select
         *,
         {{ c360_source_file() }} as _source_file
-    from {{ c360_source('shop', 'transactions') }} as transactions
+    from {{ c360_source('shop', 'transactions') }}
 ),
 
 typed as (
@@ -60,7 +60,9 @@ checked as (
         order_id,
         customer_id,
         product_id,
-        case when is_usable_quantity then cast(quantity_number as {{ dbt.type_int() }}) end as quantity,
+        case
+            when is_usable_quantity then cast(quantity_number as {{ dbt.type_int() }})
+        end as quantity,
         unit_price,
         discount_amount_parsed,
         discount_amount,

@@ -9,7 +9,7 @@ raw_events as (
     select
         *,
         {{ c360_source_file() }} as _source_file
-    from {{ c360_source('web', 'events') }} as events
+    from {{ c360_source('web', 'events') }}
 ),
 
 compacted_events as (
