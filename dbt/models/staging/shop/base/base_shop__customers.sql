@@ -52,8 +52,8 @@ flagged as (
     select
         *,
         {{ unparseable('birth_date_text', 'birth_date_parsed') }}
-        or birth_date_parsed < cast('1900-01-01' as date)
-        or birth_date_parsed > cast(updated_at as date) as has_unusable_birth_date
+        or coalesce(birth_date_parsed < cast('1900-01-01' as date), false)
+        or coalesce(birth_date_parsed > cast(updated_at as date), false) as has_unusable_birth_date
     from typed
 ),
 
