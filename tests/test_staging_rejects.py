@@ -40,7 +40,9 @@ def dirty_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
         published=root / "published.duckdb",
         target="local",
     )
-    pipeline.run(settings, input_dir=root / "in", say=lambda _message: None)
+    messages: list[str] = []
+    pipeline.run(settings, input_dir=root / "in", say=messages.append)
+    (root / "messages.txt").write_text("\n".join(messages))
     key = json.loads((root / "in" / "answer_key.json").read_text())
     return root / "in", key, settings  # staging views resolve in dbt's own file
 
