@@ -40,3 +40,62 @@
     {#- valid_to of the current version: var c360_scd2_end, far in the future. -#}
     cast('{{ var("c360_scd2_end") }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+
+{% macro c360_versions_collapsed(relation, key, attributes, fingerprint) %}
+    {#- SCD2 history from every version of a key in `relation` (one row per key and
+        updated_at), ordered by updated_at: a version whose `fingerprint` (text expressions
+        over the attributes) equals the one before it is folded into it; each version gets
+        its version_number and valid_to (the next version's updated_at, or c360_scd2_end). -#}
+    with
+
+    fingerprinted as (
+        select
+            *,
+            {{ c360_row_hash(fingerprint) }} as attributes_hash
+        from {{ relation }}
+    ),
+
+    compared as (
+        select
+            *,
+            lag(attributes_hash) over (partition by {{ key }} order by updated_at) as previous_hash
+        from fingerprinted
+    ),
+
+    changes as (
+        select * from compared
+        where previous_hash is null or previous_hash != attributes_hash
+    )
+
+    select
+        {{ key }},
+        cast(
+            row_number() over (partition by {{ key }} order by updated_at) as integer
+        ) as version_number,
+        {%- for attribute in attributes %}
+        {{ attribute }},
+        {%- endfor %}
+        updated_at,
+        coalesce(
+            lead(updated_at) over (partition by {{ key }} order by updated_at),
+            {{ c360_scd2_end() }}
+        ) as valid_to
+    from changes
+{% endmacro %}
+
+
+{% macro c360_inferred_keys(key, known, referenced_by) %}
+    {#- The keys facts name (the `key` column of each relation in `referenced_by`) that no
+        row of `known` has: the dimension's inferred members. -#}
+    select distinct referenced.{{ key }}
+    from (
+        {%- for relation in referenced_by %}
+        select {{ key }} from {{ relation }}
+        {{ "union all" if not loop.last }}
+        {%- endfor %}
+    ) as referenced
+    left join (select distinct {{ key }} from {{ known }}) as known_keys
+        on referenced.{{ key }} = known_keys.{{ key }}
+    where referenced.{{ key }} is not null and known_keys.{{ key }} is null
+{% endmacro %}

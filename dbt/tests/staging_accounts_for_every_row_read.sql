@@ -6,76 +6,36 @@
     events. Fails on each source whose numbers do not add up. -#}
 {{ config(severity='error') }}
 
+{%- set sources = [
+    {'name': 'shop.customers', 'read': c360_source('shop', 'customers'),
+     'model': 'stg_shop__customers', 'base': 'base_shop__customers', 'key': 'customer_id, updated_at'},
+    {'name': 'shop.products', 'read': c360_source('shop', 'products'),
+     'model': 'stg_shop__products', 'base': 'base_shop__products', 'key': 'product_id, updated_at'},
+    {'name': 'shop.transactions', 'read': c360_source('shop', 'transactions'),
+     'model': 'stg_shop__transactions', 'base': 'base_shop__transactions', 'key': 'transaction_id'},
+    {'name': 'web.events', 'read': ref('base_web__events'),
+     'model': 'stg_web__events', 'base': 'base_web__events', 'key': 'event_id'},
+] %}
+
 with
 
-customers as (
-    select
-        'shop.customers' as source_table,
-        (select count(*) from {{ c360_source('shop', 'customers') }} as raw_rows) as rows_read,
-        (select count(*) from {{ ref('stg_shop__customers') }}) as rows_staged,
-        (select count(*) from {{ ref('stg_shop__customers_rejected') }}) as rows_rejected,
-        (select count(*) from {{ ref('base_shop__customers') }} where rejection_reason is null)
-        - (
-            select count(*) from (
-                select distinct customer_id, updated_at
-                from {{ ref('base_shop__customers') }}
-                where rejection_reason is null
-            ) as distinct_versions
-        ) as duplicates_removed
-),
-
-products as (
-    select
-        'shop.products' as source_table,
-        (select count(*) from {{ c360_source('shop', 'products') }} as raw_rows) as rows_read,
-        (select count(*) from {{ ref('stg_shop__products') }}) as rows_staged,
-        (select count(*) from {{ ref('stg_shop__products_rejected') }}) as rows_rejected,
-        (select count(*) from {{ ref('base_shop__products') }} where rejection_reason is null)
-        - (
-            select count(*) from (
-                select distinct product_id, updated_at
-                from {{ ref('base_shop__products') }}
-                where rejection_reason is null
-            ) as distinct_versions
-        ) as duplicates_removed
-),
-
-transactions as (
-    select
-        'shop.transactions' as source_table,
-        (select count(*) from {{ c360_source('shop', 'transactions') }} as raw_rows) as rows_read,
-        (select count(*) from {{ ref('stg_shop__transactions') }}) as rows_staged,
-        (select count(*) from {{ ref('stg_shop__transactions_rejected') }}) as rows_rejected,
-        (select count(*) from {{ ref('base_shop__transactions') }} where rejection_reason is null)
-        - (
-            select count(distinct transaction_id)
-            from {{ ref('base_shop__transactions') }}
-            where rejection_reason is null
-        ) as duplicates_removed
-),
-
-events as (
-    select
-        'web.events' as source_table,
-        (select count(*) from {{ ref('base_web__events') }}) as rows_read,
-        (select count(*) from {{ ref('stg_web__events') }}) as rows_staged,
-        (select count(*) from {{ ref('stg_web__events_rejected') }}) as rows_rejected,
-        (select count(*) from {{ ref('base_web__events') }} where rejection_reason is null)
-        - (
-            select count(distinct event_id)
-            from {{ ref('base_web__events') }}
-            where rejection_reason is null
-        ) as duplicates_removed
-),
-
 accounts as (
-    select * from customers
-    union all
-    select * from products
-    union all
-    select * from transactions
-    union all
-    select * from events
+    {%- for source in sources %}
+    select
+        '{{ source.name }}' as source_table,
+        (select count(*) from {{ source.read }} as raw_rows) as rows_read,
+        (select count(*) from {{ ref(source.model) }}) as rows_staged,
+        (select count(*) from {{ ref(source.model ~ '_rejected') }}) as rows_rejected,
+        (select count(*) from {{ ref(source.base) }} where rejection_reason is null)
+        - (
+            select count(*) from (
+                select distinct {{ source.key }}
+                from {{ ref(source.base) }}
+                where rejection_reason is null
+            ) as distinct_keys
+        ) as duplicates_removed
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
 )
 
 select * from accounts

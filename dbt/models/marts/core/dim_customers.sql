@@ -4,35 +4,14 @@ versions as (
     select * from {{ ref('int_customer_versions_collapsed') }}
 ),
 
-order_lines as (
-    select customer_id from {{ ref('stg_shop__transactions') }}
-),
-
-events as (
-    select customer_id from {{ ref('stg_web__events') }}
-    where customer_id is not null
-),
-
-known as (
-    select distinct customer_id from versions
-),
-
 -- A fact never waits for its dimension row: a customer that order lines or events name
 -- but no landed export describes (not yet, or only in rejected rows) gets an inferred
 -- member with the natural key and no attributes. Once an export describes the customer,
 -- the next build has real versions instead, and the facts attach to them.
-referenced as (
-    select customer_id from order_lines
-    union
-    select customer_id from events
-),
-
 inferred as (
-    select referenced.customer_id
-    from referenced
-    left join known
-        on referenced.customer_id = known.customer_id
-    where known.customer_id is null
+    {{ c360_inferred_keys(
+        'customer_id', 'versions', [ref('stg_shop__transactions'), ref('stg_web__events')]
+    ) }}
 ),
 
 members as (

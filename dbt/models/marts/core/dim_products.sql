@@ -4,33 +4,12 @@ versions as (
     select * from {{ ref('int_product_versions_collapsed') }}
 ),
 
-order_lines as (
-    select product_id from {{ ref('stg_shop__transactions') }}
-),
-
-events as (
-    select product_id from {{ ref('stg_web__events') }}
-    where product_id is not null
-),
-
-known as (
-    select distinct product_id from versions
-),
-
 -- A product that order lines or events name but no landed export describes gets an
 -- inferred member (see dim_customers).
-referenced as (
-    select product_id from order_lines
-    union
-    select product_id from events
-),
-
 inferred as (
-    select referenced.product_id
-    from referenced
-    left join known
-        on referenced.product_id = known.product_id
-    where known.product_id is null
+    {{ c360_inferred_keys(
+        'product_id', 'versions', [ref('stg_shop__transactions'), ref('stg_web__events')]
+    ) }}
 ),
 
 members as (
