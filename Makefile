@@ -32,8 +32,8 @@ run: install ## The main job without the app
 app: install ## Start the Streamlit app on the published warehouse
 	$(BIN)/c360 app
 
-test: install lint $(PG_SERVER) ## Lint, then every test (the tests start PostgreSQL and moto_server)
-	$(BIN)/pytest
+test: install lint $(PG_SERVER) ## Lint, then every test on two workers (the tests start PostgreSQL and moto_server)
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The PostgreSQL target's tests need a real server: Debian's cluster 15/main, which the
 # test fixture starts (and stops again) with pg_ctlcluster. Installed here if missing.
@@ -59,6 +59,7 @@ docs: install ## Generate the dbt docs site (dbt/target/index.html)
 bench: install ## Benchmarks (not tests); numbers go in the closing note
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_build.py
 
 clean: ## Remove generated data and build output (keeps .venv)
 	rm -rf lake warehouse sample-data dbt/target dbt/logs

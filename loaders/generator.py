@@ -65,15 +65,7 @@ DIRTY_KINDS_BY_ENTITY = {
         "off_vocabulary",
         "non_integer",
     ),
-    "events": (
-        "duplicates",
-        "malformed_json",
-        "wrong_types",
-        "unknown_references",
-        "late_arriving",
-        "missing_required",
-        "off_vocabulary",
-    ),
+    "events": tuple(kind for kind in DIRTY_KINDS if kind != "non_integer"),  # quantities are CSV-only
 }
 # What the pipeline must do with each injected kind, per entity (see the staging base_*
 # models and loaders.events_writer): reject the row with this reason, keep it with this

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from c360.settings import PROJECT_ROOT
 from tests.conftest import Built
 
-pytestmark = pytest.mark.app
+pytestmark = [pytest.mark.app, pytest.mark.xdist_group("built")]
 PAGE = str(PROJECT_ROOT / "app" / "streamlit_app.py")
 
 

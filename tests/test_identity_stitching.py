@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import Built
 
-pytestmark = pytest.mark.dbt
+pytestmark = [pytest.mark.dbt, pytest.mark.xdist_group("built")]
 
 
 def test_stitching_precision_and_recall_are_at_least_99_percent(

@@ -14,7 +14,8 @@ from c360.dbt_runner import target_dir
 from c360.settings import Settings
 from tests.conftest import Built, read_csv
 
-pytestmark = pytest.mark.dbt
+# Tests that read the session's built warehouse share one worker, so it is built once.
+pytestmark = [pytest.mark.dbt, pytest.mark.xdist_group("built")]
 
 
 def _expected_monthly(sample_dir: Path) -> dict[str, tuple[int, Decimal]]:

@@ -29,6 +29,9 @@ from loaders.postgres_raw import RawLoadError, connection_from_env, load_raw
 from tests.conftest import event_bytes
 from tests.test_record_decoder import HOSTILE
 
+# One worker starts (and stops) the PostgreSQL cluster and runs all of these.
+pytestmark = pytest.mark.xdist_group("postgres")
+
 # Every model of these layers is compared; core is what the issue requires, staging shows
 # the two engines keep and reject the same rows.
 COMPARED_SCHEMAS = ("core", "staging")

@@ -52,7 +52,10 @@
 
 {% macro postgres__c360_create_functions() %}
     {#- A PL/pgSQL assignment converts text to the variable's type (the type of `example`),
-        and the exception handler turns a failed conversion into null. -#}
+        and the exception handler turns a failed conversion into null. PostgreSQL also reads
+        words as dates and numbers ('today', 'yesterday', 'epoch', 'NaN', 'infinity'), which
+        DuckDB and Redshift refuse: those are null here too, so every engine keeps and rejects
+        the same rows. -#}
     create or replace function {{ target.schema }}.c360_try_cast(value text, example anyelement)
     returns anyelement
     language plpgsql
@@ -61,6 +64,15 @@
     declare
         result example%type;
     begin
+        if pg_typeof(example) in ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype)
+            and value !~ '^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}' then
+            return null;
+        end if;
+        if pg_typeof(example) in ('numeric'::regtype, 'integer'::regtype, 'bigint'::regtype,
+                'double precision'::regtype, 'real'::regtype)
+            and value ~* '(nan|inf)' then
+            return null;
+        end if;
         result := value;
         return result;
     exception when others then
@@ -76,6 +88,9 @@
     set timezone = 'UTC'
     as $$
     begin
+        if value !~ '^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}' then
+            return null;
+        end if;
         return cast(value as timestamptz) at time zone 'UTC';
     exception when others then
         return null;
