@@ -28,7 +28,7 @@ from loaders.lake import open_lake
 
 def _timings() -> dict[str, float]:
     results = json.loads((target_dir() / "run_results.json").read_text("utf-8"))["results"]
-    return {r["unique_id"].split(".")[-1]: float(r["execution_time"]) for r in results}
+    return {r["unique_id"].split(".")[2]: float(r["execution_time"]) for r in results}
 
 
 def main() -> None:

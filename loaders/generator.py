@@ -11,7 +11,7 @@ Shape of the data (what the marts and tests rely on):
   product of the same category (basket affinity);
 - lines are returned or cancelled; about a third of customers churn and stop buying;
 - ``customers_update.csv`` is a second export in which some customers moved, changed
-  e-mail or consent (the SCD2 snapshot historises it);
+  e-mail or consent (dim_customers keeps both versions);
 - clickstream sessions of the last 30 days on devices: anonymous browsing that later logs
   in (identity stitching), a few devices shared by two customers, funnels that drop off,
   several channels, UTM sources and countries.
