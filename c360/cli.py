@@ -36,7 +36,7 @@ from c360.settings import (
     Settings,
 )
 from loaders import event_source_mapping, kinesis_consumer, kinesis_producer, spectrum
-from loaders.batch_upload import DEFAULT_ENCODING, ContractError, LandResult, land
+from loaders.batch_upload import DEFAULT_ENCODING, ContractError, LandResult, land, unland
 from loaders.compaction import DEFAULT_TARGET_BYTES, CompactionError, compact
 from loaders.contracts import codegen
 from loaders.generator import DEFAULT_END_DATE, generate
@@ -211,6 +211,30 @@ def land_command(
         )
     else:
         console.print(_land_table(results))
+
+
+@app.command("unland")
+@one_line_errors
+def unland_command(
+    keys: Annotated[
+        list[str], typer.Argument(help="Lake keys of landed files, e.g. raw/shop/customers/.../x.csv.")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why the file is taken back (kept beside it).")],
+    lake: LakeOption = DEFAULT_LAKE,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Take landed files back: each moves to quarantine/<source>/<entity>/unlanded/ with its reason.
+
+    For a file that should never have landed. Nothing is lost (the file and a note of why
+    and where it was are kept in quarantine), the next build no longer reads it, and a
+    compacted hour that held its events is compacted again without them.
+    """
+    settings = Settings.resolve(lake=lake, s3_endpoint_url=endpoint_url)
+    target = pipeline.lake_for(settings)
+    for key in keys:
+        result = unland(target, key, reason)
+        recompacted = f"; compacted again: {', '.join(result.recompacted)}" if result.recompacted else ""
+        console.print(f"{result.key} -> {result.kept_as}{recompacted}", highlight=False, soft_wrap=True)
 
 
 def _kinesis_client(endpoint_url: str | None) -> Any:

@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loaders import lake as lake_keys
+from loaders.compaction import MANIFEST, recompact_hour
 from loaders.contracts import ENTITIES, contract
 from loaders.events_writer import RawRecord, WriteResult, write_batch
 from loaders.lake import Lake
@@ -333,3 +334,46 @@ def land(
             lake.delete(written)
             raise
     return results
+
+
+# --- taking a landed file back -----------------------------------------------------------
+
+
+@dataclass
+class UnlandResult:
+    key: str
+    kept_as: str  # where the file now is, under quarantine/
+    recompacted: list[str] = field(default_factory=list)  # compacted hours rewritten without it
+
+
+def unland(lake: Lake, key: str, reason: str, now: datetime | None = None) -> UnlandResult:
+    """Take a landed raw file back out of the lake's raw area, keeping it in quarantine.
+
+    For a file that should never have landed (one an older c360 let through, or an export
+    sent by mistake): the file moves to ``quarantine/<source>/<entity>/unlanded/D/`` with a
+    JSON note of the reason and where it was, so nothing is lost, and the next build no
+    longer reads it (the PostgreSQL raw loader drops its rows too). A compacted hour that
+    held its events is compacted again without them.
+    """
+    moment = now or datetime.now(UTC)
+    key = key.strip("/")
+    if not key.startswith("raw/") or not lake.exists(key):
+        raise ContractError(
+            f"{key}: not a landed file; give its key under raw/, e.g. {lake_keys.shop_prefix('customers')}..."
+        )
+    if not reason.strip():
+        raise ContractError("--reason: say why the file is taken back; it is kept with the file")
+    _raw, source, entity, *_rest = key.split("/")
+    name = key.rsplit("/", 1)[1]
+    kept = f"quarantine/{source}/{entity}/unlanded/dt={moment:%Y-%m-%d}/{name}"
+    note = {"reason": reason, "origin": {"key": key}, "unlanded_at": moment.isoformat(timespec="seconds")}
+    lake.put_bytes(kept, lake.get_bytes(key))  # copied first: a crash leaves two copies, never none
+    lake.put_bytes(kept + ".json", json.dumps(note, ensure_ascii=False).encode("utf-8"))
+    lake.delete([key])
+    result = UnlandResult(key, kept)
+    values = lake_keys.partition_values(key)
+    if entity == "events" and lake.exists(
+        lake_keys.compacted_events_prefix(values["dt"], values["hr"]) + MANIFEST
+    ):
+        result.recompacted = recompact_hour(lake, values["dt"], values["hr"])
+    return result

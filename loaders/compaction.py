@@ -200,3 +200,18 @@ def compact(
     if not hours:
         raise CompactionError(f"no raw events for dt={dt}")
     return [compact_hour(lake, dt, hr, target_bytes) for hr in hours]
+
+
+def recompact_hour(lake: Lake, dt: str, hr: str) -> list[str]:
+    """Compact an hour again after raw files left it; with none left, remove its compaction.
+
+    Returns the hour (``dt=D/hr=H``) when its committed output changed.
+    """
+    prefix = lake_keys.compacted_events_prefix(dt, hr)
+    if lake.list_keys(lake_keys.raw_events_prefix(dt, hr)):
+        compact_hour(lake, dt, hr)
+    else:  # the manifest goes first: readers stop taking the parts before they disappear
+        manifest = json.loads(lake.get_bytes(prefix + MANIFEST))
+        lake.delete([prefix + MANIFEST])
+        lake.delete(list(manifest["parts"]))
+    return [f"dt={dt}/hr={hr}"]

@@ -53,6 +53,7 @@ class LoadResult:
     files_loaded: int = 0
     files_skipped: int = 0
     rows: int = 0
+    files_removed: int = 0  # loaded once, gone from the lake since (c360 unland): rows deleted
 
 
 @dataclass(frozen=True)
@@ -296,13 +297,18 @@ def load_raw(
                 [table.name],
             )
             loaded = dict(cursor.fetchall())
-        for unit in _units(table, lake):
+        units = _units(table, lake)
+        present = {unit.key for unit in units}
+        for gone in sorted(set(loaded) - present):
+            _remove_unit(table, gone, lake, connection)
+            result.files_removed += 1
+        for unit in units:
             if loaded.get(unit.key) == unit.fingerprint:
                 result.files_skipped += 1
                 continue
             result.rows += _load_unit(table, unit, lake, connection, replace=unit.key in loaded)
             result.files_loaded += 1
-        if result.files_loaded:
+        if result.files_loaded or result.files_removed:
             # Fresh statistics now, not when autovacuum gets to it: without them the
             # planner takes a big raw table for a few rows and picks nested loops.
             with connection.cursor() as cursor:
@@ -310,10 +316,31 @@ def load_raw(
             connection.commit()
         progress(
             f"{table.name}: {result.files_loaded} files loaded ({result.rows} rows),"
-            f" {result.files_skipped} loaded before"
+            f" {result.files_skipped} loaded before, {result.files_removed} gone from the lake"
         )
         results.append(result)
     return results
+
+
+def _remove_unit(table: RawTable, key: str, lake: Lake, connection: Any) -> None:
+    """Delete the rows of a file (or compacted hour) that is no longer in the lake.
+
+    The lake is the system of record: a file taken back with ``c360 unland`` leaves the
+    raw tables too, in one transaction with its ``loaded_files`` row.
+    """
+    with connection.cursor() as cursor:
+        if table.is_compacted:
+            values = lake_keys.partition_values(key)
+            cursor.execute(
+                f"delete from {table.name} where dt = %s and hr = %s", [values["dt"], values["hr"]]
+            )
+        else:
+            cursor.execute(f"delete from {table.name} where {SOURCE_FILE_COLUMN} = %s", [lake.url(key)])
+        cursor.execute(
+            f"delete from {LOADER_SCHEMA}.loaded_files where table_name = %s and file_key = %s",
+            [table.name, key],
+        )
+    connection.commit()
 
 
 def _copy_lines(table: RawTable, unit: _Unit, lake: Lake) -> Iterator[bytes]:

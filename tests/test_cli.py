@@ -11,10 +11,12 @@ runner = CliRunner()
 COMMANDS = [
     "generate",
     "land",
+    "unland",
     "stream",
     "consume",
     "compact",
     "spectrum",
+    "contracts",
     "build",
     "run",
     "publish",

@@ -20,13 +20,13 @@ from c360 import pipeline
 from c360.cli import app
 from c360.dbt_runner import run_dbt, target_dir
 from c360.settings import Settings
-from loaders.batch_upload import land
+from loaders.batch_upload import land, unland
 from loaders.compaction import compact
 from loaders.contracts import contract
 from loaders.generator import generate
 from loaders.lake import events_key, open_lake
 from loaders.postgres_raw import RawLoadError, connection_from_env, load_raw
-from tests.conftest import event_bytes
+from tests.conftest import event_bytes, read_csv
 from tests.test_record_decoder import HOSTILE
 
 # One worker starts (and stops) the PostgreSQL cluster and runs all of these.
@@ -80,6 +80,31 @@ def test_loading_twice_loads_each_file_once(sample_dir: Path, tmp_path: Path, co
     # Lineage: every row names its lake file, and partitions become columns.
     assert _count(connection, "select count(*) from raw_web.events where filename not like '%.json.gz'") == 0
     assert _count(connection, "select count(*) from raw_shop.customers where ingest_date is null") == 0
+
+
+def test_a_file_taken_back_from_the_lake_leaves_the_raw_tables(
+    sample_dir: Path, tmp_path: Path, connection: Any
+) -> None:
+    lake = open_lake(str(tmp_path / "lake"))
+    land([sample_dir / "customers.csv", sample_dir / "customers_update.csv"], lake)
+    load_raw(lake, connection)
+    before = _count(connection, "select count(*) from raw_shop.customers")
+    [update_key] = [
+        key for key in lake.list_keys("raw/shop/customers/")
+        if lake.get_bytes(key) == (sample_dir / "customers_update.csv").read_bytes()
+    ]  # fmt: skip
+    unland(lake, update_key, "sent twice by mistake")
+    result = {r.table: r for r in load_raw(lake, connection)}["raw_shop.customers"]
+    assert (result.files_removed, result.files_loaded) == (1, 0)
+    after = _count(connection, "select count(*) from raw_shop.customers")
+    assert after == before - len(read_csv(sample_dir / "customers_update.csv"))
+    assert (
+        _count(
+            connection,
+            "select count(*) from c360_loader.loaded_files where table_name = 'raw_shop.customers'",
+        )
+        == 1
+    )
 
 
 def test_a_recompacted_hour_replaces_its_rows(sample_dir: Path, tmp_path: Path, connection: Any) -> None:
