@@ -490,7 +490,7 @@ def run_command(
     settings = Settings.resolve(
         lake=lake, warehouse=warehouse, published=published, target=target, lock_timeout=lock_timeout
     )
-    report = pipeline.run(settings, input_dir=input_dir, say=console.print)
+    report = pipeline.run(settings, input_dir=input_dir, say=errors.print if as_json else console.print)
     if as_json:
         console.print_json(json.dumps(report.as_dict()))
         return

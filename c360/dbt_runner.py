@@ -12,6 +12,7 @@ from pathlib import Path
 from c360.settings import DBT_PROJECT_DIR, Settings
 
 FAILED_STATUSES = ("error", "fail", "runtime error")
+STDERR_FD = 2
 
 
 @dataclass
@@ -62,7 +63,7 @@ def target_dir(project_dir: Path = DBT_PROJECT_DIR) -> Path:
 
 
 def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT_DIR) -> DbtResult:
-    """Run ``dbt <args>`` for the settings' target; output streams to the terminal.
+    """Run ``dbt <args>`` for the settings' target; its output streams to stderr.
 
     The structured log (``<target>/logs/dbt.log``, JSON lines) is where dbt reports every
     failed node with its error, including sources whose freshness query failed, which
@@ -93,7 +94,8 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
     results = [target / name for name in ("run_results.json", "sources.json")]
     for path in [*results, log_dir / "dbt.log"]:
         path.unlink(missing_ok=True)
-    completed = subprocess.run(command, env=env, check=False)
+    # dbt's progress is a log: it goes to stderr, so stdout stays for results (``--json``).
+    completed = subprocess.run(command, env=env, check=False, stdout=STDERR_FD)
     return DbtResult(command, completed.returncode, _statuses(results), _failures(log_dir / "dbt.log"))
 
 

@@ -156,11 +156,18 @@ def check_freshness(settings: Settings, lake: Lake, say: Callable[[str], None] =
 
 
 def build(
-    settings: Settings, dbt_args: list[str] | None = None, say: Callable[[str], None] = print
+    settings: Settings,
+    dbt_args: list[str] | None = None,
+    say: Callable[[str], None] = print,
+    load_raw_first: bool = True,
 ) -> DbtResult:
-    """``dbt build`` under the warehouse lock, recording the outcome publish checks."""
+    """``dbt build`` under the warehouse lock, recording the outcome publish checks.
+
+    On PostgreSQL the lake's new raw files are loaded first, unless the caller just did.
+    """
     with warehouse_lock(settings, command_line()):
-        load_sources(settings, say)
+        if load_raw_first:
+            load_sources(settings, say)
         if settings.target == "local":
             record_build(settings.warehouse, "building")
         result = run_dbt(settings, ["build", *(dbt_args or [])])
@@ -212,7 +219,7 @@ def run(
         with _timed(report, "freshness"):
             report.freshness = check_freshness(settings, lake, say)
         with _timed(report, "build"):
-            build(settings, dbt_args, say)
+            build(settings, dbt_args, say, load_raw_first=False)
         if settings.target == "local":
             with _timed(report, "publish"):
                 report.published = publish_warehouse(settings)
