@@ -155,6 +155,40 @@ def check_freshness(settings: Settings, lake: Lake, say: Callable[[str], None] =
     return statuses
 
 
+REJECTIONS_SQL = (
+    "select table_name from information_schema.tables"
+    " where table_schema = 'test_failures' and table_name like 'no_rejected_rows_%' order by 1"
+)
+REJECTION_COUNTS_SQL = 'select rejection_reason, rejected_rows from test_failures."{table}"'
+
+
+def rejections(settings: Settings) -> dict[str, dict[str, int]]:
+    """Rows staging rejected in the last build, by model and reason (DuckDB and PostgreSQL).
+
+    Read from what the ``no_rejected_rows`` tests stored: one row per reason, with its count.
+    """
+    counts: dict[str, list[tuple[str, int]]] = {}
+    if settings.target == "local" and settings.warehouse.exists():
+        with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+            for (table,) in connection.execute(REJECTIONS_SQL).fetchall():
+                counts[table] = connection.execute(REJECTION_COUNTS_SQL.format(table=table)).fetchall()
+    elif settings.target == "postgres":
+        connection = connection_from_env()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(REJECTIONS_SQL)
+                for (table,) in cursor.fetchall():
+                    cursor.execute(REJECTION_COUNTS_SQL.format(table=table))
+                    counts[table] = list(cursor.fetchall())
+        finally:
+            connection.close()
+    return {
+        table.removeprefix("no_rejected_rows_").rstrip("_"): {str(reason): int(n) for reason, n in rows}
+        for table, rows in counts.items()
+        if rows
+    }
+
+
 def build(
     settings: Settings,
     dbt_args: list[str] | None = None,
@@ -173,6 +207,9 @@ def build(
         result = run_dbt(settings, ["build", *(dbt_args or [])])
         if settings.target == "local":
             record_build(settings.warehouse, GREEN if result.ok else "failed")
+        for model, reasons in rejections(settings).items():
+            listed = ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items()))
+            say(f"warning: {model}: {sum(reasons.values()):,} rows rejected ({listed})")
     if not result.ok:
         raise BuildFailedError(
             f"dbt build failed: {result.describe_failure()}; the published copy was left as it was"
