@@ -30,6 +30,19 @@ joined as (
         order_lines.unit_price,
         order_lines.discount_amount,
         order_lines.line_amount,
+        products.unit_cost,
+        -- Revenue is defined here once: a completed line keeps its amount; a returned line
+        -- gives it back and a cancelled one never had it.
+        cast(
+            case when order_lines.status = 'completed' then order_lines.line_amount else 0 end
+            as numeric(18, 2)
+        ) as net_revenue,
+        cast(
+            case
+                when order_lines.status != 'completed' then 0
+                else order_lines.quantity * products.unit_cost
+            end as numeric(18, 2)
+        ) as cost_amount,
         order_lines.status = 'completed' as is_completed,
         order_lines.status = 'returned' as is_returned,
         order_lines.status = 'cancelled' as is_cancelled,
@@ -47,7 +60,10 @@ joined as (
 ),
 
 final as (
-    select * from joined
+    select
+        *,
+        cast(net_revenue - cost_amount as numeric(18, 2)) as gross_margin
+    from joined
 )
 
 select * from final
