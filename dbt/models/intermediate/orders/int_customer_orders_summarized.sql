@@ -32,7 +32,11 @@ by_day as (
         min(order_date) as first_purchase_date,
         max(order_date) as last_purchase_date,
         coalesce(
-            avg(case when purchase_day_number > 1 then net_revenue end), 0
+            {{ c360_ratio(
+                'sum(case when purchase_day_number > 1 then net_revenue end)',
+                'sum(case when purchase_day_number > 1 then 1 else 0 end)',
+            ) }},
+            0
         ) as repeat_day_net_revenue
     from ranked_days
     group by customer_id

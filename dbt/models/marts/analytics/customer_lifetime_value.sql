@@ -21,9 +21,9 @@ final as (
         cast(orders as integer) as orders,
         net_revenue,
         gross_margin,
-        cast(net_revenue / orders as numeric(18, 2)) as average_order_value,
+        cast({{ c360_ratio('net_revenue', 'orders') }} as numeric(18, 2)) as average_order_value,
         cast(
-            orders * 365.25 / {{ dbt.safe_cast('greatest(tenure_days, 1)', 'numeric(18, 4)') }}
+            {{ c360_ratio('orders * 365.25', 'greatest(tenure_days, 1)', scale=4) }}
             as numeric(18, 4)
         ) as purchases_per_year,
         cast(tenure_days as integer) as tenure_days,

@@ -82,11 +82,17 @@ final as (
         cast(gross_revenue as numeric(18, 2)) as gross_revenue,
         cast(gross_revenue - net_revenue as numeric(18, 2)) as returned_revenue,
         cast(net_revenue as numeric(18, 2)) as net_revenue,
-        cast(net_revenue / nullif(orders, 0) as numeric(18, 2)) as average_order_value,
-        cast(net_revenue / nullif(previous_month_net_revenue, 0) - 1 as numeric(18, 4))
-            as net_revenue_mom_growth,
-        cast(net_revenue / nullif(previous_year_net_revenue, 0) - 1 as numeric(18, 4))
-            as net_revenue_yoy_growth
+        cast({{ c360_ratio('net_revenue', 'orders') }} as numeric(18, 2)) as average_order_value,
+        cast(
+            {{ c360_ratio(
+                'net_revenue - previous_month_net_revenue', 'previous_month_net_revenue', scale=4
+            ) }} as numeric(18, 4)
+        ) as net_revenue_mom_growth,
+        cast(
+            {{ c360_ratio(
+                'net_revenue - previous_year_net_revenue', 'previous_year_net_revenue', scale=4
+            ) }} as numeric(18, 4)
+        ) as net_revenue_yoy_growth
     from compared
 )
 
