@@ -12,6 +12,9 @@ marts as (
     union all
     select 'customer_lifetime_value' as mart, coalesce(sum(net_revenue), 0) as net_revenue
     from {{ ref('customer_lifetime_value') }}
+    union all
+    select 'cohort_retention' as mart, coalesce(sum(revenue), 0) as net_revenue
+    from {{ ref('cohort_retention') }}
 )
 
 select
