@@ -15,6 +15,9 @@ marts as (
     union all
     select 'cohort_retention' as mart, coalesce(sum(revenue), 0) as net_revenue
     from {{ ref('cohort_retention') }}
+    union all
+    select 'geo_revenue' as mart, coalesce(sum(net_revenue), 0) as net_revenue
+    from {{ ref('geo_revenue') }}
 )
 
 select
