@@ -18,6 +18,9 @@ marts as (
     union all
     select 'geo_revenue' as mart, coalesce(sum(net_revenue), 0) as net_revenue
     from {{ ref('geo_revenue') }}
+    union all
+    select 'demand_forecast_base' as mart, coalesce(sum(net_revenue), 0) as net_revenue
+    from {{ ref('demand_forecast_base') }}
 )
 
 select
