@@ -15,6 +15,7 @@
         on whole numbers: both scaled to integers, then integer division with a half added. -#}
     {%- set whole_numerator = "cast(abs(" ~ numerator ~ ") * " ~ 10 ** input_scale ~ " as hugeint)" -%}
     {%- set whole_denominator = "cast(abs(" ~ denominator ~ ") * " ~ 10 ** input_scale ~ " as hugeint)" -%}
+    {%- set unit = '1' if scale == 0 else '0.' ~ '0' * (scale - 1) ~ '1' -%}
     case
         when {{ denominator }} != 0 then
             cast(
@@ -23,6 +24,6 @@
                     ({{ whole_numerator }} * {{ 2 * 10 ** scale }} + {{ whole_denominator }})
                     // (2 * {{ whole_denominator }})
                 ) as decimal(18, 0)
-            ) * cast('{{ '0.' ~ '0' * (scale - 1) ~ '1' }}' as decimal(18, {{ scale }}))
+            ) * cast('{{ unit }}' as decimal(18, {{ scale }}))
     end
 {%- endmacro %}

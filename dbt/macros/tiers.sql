@@ -1,9 +1,9 @@
-{% macro c360_tier_by_share(share, tiers) %}
-    {#- The name of the first tier whose top_share the share does not exceed: tiers is a
-        list of {tier, top_share} from a var, best first (e.g. var c360_clv_tiers). -#}
+{% macro c360_band(value, bands) %}
+    {#- The name of the first band whose up_to the value does not exceed: bands is a list
+        of {name, up_to} from a var, lowest up_to first (e.g. var c360_clv_tiers). -#}
     case
-        {%- for tier in tiers %}
-        when {{ share }} <= {{ tier['top_share'] }} then '{{ tier['tier'] }}'
+        {%- for band in bands %}
+        when {{ value }} <= {{ band['up_to'] }} then '{{ band['name'] }}'
         {%- endfor %}
     end
 {%- endmacro %}

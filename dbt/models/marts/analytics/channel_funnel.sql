@@ -11,8 +11,8 @@ sessions as (
         has_product_view,
         has_product_view and has_add_to_cart as reached_add_to_cart,
         has_product_view and has_add_to_cart and has_begin_checkout as reached_begin_checkout,
-        has_product_view and has_add_to_cart and has_begin_checkout and has_purchase
-        as reached_purchase
+        has_product_view and has_add_to_cart and has_begin_checkout
+        and has_purchase as reached_purchase
     from {{ ref('fct_sessions') }}
 ),
 

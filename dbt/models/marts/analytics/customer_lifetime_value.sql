@@ -28,7 +28,7 @@ final as (
         ) as purchases_per_year,
         cast(tenure_days as integer) as tenure_days,
         net_revenue as historical_clv,
-        {{ c360_tier_by_share('clv_rank_share', var('c360_clv_tiers')) }} as clv_tier,
+        {{ c360_band('clv_rank_share', var('c360_clv_tiers')) }} as clv_tier,
         -- The inputs of buy-till-you-die models, as lifetimes' summary_data_from_transaction_data
         -- (freq='D') computes them.
         cast(purchase_days - 1 as integer) as frequency,

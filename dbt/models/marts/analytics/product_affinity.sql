@@ -51,7 +51,7 @@ final as (
         cast(
             {{ c360_ratio('pairs.orders_with_both', 'totals.purchases', scale=6, input_scale=0) }}
             as numeric(18, 6)
-        ) as support,  -- noqa: RF04 (the name analysts know for this measure)
+        ) as support,  -- noqa: RF04
         cast(
             {{ c360_ratio(
                 'pairs.orders_with_both', 'antecedents.orders_with_product', scale=6, input_scale=0
