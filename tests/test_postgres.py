@@ -34,7 +34,7 @@ pytestmark = pytest.mark.xdist_group("postgres")
 
 # Every model of these layers is compared; core is what the issue requires, staging shows
 # the two engines keep and reject the same rows.
-COMPARED_SCHEMAS = ("core", "staging", "analytics")
+COMPARED_SCHEMAS = ("core", "staging", "analytics", "customer")
 
 
 @pytest.fixture
