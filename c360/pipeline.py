@@ -129,9 +129,7 @@ def sources_in_lake(lake: Lake) -> dict[str, bool]:
     Every target reads the lake (DuckDB directly, PostgreSQL through the raw loader,
     Redshift through Spectrum), so the lake says which sources have data yet.
     """
-    return {
-        f"{contract(entity).source}.{entity}": bool(lake.list_keys(raw_prefix(entity))) for entity in ENTITIES
-    }
+    return {f"{contract(entity).source}.{entity}": lake.has_keys(raw_prefix(entity)) for entity in ENTITIES}
 
 
 def check_freshness(settings: Settings, lake: Lake, say: Callable[[str], None] = print) -> dict[str, int]:

@@ -133,9 +133,13 @@ class Lake(ABC):
     @abstractmethod
     def delete(self, keys: list[str]) -> None: ...
 
+    @abstractmethod
+    def has_keys(self, prefix: str) -> bool:
+        """True when any visible key is under ``prefix`` (stops at the first: no full listing)."""
+
     def is_empty(self) -> bool:
         """True when the lake holds no landed raw file yet."""
-        return not self.list_keys("raw/")
+        return not self.has_keys("raw/")
 
 
 class LocalLake(Lake):
@@ -176,13 +180,19 @@ class LocalLake(Lake):
     def get_bytes(self, key: str) -> bytes:
         return (self.root / key).read_bytes()
 
-    def list_keys(self, prefix: str) -> list[str]:
+    def _visible_keys(self, prefix: str) -> Iterator[str]:
         base = self.root / prefix
         folder = base if prefix.endswith("/") or base.is_dir() else base.parent
         if not folder.is_dir():
-            return []
+            return
         keys = (path.relative_to(self.root).as_posix() for path in folder.rglob("*") if path.is_file())
-        return sorted(key for key in keys if key.startswith(prefix) and is_visible(key))
+        yield from (key for key in keys if key.startswith(prefix) and is_visible(key))
+
+    def list_keys(self, prefix: str) -> list[str]:
+        return sorted(self._visible_keys(prefix))
+
+    def has_keys(self, prefix: str) -> bool:
+        return next(self._visible_keys(prefix), None) is not None
 
     def delete(self, keys: list[str]) -> None:
         for key in keys:
@@ -270,9 +280,9 @@ class S3Lake(Lake):
             keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
         return sorted(key for key in keys if is_visible(key))
 
-    def is_empty(self) -> bool:
-        page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key("raw/"), MaxKeys=1)
-        return not page.get("Contents")
+    def has_keys(self, prefix: str) -> bool:
+        page = self.client.list_objects_v2(Bucket=self.bucket, Prefix=self._key(prefix), MaxKeys=1)
+        return bool(page.get("Contents"))
 
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):

@@ -6,21 +6,22 @@ facts as (
     select coalesce(sum(net_revenue), 0) as net_revenue from {{ ref('fct_order_lines') }}
 ),
 
+{%- set marts = {
+    'monthly_revenue': 'net_revenue',
+    'customer_lifetime_value': 'net_revenue',
+    'cohort_retention': 'revenue',
+    'geo_revenue': 'net_revenue',
+    'demand_forecast_base': 'net_revenue',
+} %}
+
 marts as (
-    select 'monthly_revenue' as mart, coalesce(sum(net_revenue), 0) as net_revenue
-    from {{ ref('monthly_revenue') }}
-    union all
-    select 'customer_lifetime_value' as mart, coalesce(sum(net_revenue), 0) as net_revenue
-    from {{ ref('customer_lifetime_value') }}
-    union all
-    select 'cohort_retention' as mart, coalesce(sum(revenue), 0) as net_revenue
-    from {{ ref('cohort_retention') }}
-    union all
-    select 'geo_revenue' as mart, coalesce(sum(net_revenue), 0) as net_revenue
-    from {{ ref('geo_revenue') }}
-    union all
-    select 'demand_forecast_base' as mart, coalesce(sum(net_revenue), 0) as net_revenue
-    from {{ ref('demand_forecast_base') }}
+    {%- for mart, column in marts.items() %}
+    select
+        '{{ mart }}' as mart,
+        coalesce(sum({{ column }}), 0) as net_revenue
+    from {{ ref(mart) }}
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
 )
 
 select
