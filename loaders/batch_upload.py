@@ -28,6 +28,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import hashlib
 import json
 import tempfile
 import zlib
@@ -36,6 +37,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from loaders import lake as lake_keys
 from loaders.compaction import MANIFEST, recompact_hour
@@ -118,8 +120,9 @@ def check_header(name: str, header: list[str], entity: str) -> None:
             )
 
 
-def _decoded_lines(path: Path, encoding: str, consumed: list[str]) -> Iterator[str]:
-    """The file's lines as text, each also appended to ``consumed`` (the current row's text).
+def _decoded_lines(path: Path, encoding: str, consumed: list[str], digest: Any) -> Iterator[str]:
+    """The file's lines as text, each also appended to ``consumed`` (the current row's text);
+    ``digest`` (a hashlib object) sees every byte, so the file is read once.
 
     Decoding is strict: the first byte that is not ``encoding`` refuses the file, naming
     the line and the byte offset in the file.
@@ -138,6 +141,7 @@ def _decoded_lines(path: Path, encoding: str, consumed: list[str]) -> Iterator[s
                     " if the export uses another encoding, land it with --encoding (e.g. cp1252)"
                 ) from None
             offset += len(raw)
+            digest.update(raw)
             consumed.append(text)
             yield text
         try:
@@ -154,10 +158,11 @@ def read_csv_export(path: Path, entity: str, scratch: Path, encoding: str = DEFA
         codecs.lookup(encoding)
     except LookupError:
         raise ContractError(f"--encoding {encoding}: not an encoding Python knows") from None
-    export = CsvExport(path, entity, lake_keys.sha256_file(path))
+    export = CsvExport(path, entity, sha256="")
     consumed: list[str] = []
-    reader = csv.reader(_decoded_lines(path, encoding, consumed), strict=True)
-    normalised = scratch / f"{export.sha256}.csv"
+    digest = hashlib.sha256()
+    reader = csv.reader(_decoded_lines(path, encoding, consumed, digest), strict=True)
+    normalised = scratch / f"{path.name}.{id(export)}.csv"
     changed = encoding.lower() not in ("utf-8", "utf8")
     with normalised.open("w", encoding="utf-8", newline="") as sink:
         writer = csv.writer(sink, lineterminator="\n")
@@ -192,6 +197,7 @@ def read_csv_export(path: Path, entity: str, scratch: Path, encoding: str = DEFA
                     continue
             export.quarantined.append(QuarantinedRow(first_line, reason, "".join(consumed)))
             changed = True
+    export.sha256 = digest.hexdigest()
     export.normalised = normalised if changed else None
     return export
 

@@ -38,7 +38,6 @@ from tenacity import (
 
 from loaders import kinesis_consumer
 from loaders.event_source_mapping import DeliveryReport, EventSourceMapping, ShardRecord
-from loaders.events_writer import WriteResult
 from loaders.lake import Lake
 
 MAX_RECORDS_PER_CALL = 500
@@ -237,10 +236,6 @@ class LocalSink:
         self._sequence = [0] * shards
         self._pending: list[list[tuple[ProducerRecord, ShardRecord]]] = [[] for _ in range(shards)]
         self._stuck = [False] * shards
-
-    @property
-    def result(self) -> WriteResult:
-        return self.delivery.result
 
     def _shard_for(self, key: str) -> int:
         # Kinesis maps the MD5 of the partition key onto evenly split hash-key ranges.
