@@ -12,6 +12,8 @@ facts as (
     'cohort_retention': 'revenue',
     'geo_revenue': 'net_revenue',
     'demand_forecast_base': 'net_revenue',
+    'product_performance': 'net_revenue',
+    'customer_360': 'net_revenue',
 } %}
 
 marts as (
