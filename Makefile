@@ -7,6 +7,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+# Tools whose pins clash with the project's get an environment of their own.
+BOUNCER := $(TOOLS)/dbt-bouncer/bin/dbt-bouncer
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 PG_SERVER := /usr/lib/postgresql/15/bin/postgres
 
@@ -22,6 +24,11 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.installed ## Create .venv with exactly the locked dependencies
 
+$(BOUNCER): lint/tools/dbt-bouncer.txt
+	$(PYTHON) -m venv $(TOOLS)/dbt-bouncer
+	$(TOOLS)/dbt-bouncer/bin/pip install --quiet -r lint/tools/dbt-bouncer.txt
+	touch $@
+
 demo: install ## Generate sample data, land, build, publish, then start the app
 	$(BIN)/c360 run
 	$(BIN)/c360 app
@@ -32,7 +39,7 @@ run: install ## The main job without the app
 app: install ## Start the Streamlit app on the published warehouse
 	$(BIN)/c360 app
 
-test: install lint $(PG_SERVER) ## Lint, then every test on two workers (the tests start PostgreSQL and moto_server)
+test: install lint $(BOUNCER) $(PG_SERVER) ## Lint, then every test on two workers (the tests start PostgreSQL and moto_server)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The PostgreSQL target's tests need a real server: Debian's cluster 15/main, which the

@@ -88,7 +88,7 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
         "--log-path",
         str(log_dir),
     ]
-    env = {**os.environ, **settings.environment()}
+    env = {**os.environ, **settings.environment(), "C360_PII_SALT": settings.pii_salt()}
     # dbt writes run_results.json, or sources.json for `source freshness`, and appends to
     # its log. Remove them first, so a previous run's outcome is never reported as this one's.
     results = [target / name for name in ("run_results.json", "sources.json")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,3 +97,34 @@ class Settings:
         if self.s3_endpoint_url:
             variables["C360_S3_ENDPOINT_URL"] = self.s3_endpoint_url
         return variables
+
+    def pii_salt(self) -> str:
+        """The salt of the marts' e-mail and phone hashes (dbt's c360_pii_hash).
+
+        C360_PII_SALT when set. Otherwise, on a laptop (local and postgres targets), a random
+        salt made once and kept beside the warehouse in ``pii_salt`` (mode 600), so a rebuild
+        gives the same hashes. Redshift needs the variable: a production salt is a secret
+        that must outlive the machine that runs the build.
+        """
+        configured = os.environ.get("C360_PII_SALT")
+        if configured:
+            return configured
+        if self.target == "redshift":
+            raise ValueError(
+                "C360_PII_SALT is not set: the redshift target needs the salt of the e-mail and phone "
+                "hashes from the environment (keep it in a secret store; changing it changes every hash)"
+            )
+        path = self.warehouse.parent / "pii_salt"
+        if not path.exists():  # written whole, then linked into place: the first writer wins
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".pii_salt.{os.getpid()}.{secrets.token_hex(4)}")
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as salt_file:
+                salt_file.write(secrets.token_hex(32))
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text().strip()

@@ -33,6 +33,11 @@ SEED = 7
 if worker := os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["DBT_TARGET_PATH"] = str(DBT_PROJECT_DIR / f"target-{worker}")
 
+# One salt for the e-mail and phone hashes of every build in the session, as a production
+# secret would be: DuckDB and PostgreSQL builds of one lake must hash alike, and no test
+# writes a salt file into the checkout (test_cli covers the file a laptop keeps).
+os.environ["C360_PII_SALT"] = "c360-test-salt"
+
 
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -286,9 +291,14 @@ def postgres() -> Iterator[Postgres]:
             time.sleep(0.1)
         else:
             raise RuntimeError(f"PostgreSQL did not accept connections on 127.0.0.1:{port}")
-        _as_postgres(  # the test role, created once, its password set every time
+        _as_postgres(  # the test role, created once, its password set every time; and the
+            # analyst role the marts are granted to, which an administrator creates in production
             "do $$ begin create role c360_test; exception when duplicate_object then null; end $$",
             f"alter role c360_test with login password '{PG_PASSWORD}'",
+            "do $$ begin create role c360_analyst; exception when duplicate_object then null; end $$",
+            "do $$ begin create role c360_analyst_test login in role c360_analyst;"
+            " exception when duplicate_object then null; end $$",
+            f"alter role c360_analyst_test with password '{PG_PASSWORD}'",
         )
         yield Postgres(port)
     finally:

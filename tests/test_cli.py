@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from c360.cli import app
+from c360.settings import Settings
 
 runner = CliRunner()
 COMMANDS = [
@@ -80,3 +82,20 @@ def test_building_locally_from_an_s3_lake_is_refused_before_landing(tmp_path: Pa
 def test_consume_needs_a_kinesis_uri() -> None:
     result = CliRunner().invoke(app, ["consume", "--from", "sqs://queue"])
     assert result.exit_code == 1 and "expected kinesis://STREAM" in result.stderr
+
+
+def test_a_laptop_keeps_one_pii_salt_beside_the_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("C360_PII_SALT", raising=False)
+    settings = Settings.resolve(
+        lake=tmp_path / "lake", warehouse=tmp_path / "wh" / "c360.duckdb", target="local"
+    )
+    salt = settings.pii_salt()
+    assert re.fullmatch(r"[0-9a-f]{64}", salt)
+    salt_file = tmp_path / "wh" / "pii_salt"
+    assert salt_file.stat().st_mode & 0o777 == 0o600
+    assert settings.pii_salt() == salt  # a rebuild hashes alike
+    assert [path.name for path in salt_file.parent.iterdir()] == ["pii_salt"]  # no draft left behind
+    monkeypatch.setenv("C360_PII_SALT", "from-a-secret-store")
+    assert settings.pii_salt() == "from-a-secret-store"

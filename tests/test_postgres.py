@@ -219,6 +219,42 @@ def test_timestamp_offsets_are_converted_to_utc_on_both_engines(
         assert cursor.fetchall() == [expected]
 
 
+def test_the_analyst_role_reads_the_marts_and_nothing_before_them(
+    tmp_path: Path, pg_env: dict[str, str], connection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = {name: "" for name in contract("customers").columns}
+    values.update(
+        customer_id="C1", email="ana@example.com", phone="+351 912", updated_at="2025-01-02T00:00:00Z"
+    )
+    lake = open_lake(str(tmp_path / "lake"))
+    csv_text = ",".join(values) + "\n" + ",".join(f'"{value}"' for value in values.values()) + "\n"
+    lake.put_bytes("raw/shop/customers/ingest_date=2025-01-02/customers.csv", csv_text.encode())
+    monkeypatch.setenv("C360_PII_SALT", "pepper")
+    on_postgres = Settings.resolve(lake=tmp_path / "lake", target="postgres")
+    pipeline.load_sources(on_postgres, say=lambda _message: None)
+    assert run_dbt(on_postgres, ["run", "--select", "+dim_customers"]).ok
+
+    # The dimension holds the salted hashes, the same ones DuckDB computes, never the values.
+    with connection.cursor() as cursor:
+        cursor.execute("select email_hash, phone_hash from core.dim_customers where customer_id = 'C1'")
+        assert cursor.fetchone() == tuple(
+            hashlib.sha256(f"pepper{value}".encode()).hexdigest() for value in ("ana@example.com", "+351 912")
+        )
+
+    monkeypatch.setenv("C360_PG_USER", "c360_analyst_test")
+    analyst = connection_from_env()
+    try:
+        with analyst.cursor() as cursor:
+            cursor.execute("select count(*) from core.dim_customers")
+            assert cursor.fetchone() == (1,)
+        for relation in ("staging.stg_shop__customers", "intermediate.int_customer_versions_collapsed"):
+            analyst.rollback()
+            with analyst.cursor() as cursor, pytest.raises(Exception, match="permission denied"):
+                cursor.execute(f"select count(*) from {relation}")
+    finally:
+        analyst.close()
+
+
 # --- the same warehouse on both engines --------------------------------------------------------
 
 

@@ -20,8 +20,14 @@ from c360.settings import Settings
 pytestmark = pytest.mark.dbt
 
 
-def _compile(tmp_path: Path, incremental: bool) -> dict[str, dict[str, object]]:
+def _compile(
+    tmp_path: Path, incremental: bool, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, dict[str, object]]:
     settings = Settings.resolve(lake=tmp_path / "lake", target="redshift")
+    monkeypatch.delenv("C360_PII_SALT", raising=False)
+    with pytest.raises(ValueError, match="C360_PII_SALT is not set"):
+        settings.pii_salt()  # production hashes need a salt that outlives the build machine
+    monkeypatch.setenv("C360_PII_SALT", "pepper")
     target_path = tmp_path / "target"
     result = run_dbt(
         settings,
@@ -40,8 +46,10 @@ def _compile(tmp_path: Path, incremental: bool) -> dict[str, dict[str, object]]:
 
 
 @pytest.mark.parametrize("incremental", [False, True], ids=["first-build", "incremental"])
-def test_every_model_compiles_offline_to_redshift_sql(tmp_path: Path, incremental: bool) -> None:
-    nodes = _compile(tmp_path, incremental)
+def test_every_model_compiles_offline_to_redshift_sql(
+    tmp_path: Path, incremental: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nodes = _compile(tmp_path, incremental, monkeypatch)
     assert len(nodes) > 20
     failures = {
         node_id: errors
@@ -58,6 +66,14 @@ def test_every_model_compiles_offline_to_redshift_sql(tmp_path: Path, incrementa
     assert nodes["model.c360.fct_events"]["config"]["incremental_strategy"] == "merge"  # type: ignore[index]
     assert nodes["model.c360.fct_events"]["config"]["dist"] == "anonymous_id"  # type: ignore[index]
     assert nodes["model.c360.stg_web__events"]["config"]["bind"] is False  # type: ignore[index]
+    # Contact details are hashed with Redshift's sha2 and the salt from the environment; the
+    # analyst role may select the marts and nothing before them.
+    customers = str(nodes["model.c360.dim_customers"]["compiled_code"])
+    assert "sha2('pepper' || email, 256)" in customers
+    for node in nodes.values():
+        grants = node["config"]["grants"]  # type: ignore[index]
+        expected = {"select": ["role:c360_analyst"]} if str(node["path"]).startswith("marts/") else {}
+        assert grants == expected, node["name"]
     # A bare varchar is varchar(256) on Redshift: contracts ask for the longest.
     assert nodes["model.c360.fct_events"]["columns"]["page_url"]["data_type"] == "varchar(65535)"  # type: ignore[index]
 

@@ -16,6 +16,9 @@ Vocabularies, in proportion to the harm of a value outside them:
   ``data_quality_issues``.
 - ``x-synonyms`` (with either): obvious spellings mapped to a vocabulary value after
   trimming and lower-casing, e.g. ``{"f": "female", "refunded": "returned"}``.
+
+``x-pii: true`` marks personal data (name, e-mail, phone, birth date): the dbt sources tag
+the column ``meta: {pii: true}``, and a test holds every model to the same tag.
 """
 
 from __future__ import annotations
@@ -53,6 +56,11 @@ class Contract:
     @property
     def required(self) -> list[str]:
         return list(self.schema["required"])
+
+    @property
+    def pii_columns(self) -> list[str]:
+        """The columns that hold personal data (``x-pii``), in column order."""
+        return [name for name, spec in self.schema["properties"].items() if spec.get("x-pii")]
 
     def vocabularies(self) -> dict[str, Vocabulary]:
         """The columns with a vocabulary (``enum`` or ``x-vocabulary``), in column order."""

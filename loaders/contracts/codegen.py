@@ -92,10 +92,13 @@ class GeneratedFile:
     text: str
 
 
-def _column(name: str, description: str) -> dict[str, str]:
+def _column(name: str, description: str, pii: bool = False) -> dict[str, Any]:
     if name in DOC_BLOCKS:
         description = "{{ doc('" + name + "') }}"
-    return {"name": name, "description": description}
+    column: dict[str, Any] = {"name": name, "description": description}
+    if pii:
+        column["config"] = {"meta": {"pii": True}}
+    return column
 
 
 def _columns_map(columns: list[str]) -> str:
@@ -145,7 +148,10 @@ def _raw_table(entity: str) -> dict[str, Any]:
                 "external_location": _Folded(reader),
             }
         },
-        "columns": [_column(name, text) for name, text in zip(columns, descriptions, strict=True)],
+        "columns": [
+            _column(name, text, pii=name in spec.pii_columns)
+            for name, text in zip(columns, descriptions, strict=True)
+        ],
     }
 
 

@@ -1,3 +1,6 @@
+{#- Every version of every customer (SCD2). E-mail and phone are kept only as salted
+    hashes (c360_pii_hash): the marts can count and join on them; customer_360 carries the
+    current e-mail for lookup. -#}
 with
 
 versions as (
@@ -20,8 +23,8 @@ members as (
         version_number,
         first_name,
         last_name,
-        email,
-        phone,
+        {{ c360_pii_hash('email') }} as email_hash,
+        {{ c360_pii_hash('phone') }} as phone_hash,
         birth_date,
         gender,
         city,
@@ -42,8 +45,8 @@ members as (
         0 as version_number,
         cast(null as {{ dbt.type_string() }}) as first_name,
         cast(null as {{ dbt.type_string() }}) as last_name,
-        cast(null as {{ dbt.type_string() }}) as email,
-        cast(null as {{ dbt.type_string() }}) as phone,
+        cast(null as {{ dbt.type_string() }}) as email_hash,
+        cast(null as {{ dbt.type_string() }}) as phone_hash,
         cast(null as date) as birth_date,
         cast(null as {{ dbt.type_string() }}) as gender,
         cast(null as {{ dbt.type_string() }}) as city,
@@ -65,8 +68,8 @@ final as (
         cast(version_number as integer) as version_number,
         first_name,
         last_name,
-        email,
-        phone,
+        email_hash,
+        phone_hash,
         birth_date,
         gender,
         city,

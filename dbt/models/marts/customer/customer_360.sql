@@ -8,6 +8,16 @@ customers as (
     where is_current
 ),
 
+-- The dimension keeps e-mail only hashed; this profile is where a customer is looked up,
+-- so it takes the current address from the history the dimension is built from.
+contacts as (
+    select
+        customer_id,
+        email
+    from {{ ref('int_customer_versions_collapsed') }}
+    where valid_to = {{ c360_scd2_end() }}
+),
+
 lifetime as (
     select * from {{ ref('customer_lifetime_value') }}
 ),
@@ -98,7 +108,8 @@ final as (
         customers.customer_sk,
         customers.first_name,
         customers.last_name,
-        customers.email,
+        contacts.email,
+        customers.email_hash,
         customers.city,
         customers.country_code,
         customers.signup_at,
@@ -119,6 +130,8 @@ final as (
         favourite_categories.category as favourite_category,
         preferred_channels.channel as preferred_channel
     from customers
+    left join contacts
+        on customers.customer_id = contacts.customer_id
     left join lifetime
         on customers.customer_id = lifetime.customer_id
     left join rfm
