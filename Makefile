@@ -60,7 +60,7 @@ format: install ## Apply ruff's and sqlfluff's fixes
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix dbt/models
 
-docs: install ## Generate the dbt docs site (dbt/target/index.html)
+docs: install ## The dbt docs site as one page that opens offline (dbt/target/static_index.html)
 	$(BIN)/c360 docs
 
 bench: install ## Benchmarks (not tests); numbers go in the closing note

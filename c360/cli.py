@@ -24,7 +24,7 @@ from rich.table import Table
 
 from c360 import pipeline
 from c360.dbt_runner import run_dbt
-from c360.locking import WarehouseBusyError, command_line, warehouse_lock
+from c360.locking import WarehouseBusyError
 from c360.publish import PublishError
 from c360.settings import (
     DBT_PROJECT_DIR,
@@ -593,12 +593,14 @@ def docs_command(
     serve: Annotated[bool, typer.Option(help="Serve the docs site after generating it.")] = False,
     lock_timeout: LockTimeoutOption = None,
 ) -> None:
-    """Generate dbt docs (models, columns, lineage) and optionally serve them."""
+    """Generate the dbt docs site (models, columns, tests, lineage) for the built warehouse.
+
+    Writes one self-contained page that opens offline from the file system, on an
+    overview of the layers and the marts; --serve also starts dbt's docs server.
+    """
     settings = Settings.resolve(lake=lake, warehouse=warehouse, target=target, lock_timeout=lock_timeout)
-    with warehouse_lock(settings, command_line()):
-        generated = run_dbt(settings, ["docs", "generate"])
-    if not generated.ok:
-        raise pipeline.BuildFailedError(f"dbt docs generate failed: {generated.describe_failure()}")
+    page = pipeline.generate_docs(settings)
+    console.print(f"c360 docs: open file://{page}")
     if serve:
         run_dbt(settings, ["docs", "serve"])
 

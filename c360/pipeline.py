@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from c360.dbt_runner import DbtResult, check_buildable, run_dbt
+from c360.dbt_runner import DbtResult, check_buildable, run_dbt, target_dir
 from c360.locking import command_line, warehouse_lock
 from c360.publish import GREEN, publish, record_build
 from c360.settings import Settings
@@ -213,6 +213,20 @@ def build(
             f"dbt build failed: {result.describe_failure()}; the published copy was left as it was"
         )
     return result
+
+
+def generate_docs(settings: Settings) -> Path:
+    """dbt's docs site for the built warehouse, as one self-contained page.
+
+    ``static_index.html`` has the manifest and catalog inside it, so it opens from the file
+    system, offline and without ``dbt docs serve``, on the project's overview page (the
+    ``__overview__`` doc block). Reads the warehouse's catalog, under its lock.
+    """
+    with warehouse_lock(settings, command_line()):
+        result = run_dbt(settings, ["docs", "generate", "--static"])
+    if not result.ok:
+        raise BuildFailedError(f"dbt docs generate failed: {result.describe_failure()}")
+    return target_dir() / "static_index.html"
 
 
 def publish_warehouse(settings: Settings) -> Path:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import defaultdict
 from decimal import Decimal
@@ -148,8 +149,16 @@ def test_run_on_an_empty_lake_generates_sample_data(tmp_path: Path, monkeypatch:
     assert "stg_web__events" not in report.layer_rows["staging"], "--select reached dbt"
 
 
-def test_dbt_docs_generate_and_every_built_column_is_documented(built: Built) -> None:
-    assert pipeline.run_dbt(built.settings, ["docs", "generate"]).ok
+def test_the_docs_site_opens_offline_on_the_overview_and_every_built_column_is_documented(
+    built: Built,
+) -> None:
+    page = pipeline.generate_docs(built.settings)
+    html = page.read_text("utf-8")
+    # One file with the project inside (no server), opening on the overview, which names
+    # every mart; nothing it needs is fetched from the network.
+    assert "c360: one view of every customer" in html
+    assert all(f"`{mart}`" in html for mart in ("customer_360", "product_performance", "monthly_revenue"))
+    assert not re.search(r"(src|href)=\"https?://(?!\[::1\]|localhost)", html)
     target = target_dir()
     catalog = json.loads((target / "catalog.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
@@ -164,3 +173,26 @@ def test_dbt_docs_generate_and_every_built_column_is_documented(built: Built) ->
             if not documented.get(column.lower(), {}).get("description")
         ]
     assert missing == []
+
+
+def test_the_analyst_questions_run_on_the_marts(built: Built) -> None:
+    assert pipeline.run_dbt(built.settings, ["compile", "--select", "resource_type:analysis"]).ok
+    manifest = json.loads((target_dir() / "manifest.json").read_text())
+    questions = {
+        node["name"]: node["compiled_code"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "analysis" and "/questions/" in node["original_file_path"]
+    }
+    assert len(questions) == 5
+    answers = {}
+    with duckdb.connect(str(built.settings.warehouse), read_only=True) as connection:
+        for name, sql in questions.items():
+            answers[name] = connection.execute(sql).fetchall()
+        segmented = connection.execute("select count(*) from analytics.rfm_segments").fetchone()
+    # Every customer is in one segment, and the shares add up.
+    by_segment = answers["02_revenue_by_rfm_segment"]
+    assert sum(row[1] for row in by_segment) == segmented[0]
+    assert abs(sum(row[3] for row in by_segment) - 100) < 0.5
+    assert answers["03_third_month_retention_by_cohort"], "the sample spans more than three months"
+    assert all(0 <= row[3] <= 1 for row in answers["03_third_month_retention_by_cohort"])
+    assert answers["04_campaign_sources_that_convert"]

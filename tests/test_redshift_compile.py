@@ -1,8 +1,8 @@
-"""`dbt compile --target redshift` works offline, and every compiled model is Redshift SQL.
+"""`dbt compile --target redshift` works offline, and every model and analysis compiles to Redshift SQL.
 
 Redshift cannot be reached from CI, so the project is compiled without a connection
 (`--no-populate-cache`; `c360_is_incremental()` told which branch to render through the
-var `c360_assume_incremental`), and each compiled model is parsed with
+var `c360_assume_incremental`), and each compiled model and analysis is parsed with
 sqlfluff's redshift dialect.
 """
 
@@ -42,7 +42,12 @@ def _compile(
     )
     assert result.ok
     manifest = json.loads((target_path / "manifest.json").read_text("utf-8"))
-    return {node_id: node for node_id, node in manifest["nodes"].items() if node["resource_type"] == "model"}
+    # Models, and the analyses (analyses/: Redshift health queries, analyst questions).
+    return {
+        node_id: node
+        for node_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "analysis")
+    }
 
 
 @pytest.mark.parametrize("incremental", [False, True], ids=["first-build", "incremental"])
@@ -51,6 +56,11 @@ def test_every_model_compiles_offline_to_redshift_sql(
 ) -> None:
     nodes = _compile(tmp_path, incremental, monkeypatch)
     assert len(nodes) > 20
+    analyses = {node["name"] for node in nodes.values() if node["resource_type"] == "analysis"}
+    assert {"vacuum_candidates", "analyze_candidates", "unsorted_share", "distribution_skew"} <= analyses
+    assert len([name for name in analyses if name[:2].isdigit()]) == 5  # the analyst questions
+    vacuum = str(nodes["analysis.c360.vacuum_candidates"]["compiled_code"])
+    assert "'analytics', 'core', 'customer', 'intermediate', 'staging'" in vacuum
     failures = {
         node_id: errors
         for node_id, node in nodes.items()
@@ -71,6 +81,8 @@ def test_every_model_compiles_offline_to_redshift_sql(
     customers = str(nodes["model.c360.dim_customers"]["compiled_code"])
     assert "sha2('pepper' || email, 256)" in customers
     for node in nodes.values():
+        if node["resource_type"] != "model":
+            continue
         grants = node["config"]["grants"]  # type: ignore[index]
         expected = {"select": ["role:c360_analyst"]} if str(node["path"]).startswith("marts/") else {}
         assert grants == expected, node["name"]

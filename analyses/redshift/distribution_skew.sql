@@ -1,0 +1,43 @@
+-- Redshift: c360's tables whose rows are unevenly spread over the slices. skew_rows is the
+-- rows on the fullest slice over those on the emptiest; far above 1, one slice does most of
+-- the work of every scan and join. A KEY-distributed table (dim_customers, fct_events) skews
+-- when a few keys hold most rows: consider another dist key, or EVEN / AUTO.
+-- From svv_table_info and svv_diskusage; `dbt compile --target redshift`, then run it.
+with
+
+slices as (
+    select
+        trim(name) as table_name,
+        slice,
+        count(*) as blocks
+    from svv_diskusage
+    group by trim(name), slice
+),
+
+spread as (
+    select
+        table_name,
+        count(distinct slice) as slices_used,
+        max(blocks) as blocks_on_fullest_slice,
+        min(blocks) as blocks_on_emptiest_slice
+    from slices
+    group by table_name
+)
+
+select
+    info."schema" as schema_name,
+    info."table" as table_name,
+    info.diststyle,
+    info.tbl_rows as rows_total,
+    info.skew_rows,
+    info.skew_sortkey1,
+    spread.slices_used,
+    spread.blocks_on_fullest_slice,
+    spread.blocks_on_emptiest_slice
+from svv_table_info as info
+left join spread
+    on info."table" = spread.table_name
+where
+    info."schema" in ({{ c360_built_schemas() }})
+    and (info.skew_rows > 4 or info.skew_sortkey1 > 4)
+order by info.skew_rows desc
