@@ -51,6 +51,15 @@ def test_shop_exports_without_clickstream_build_and_publish(sample_dir: Path, tm
     assert "warning: source web.events has no files in the lake yet; its models are empty" in messages
     assert _rows(settings, "core.fct_events") == _rows(settings, "core.fct_sessions") == 0
     assert _rows(settings, "core.fct_order_lines") > 0 and _rows(settings, "core.dim_dates") > 0
+    # The marts build; what comes from the web is empty, zero or null.
+    assert _rows(settings, "analytics.channel_funnel") == 0
+    assert _rows(settings, "analytics.monthly_revenue") > 0
+    assert _rows(settings, "analytics.product_performance where product_views > 0") == 0
+    assert _rows(settings, "analytics.product_performance where view_to_purchase_rate is not null") == 0
+    assert _rows(settings, "analytics.product_performance where units_sold > 0") > 0
+    assert _rows(settings, "analytics.churn_risk where engagement_trend != 'none'") == 0
+    assert _rows(settings, "customer.customer_360 where sessions > 0 or stitched_devices > 0") == 0
+    assert _rows(settings, "customer.customer_360 where orders > 0") > 0
 
 
 def test_clickstream_without_shop_exports_builds_and_publishes(sample_dir: Path, tmp_path: Path) -> None:
@@ -65,6 +74,19 @@ def test_clickstream_without_shop_exports_builds_and_publishes(sample_dir: Path,
     # Customers and products the events name exist as inferred members until exports land.
     assert _rows(settings, "core.dim_products where not is_inferred") == 0
     assert _rows(settings, "core.dim_products where is_inferred") > 0
+    # No purchases: the revenue marts are empty, the web marts are not.
+    for mart in (
+        "monthly_revenue",
+        "customer_lifetime_value",
+        "cohort_retention",
+        "rfm_segments",
+        "churn_risk",
+    ):
+        assert _rows(settings, f"analytics.{mart}") == 0, mart
+    assert _rows(settings, "analytics.channel_funnel") > 0
+    assert _rows(settings, "analytics.product_performance where product_views > 0") > 0
+    assert _rows(settings, "analytics.product_performance where units_sold > 0") == 0
+    assert _rows(settings, "customer.customer_360 where orders > 0") == 0
 
 
 def test_a_freshness_failure_names_the_source_and_its_first_error_line(
