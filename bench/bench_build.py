@@ -16,7 +16,9 @@ import json
 import os
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from c360 import pipeline
 from c360.dbt_runner import target_dir
@@ -26,9 +28,19 @@ from loaders.generator import generate
 from loaders.lake import open_lake
 
 
+def _results() -> list[dict[str, Any]]:
+    run_results = json.loads((target_dir() / "run_results.json").read_text("utf-8"))
+    results: list[dict[str, Any]] = run_results["results"]
+    return results
+
+
 def _timings() -> dict[str, float]:
-    results = json.loads((target_dir() / "run_results.json").read_text("utf-8"))["results"]
-    return {r["unique_id"].split(".")[2]: float(r["execution_time"]) for r in results}
+    return {r["unique_id"].split(".")[2]: float(r["execution_time"]) for r in _results()}
+
+
+def _counts() -> Counter[str]:
+    """Nodes dbt build ran, by kind (model, test, unit_test, seed, operation)."""
+    return Counter(r["unique_id"].split(".")[0] for r in _results())
 
 
 def main() -> None:
@@ -45,9 +57,11 @@ def main() -> None:
         pipeline.build(settings, say=lambda _message: None)
         build_seconds = time.perf_counter() - started
         models = _timings()
+        counts = _counts()
         floor = _floor_seconds(settings)
     slowest = sorted(models.items(), key=lambda item: item[1], reverse=True)[:8]
     print(f"scale {args.scale:g}: dbt build {build_seconds:.1f} s (wall, c360 build)")
+    print("  ran: " + ", ".join(f"{count} {kind}s" for kind, count in sorted(counts.items())))
     for name, seconds in slowest:
         print(f"  {name:<60} {seconds:7.2f} s")
     print(
