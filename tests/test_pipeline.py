@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shutil
 from collections import defaultdict
@@ -59,12 +61,15 @@ def test_run_reports_rows_per_layer_and_seconds_per_step(built: Built) -> None:
 def test_the_latest_customer_version_is_current(built: Built) -> None:
     updates = {r["customer_id"]: r for r in read_csv(built.sample_dir / "customers_update.csv")}
     with duckdb.connect(str(built.settings.published), read_only=True) as connection:
-        emails = dict(
-            connection.execute(
-                "select customer_id, email from core.dim_customers where is_current"
-            ).fetchall()
-        )
-    assert updates and all(emails[cid] == row["email"].lower() for cid, row in updates.items())
+        current = "select customer_id, email_hash from core.dim_customers where is_current"
+        hashes = dict(connection.execute(current).fetchall())
+        emails = dict(connection.execute("select customer_id, email from customer.customer_360").fetchall())
+    salt = os.environ["C360_PII_SALT"]
+    assert updates
+    for customer_id, row in updates.items():
+        email = row["email"].lower()
+        assert emails[customer_id] == email
+        assert hashes[customer_id] == hashlib.sha256(f"{salt}{email}".encode()).hexdigest()
 
 
 def _copy_of_built(built: Built, tmp_path: Path) -> Settings:
