@@ -24,7 +24,7 @@ from rich.table import Table
 
 from c360 import pipeline
 from c360.dbt_runner import run_dbt
-from c360.locking import WarehouseBusyError
+from c360.locking import WarehouseBusyError, command_line, warehouse_lock
 from c360.publish import PublishError
 from c360.settings import (
     DBT_PROJECT_DIR,
@@ -478,21 +478,29 @@ def run_command(
     published: PublishedOption = DEFAULT_PUBLISHED,
     target: TargetOption = DEFAULT_TARGET,
     lock_timeout: LockTimeoutOption = None,
+    only: Annotated[str | None, typer.Option("--only", help="Run this step alone.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="Run the steps from this one on.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The main job: land new files, build and test the warehouse, publish it for the app.
+    """The main job, step by step: land, stream, compact, load_raw, freshness, build, gate,
+    publish, report (`c360 step --help` says what each does).
 
-    On an empty lake with no --input, sample data is generated first. Only a green build
+    On an empty lake with no --input, sample data is generated first. A run with nothing
+    new since the last published one says so and publishes nothing. Only a green build
     (every error-severity test passed) is published; otherwise the last good copy keeps
-    serving and the command exits 1 naming what failed. A second run waits for the first
-    (--lock-timeout), then stops with one line naming it.
+    serving, an alert is raised (lake _alerts/, and SNS if C360_ALERT_TOPIC_ARN is set) and
+    the command exits 1 naming what failed. Every run writes its run document to the lake's
+    _runs/ (--json prints it). A second run waits for the first (--lock-timeout), then
+    stops with one line naming it.
     """
     settings = Settings.resolve(
         lake=lake, warehouse=warehouse, published=published, target=target, lock_timeout=lock_timeout
     )
-    report = pipeline.run(settings, input_dir=input_dir, say=errors.print if as_json else console.print)
+    report = pipeline.run(
+        settings, input_dir=input_dir, say=errors.print if as_json else console.print, only=only, start=start
+    )
     if as_json:
-        console.print_json(json.dumps(report.as_dict()))
+        console.print_json(json.dumps(report.document, default=str))
         return
     if report.landed:
         console.print(_land_table(report.landed))
@@ -510,6 +518,42 @@ def run_command(
         console.print(f"[yellow]{stale} source(s) past their freshness warn_after[/] (see dbt output above)")
     if report.published:
         console.print(f"Published {report.published}")
+
+
+def _steps_help() -> str:
+    from c360.steps import STEPS
+
+    return "\n\n".join(f"{step.name}: {step.does}" for step in STEPS)
+
+
+@app.command("step", help="Run one pipeline step, as a Step Functions task does.\n\n" + _steps_help())
+@one_line_errors
+def step_command(
+    name: Annotated[str, typer.Argument(help="The step to run (see above).")],
+    event: Annotated[
+        str, typer.Option(help="The run document so far (JSON), as the state machine passes it.")
+    ] = "{}",
+    input_dir: Annotated[Path | None, typer.Option("--input", help="Folder of export files (land).")] = None,
+    lake: LakeOption = DEFAULT_LAKE,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    published: PublishedOption = DEFAULT_PUBLISHED,
+    target: TargetOption = DEFAULT_TARGET,
+    lock_timeout: LockTimeoutOption = None,
+) -> None:
+    """Prints the run document with this step's entry added (JSON on stdout)."""
+    from c360 import steps
+
+    settings = Settings.resolve(
+        lake=lake, warehouse=warehouse, published=published, target=target, lock_timeout=lock_timeout
+    )
+    document = json.loads(event) if event.strip() else {}
+    if not isinstance(document, dict):
+        raise ValueError("--event: expected a JSON object (the run document)")
+    document = {**steps.new_run_document(settings), **document}
+    context = steps.RunContext(settings, document, errors.print, input_dir)
+    with warehouse_lock(settings, command_line()):
+        steps.run_step(steps.step_named(name), context)
+    console.print_json(json.dumps(document, default=str))
 
 
 @app.command("publish")

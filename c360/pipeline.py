@@ -11,12 +11,13 @@ in order, each timed, and the run ends with a short report of rows per layer.
 
 from __future__ import annotations
 
-import tempfile
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -24,9 +25,8 @@ from c360.dbt_runner import DbtResult, check_buildable, run_dbt, target_dir
 from c360.locking import command_line, warehouse_lock
 from c360.publish import GREEN, publish, record_build
 from c360.settings import Settings
-from loaders.batch_upload import LandResult, land
+from loaders.batch_upload import LandResult
 from loaders.contracts import ENTITIES, contract
-from loaders.generator import generate
 from loaders.lake import DEFAULT_MULTIPART_THRESHOLD, Lake, S3Options, open_lake, raw_prefix
 from loaders.postgres_raw import LoadResult as RawLoadResult
 from loaders.postgres_raw import connection_from_env, load_raw
@@ -50,9 +50,12 @@ class RunReport:
     freshness: dict[str, int] = field(default_factory=dict)  # e.g. {"pass": 5, "warn": 1}
     raw_loaded: list[RawLoadResult] = field(default_factory=list)  # PostgreSQL target only
     published: Path | None = None
+    document: dict[str, Any] = field(default_factory=dict)  # the run document (c360.steps)
 
     def as_dict(self) -> dict[str, object]:
         return {
+            "run_id": self.document.get("run_id"),
+            "status": self.document.get("status"),
             "step_seconds": {k: round(v, 2) for k, v in self.step_seconds.items()},
             "generated_sample": self.generated_sample,
             "landed": [
@@ -77,6 +80,7 @@ class RunReport:
                 for r in self.raw_loaded
             ],
             "published": str(self.published) if self.published else None,
+            "steps": self.document.get("steps", []),
         }
 
 
@@ -193,9 +197,25 @@ def build(
     say: Callable[[str], None] = print,
     load_raw_first: bool = True,
 ) -> DbtResult:
+    """``dbt build`` under the warehouse lock (see ``build_audit``); raises when it failed."""
+    result = build_audit(settings, dbt_args, say, load_raw_first)
+    if not result.ok:
+        raise BuildFailedError(
+            f"dbt build failed: {result.describe_failure()}; the published copy was left as it was"
+        )
+    return result
+
+
+def build_audit(
+    settings: Settings,
+    dbt_args: list[str] | None = None,
+    say: Callable[[str], None] = print,
+    load_raw_first: bool = True,
+) -> DbtResult:
     """``dbt build`` under the warehouse lock, recording the outcome publish checks.
 
     On PostgreSQL the lake's new raw files are loaded first, unless the caller just did.
+    Rejected rows are reported as warnings; a failure is returned, not raised.
     """
     with warehouse_lock(settings, command_line()):
         if load_raw_first:
@@ -208,11 +228,58 @@ def build(
         for model, reasons in rejections(settings).items():
             listed = ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items()))
             say(f"warning: {model}: {sum(reasons.values()):,} rows rejected ({listed})")
-    if not result.ok:
-        raise BuildFailedError(
-            f"dbt build failed: {result.describe_failure()}; the published copy was left as it was"
-        )
     return result
+
+
+FAILED_STATUSES = ("fail", "error")
+SAMPLE_ROWS = 3
+
+
+def failing_tests(settings: Settings, sample_rows: int = SAMPLE_ROWS) -> list[dict[str, Any]]:
+    """The tests that failed the last dbt build: name, status, dbt's message, failing rows
+    and a sample of them, read back from where the test stored its failures."""
+    path = target_dir() / "run_results.json"
+    if not path.exists():
+        return []
+    failed = [
+        entry
+        for entry in json.loads(path.read_text("utf-8"))["results"]
+        if entry["unique_id"].startswith("test.") and entry["status"] in FAILED_STATUSES
+    ]
+    found = []
+    for entry in failed:
+        sample: list[dict[str, Any]] = []
+        if entry.get("relation_name") and entry["status"] == "fail":
+            sample = _sample(settings, entry["relation_name"], sample_rows)
+        found.append(
+            {
+                "test": entry["unique_id"].split(".")[2],
+                "status": entry["status"],
+                "message": (entry.get("message") or "").splitlines()[0] if entry.get("message") else "",
+                "failing_rows": entry.get("failures"),
+                "sample": sample,
+            }
+        )
+    return found
+
+
+def _sample(settings: Settings, relation: str, rows: int) -> list[dict[str, Any]]:
+    query = f"select * from {relation} limit {int(rows)}"
+    if settings.target == "local":
+        with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+            cursor = connection.execute(query)
+            columns = [column[0] for column in cursor.description]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    if settings.target == "postgres":
+        connection = connection_from_env()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(query)
+                columns = [column[0] for column in cursor.description]
+                return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            connection.close()
+    return []
 
 
 def generate_docs(settings: Settings) -> Path:
@@ -240,39 +307,22 @@ def run(
     input_dir: Path | None = None,
     dbt_args: list[str] | None = None,
     say: Callable[[str], None] = print,
+    only: str | None = None,
+    start: str | None = None,
 ) -> RunReport:
-    """Land, load raw (PostgreSQL), check freshness, build and test, publish: the main job.
+    """The main job: the steps of ``c360.steps`` in order, under the warehouse lock.
 
-    Runs under the warehouse lock, so a second run waits for this one (or stops with one
-    line naming it) instead of colliding with it.
+    A second run waits for this one (or stops with one line naming it) instead of colliding
+    with it. ``only`` runs one step, ``start`` the steps from one on. A failed step stops
+    the run; the report step still writes the run document and raises the alert, and the
+    failure is raised again.
     """
+    from c360 import steps  # the steps use this module's building blocks
+
     check_buildable(settings)  # before landing anything
-    report = RunReport()
-    lake = lake_for(settings)
+    context = steps.RunContext(
+        settings, steps.new_run_document(settings), say, input_dir, list(dbt_args or [])
+    )
     with warehouse_lock(settings, command_line()):
-        with _timed(report, "land"):
-            if input_dir is not None:
-                report.landed = land(input_dir, lake)
-            elif lake.is_empty():
-                say(
-                    f"The lake at {settings.lake} is empty: generating sample data"
-                    f" (scale {SAMPLE_SCALE}, seed {SAMPLE_SEED})."
-                )
-                with tempfile.TemporaryDirectory(prefix="c360-sample-") as sample:
-                    generate(Path(sample), scale=SAMPLE_SCALE, seed=SAMPLE_SEED)
-                    report.landed = land(Path(sample), lake)
-                report.generated_sample = True
-        if settings.target == "postgres":
-            with _timed(report, "load raw"):
-                report.raw_loaded = load_sources(settings, say)
-        with _timed(report, "freshness"):
-            report.freshness = check_freshness(settings, lake, say)
-        with _timed(report, "build"):
-            build(settings, dbt_args, say, load_raw_first=False)
-        if settings.target == "local":
-            with _timed(report, "publish"):
-                report.published = publish_warehouse(settings)
-            # Counted on dbt's file: its views name relations by its catalog ("c360"), which a
-            # copy opened under another file name does not have. dbt has finished writing.
-            report.layer_rows = layer_rows(settings.warehouse)
-    return report
+        steps.run_steps(context, steps.select_steps(only, start))
+    return context.report

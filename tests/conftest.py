@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -78,6 +79,17 @@ def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 # --- Redshift SQL, checked offline ---------------------------------------------------------
+
+
+def copy_of_built(built: Built, tmp_path: Path) -> Settings:
+    """A private copy of the session's lake and warehouse, for a test that changes them."""
+    root = tmp_path / "copy"
+    shutil.copytree(Path(built.settings.lake).parent, root)
+    return Settings.resolve(
+        lake=root / "lake",
+        warehouse=root / "warehouse" / "c360.duckdb",
+        published=root / "warehouse" / "published.duckdb",
+    )
 
 
 def redshift_parse_errors(sql: str) -> list[str]:

@@ -4,7 +4,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +14,8 @@ import pytest
 from c360 import pipeline
 from c360.dbt_runner import target_dir
 from c360.settings import Settings
-from tests.conftest import Built, read_csv
+from c360.steps import STEP_NAMES
+from tests.conftest import Built, copy_of_built, read_csv
 
 # Tests that read the session's built warehouse share one worker, so it is built once.
 pytestmark = [pytest.mark.dbt, pytest.mark.xdist_group("built")]
@@ -46,7 +46,7 @@ def test_dbt_build_passes_and_monthly_revenue_matches_the_raw_data(built: Built)
 
 def test_run_reports_rows_per_layer_and_seconds_per_step(built: Built) -> None:
     report = built.report
-    assert set(report.step_seconds) == {"land", "freshness", "build", "publish"}
+    assert list(report.step_seconds) == list(STEP_NAMES)  # every step, in order
     assert report.freshness == {"pass": 4}, "the four raw tables were landed just now"
     assert report.layer_rows["staging"]["stg_shop__transactions"] == len(
         read_csv(built.sample_dir / "transactions.csv")
@@ -72,20 +72,10 @@ def test_the_latest_customer_version_is_current(built: Built) -> None:
         assert hashes[customer_id] == hashlib.sha256(f"{salt}{email}".encode()).hexdigest()
 
 
-def _copy_of_built(built: Built, tmp_path: Path) -> Settings:
-    root = tmp_path / "copy"
-    shutil.copytree(Path(built.settings.lake).parent, root)
-    return Settings.resolve(
-        lake=root / "lake",
-        warehouse=root / "warehouse" / "c360.duckdb",
-        published=root / "warehouse" / "published.duckdb",
-    )
-
-
 def test_a_failed_build_keeps_the_last_good_copy(built: Built, tmp_path: Path) -> None:
     # An export whose rows all lack updated_at: more than 5 % of the customer rows read are
     # rejected, an error-severity test fails, and nothing is published.
-    settings = _copy_of_built(built, tmp_path)
+    settings = copy_of_built(built, tmp_path)
     before = settings.published.read_bytes()
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -98,10 +88,25 @@ def test_a_failed_build_keeps_the_last_good_copy(built: Built, tmp_path: Path) -
         pipeline.run(settings, input_dir=inbox, say=lambda _m: None)
     assert "published copy was left as it was" in str(error.value)
     assert settings.published.read_bytes() == before
+    # The run document says where it failed and shows the failing rows; an alert is raised.
+    lake = Path(settings.lake)
+    [alert_file] = list((lake / "_alerts").glob("*.json"))
+    alert = json.loads(alert_file.read_text())
+    assert alert["failed_step"] == "gate" and alert["published_copy"].startswith("unchanged")
+    [failing] = [
+        t for t in alert["failing_tests"] if t["test"].startswith("rejected_share_below_stg_shop__customers")
+    ]
+    assert failing["status"] == "fail" and failing["failing_rows"] >= 1
+    document = json.loads((lake / "_runs" / alert_file.name).read_text())
+    assert document["status"] == "failed" and document["run_id"] == alert["run_id"]
+    build = next(step for step in document["steps"] if step["name"] == "build")
+    [stored] = [t for t in build["output"]["failures"] if t["test"] == failing["test"]]
+    assert stored["sample"], "a sample of the stored failing rows"
+    assert [step["name"] for step in document["steps"]][-3:] == ["build", "gate", "report"]
 
 
 def test_a_row_that_breaks_a_rule_is_rejected_and_the_build_publishes(built: Built, tmp_path: Path) -> None:
-    settings = _copy_of_built(built, tmp_path)
+    settings = copy_of_built(built, tmp_path)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     header = (built.sample_dir / "customers.csv").read_text().split("\n", 1)[0]
@@ -117,7 +122,7 @@ def test_a_row_that_breaks_a_rule_is_rejected_and_the_build_publishes(built: Bui
 
 
 def test_an_export_with_windows_line_endings_is_read_in_full(built: Built, tmp_path: Path) -> None:
-    settings = _copy_of_built(built, tmp_path)
+    settings = copy_of_built(built, tmp_path)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     header = (built.sample_dir / "customers.csv").read_text().split("\n", 1)[0]

@@ -1,0 +1,57 @@
+"""Alerts of a failed run: a JSON file in the lake, and a message to SNS when configured.
+
+The file (``_alerts/<run_id>.json``) is always written, so a laptop and CI have a record;
+with ``C360_ALERT_TOPIC_ARN`` set, the same summary is published to that SNS topic, whose
+subscriptions (e-mail, chat, paging) are configured in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from loaders.lake import Lake
+
+ALERTS_PREFIX = "_alerts/"
+SNS_SUBJECT_LIMIT = 100  # characters SNS accepts in a subject
+
+
+def summary(document: dict[str, Any]) -> dict[str, Any]:
+    """What someone paged needs: which run, which step failed and why, which tests, where to look."""
+    failed = [entry for entry in document.get("steps", []) if entry.get("status") == "failed"]
+    build: dict[str, Any] = next(
+        (e.get("output", {}) for e in document.get("steps", []) if e["name"] == "build"), {}
+    )
+    return {
+        "run_id": document.get("run_id"),
+        "target": document.get("target"),
+        "lake": document.get("lake"),
+        "failed_step": failed[0]["name"] if failed else None,
+        "error": failed[0].get("error") if failed else None,
+        "failing_tests": [
+            {key: test.get(key) for key in ("test", "status", "failing_rows", "message")}
+            for test in build.get("failures", [])
+        ],
+        "published_copy": "unchanged: the last good build keeps serving",
+    }
+
+
+def raise_alert(lake: Lake, document: dict[str, Any], sns: Any = None) -> dict[str, Any]:
+    """Write the alert file and, if ``C360_ALERT_TOPIC_ARN`` is set, publish it to SNS."""
+    alert = summary(document)
+    key = f"{ALERTS_PREFIX}{document['run_id']}.json"
+    lake.put_bytes(key, json.dumps(alert, indent=2, default=str).encode("utf-8"))
+    raised: dict[str, Any] = {"file": lake.url(key)}
+    topic = os.environ.get("C360_ALERT_TOPIC_ARN")
+    if topic:
+        if sns is None:
+            import boto3
+
+            sns = boto3.client("sns", endpoint_url=os.environ.get("C360_S3_ENDPOINT_URL") or None)
+        subject = f"c360 run {alert['run_id']} failed at {alert['failed_step']}"[:SNS_SUBJECT_LIMIT]
+        response = sns.publish(
+            TopicArn=topic, Subject=subject, Message=json.dumps(alert, indent=2, default=str)
+        )
+        raised["sns_message_id"] = response["MessageId"]
+    return raised

@@ -1,0 +1,351 @@
+"""The pipeline's steps, in order: one description for the local runner and for the cloud.
+
+``c360 run`` runs them here one after another under the warehouse lock; ``c360 step NAME``
+runs one, as a Step Functions task does; ``c360.statemachine`` turns the same list into
+the Amazon States Language definition. Each step reads the run document (a small JSON
+object: the run's id, its target and the outputs of the steps before it) and returns its
+own output, a small JSON object the document keeps under the step's name. A step that has
+nothing to do says why in ``skipped``.
+
+    land -> stream -> compact -> load_raw -> freshness -> build -> gate -> publish -> report
+
+A run with nothing new since the last published one (the same lake files and the same dbt
+project) stops after ``freshness``: build, gate and publish skip, and nothing is
+republished. ``report`` always runs: it writes the run document to ``_runs/`` in the lake
+and, when the run failed, an alert (``_alerts/`` and SNS).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from c360 import alerts, pipeline
+from c360.publish import GREEN, last_build
+from c360.settings import DBT_PROJECT_DIR, Settings
+from loaders import compaction
+from loaders import lake as lake_keys
+from loaders.batch_upload import land
+from loaders.generator import generate
+from loaders.lake import Lake
+
+RUNS_PREFIX = "_runs/"
+# What the no-op check compares: the lake files dbt reads, and the project that reads them.
+FINGERPRINTED_PREFIXES = ("raw/", "compacted/")
+PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
+
+
+class StepFailedError(RuntimeError):
+    """A step failed; the run stops there (``report`` still runs) and nothing is published."""
+
+
+@dataclass
+class RunContext:
+    """What every step may use: the settings, the lake, the run document so far, a voice."""
+
+    settings: Settings
+    document: dict[str, Any]
+    say: Callable[[str], None] = print
+    input_dir: Path | None = None
+    dbt_args: list[str] = field(default_factory=list)
+    report: pipeline.RunReport = field(default_factory=pipeline.RunReport)
+    _lake: Lake | None = None
+
+    @property
+    def lake(self) -> Lake:
+        if self._lake is None:
+            self._lake = pipeline.lake_for(self.settings)
+        return self._lake
+
+    def output(self, step: str) -> dict[str, Any]:
+        """The output of an earlier step of this run ({} if it has not run)."""
+        for entry in self.document.get("steps", []):
+            if entry["name"] == step:
+                return entry.get("output", {})  # type: ignore[no-any-return]
+        return {}
+
+    @property
+    def nothing_new(self) -> str | None:
+        """The run whose published result this one would only repeat, if any."""
+        return self.output("freshness").get("nothing_new_since")  # type: ignore[no-any-return]
+
+
+StepFunction = Callable[[RunContext], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    does: str  # one line, for --help, the docs and the state machine's Comment
+    run: StepFunction
+    cloud: str  # how Step Functions runs it: "lambda", "glue", "ecs" or "pass" (nothing to call)
+
+
+def new_run_document(settings: Settings) -> dict[str, Any]:
+    started = datetime.now(UTC)
+    return {
+        "run_id": f"{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}",
+        "target": settings.target,
+        "lake": settings.lake,
+        "started_at": started.isoformat(timespec="seconds"),
+        "steps": [],
+    }
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+def land_step(ctx: RunContext) -> dict[str, Any]:
+    """Land the export files of --input; on an empty lake without one, generate the sample."""
+    if ctx.input_dir is not None:
+        ctx.report.landed = land(ctx.input_dir, ctx.lake)
+    elif ctx.lake.is_empty():
+        ctx.say(
+            f"The lake at {ctx.settings.lake} is empty: generating sample data"
+            f" (scale {pipeline.SAMPLE_SCALE}, seed {pipeline.SAMPLE_SEED})."
+        )
+        with tempfile.TemporaryDirectory(prefix="c360-sample-") as sample:
+            generate(Path(sample), scale=pipeline.SAMPLE_SCALE, seed=pipeline.SAMPLE_SEED)
+            ctx.report.landed = land(Path(sample), ctx.lake)
+        ctx.report.generated_sample = True
+    else:
+        return {"skipped": "no --input and the lake is not empty"}
+    landed = ctx.report.landed
+    return {
+        "files": len(landed),
+        "landed": sum(1 for result in landed if result.status == "landed"),
+        "rows": sum(result.rows for result in landed),
+        "quarantined": sum(result.quarantined for result in landed),
+        "generated_sample": ctx.report.generated_sample,
+    }
+
+
+def stream_step(ctx: RunContext) -> dict[str, Any]:
+    """Drain the Kinesis stream named by C360_STREAM (kinesis://NAME) through the consumer."""
+    source = os.environ.get("C360_STREAM")
+    if not source:
+        return {"skipped": "no stream configured (C360_STREAM)"}
+    import boto3
+
+    from loaders import event_source_mapping, kinesis_producer
+
+    stream = kinesis_producer.KinesisTarget(source).stream
+    if stream is None:
+        raise StepFailedError(f"C360_STREAM={source}: expected kinesis://STREAM")
+    kinesis = boto3.client("kinesis", endpoint_url=ctx.settings.s3_endpoint_url)
+    consumed = event_source_mapping.poll(kinesis, stream, ctx.lake)
+    result = consumed.delivery.result
+    return {"received": result.received, "written": result.written, "quarantined": result.quarantined}
+
+
+def compact_step(ctx: RunContext) -> dict[str, Any]:
+    """Compact every closed hour of raw events whose files changed (others are skipped cheaply)."""
+    now = datetime.now(UTC)
+    open_hour = (f"{now:%Y-%m-%d}", f"{now:%H}")
+    days = sorted(
+        {
+            day
+            for key in ctx.lake.list_keys(lake_keys.RAW_EVENTS + "/")
+            if (day := lake_keys.partition_values(key).get("dt"))
+        }
+    )
+    compacted = already = 0
+    failed: list[str] = []
+    for day in days:
+        for hour in compaction.raw_hours(ctx.lake, day):
+            if (day, hour) == open_hour:  # still receiving events: compacted once it closes
+                continue
+            try:
+                result = compaction.compact_hour(ctx.lake, day, hour)
+            except compaction.CompactionError as error:
+                # Compaction only speeds reading up: the hour stays raw, and if its files
+                # cannot be read, freshness or the build names them.
+                ctx.say(f"warning: dt={day} hr={hour} left uncompacted: {error}")
+                failed.append(f"dt={day}/hr={hour}")
+                continue
+            compacted += result.status == "compacted"
+            already += result.status != "compacted"
+    return {"hours_compacted": compacted, "hours_unchanged": already, "hours_left_raw": failed}
+
+
+def load_raw_step(ctx: RunContext) -> dict[str, Any]:
+    """PostgreSQL: COPY the lake's new raw files into the raw schemas."""
+    if ctx.settings.target != "postgres":
+        return {"skipped": f"the {ctx.settings.target} target reads the lake itself"}
+    ctx.report.raw_loaded = pipeline.load_sources(ctx.settings, ctx.say)
+    return {
+        "files_loaded": sum(r.files_loaded for r in ctx.report.raw_loaded),
+        "rows": sum(r.rows for r in ctx.report.raw_loaded),
+    }
+
+
+def fingerprint(ctx: RunContext) -> str:
+    """A digest of the lake files dbt reads, the dbt project and the target."""
+    digest = hashlib.sha256(f"{ctx.settings.target}\n{ctx.settings.warehouse_identity()}\n".encode())
+    for prefix in FINGERPRINTED_PREFIXES:
+        for key in ctx.lake.list_keys(prefix):
+            digest.update(f"{key}\n".encode())
+    for name in PROJECT_FILES:
+        path = DBT_PROJECT_DIR / name
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file():
+                digest.update(f"{file.relative_to(DBT_PROJECT_DIR)}\n".encode())
+                digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def last_published_run(ctx: RunContext) -> dict[str, Any] | None:
+    """The newest run document in the lake that published, for this target and warehouse."""
+    for key in sorted(ctx.lake.list_keys(RUNS_PREFIX), reverse=True):
+        document = json.loads(ctx.lake.get_bytes(key))
+        if (
+            document.get("status") == "published"
+            and document.get("target") == ctx.settings.target
+            and document.get("warehouse") == ctx.settings.warehouse_identity()
+        ):
+            return document  # type: ignore[no-any-return]
+    return None
+
+
+def _still_published(ctx: RunContext) -> bool:
+    if ctx.settings.target != "local":
+        return True
+    record = last_build(ctx.settings.warehouse)
+    return ctx.settings.published.exists() and record is not None and record.status == GREEN
+
+
+def freshness_step(ctx: RunContext) -> dict[str, Any]:
+    """Stop here if nothing changed since the last published run; else dbt source freshness."""
+    current = fingerprint(ctx)
+    previous = last_published_run(ctx)
+    if previous is not None and previous.get("fingerprint") == current and _still_published(ctx):
+        ctx.say(f"Nothing new since run {previous['run_id']}: the published warehouse is current.")
+        return {"fingerprint": current, "nothing_new_since": previous["run_id"]}
+    ctx.report.freshness = pipeline.check_freshness(ctx.settings, ctx.lake, ctx.say)
+    return {"fingerprint": current, "statuses": ctx.report.freshness}
+
+
+def build_step(ctx: RunContext) -> dict[str, Any]:
+    """dbt build (models, then tests storing their failures) into the audit copy."""
+    if ctx.nothing_new:
+        return {"skipped": f"nothing new since run {ctx.nothing_new}"}
+    result = pipeline.build_audit(ctx.settings, ctx.dbt_args, ctx.say, load_raw_first=False)
+    return {
+        "passed": result.ok,
+        "statuses": result.statuses,
+        "failures": pipeline.failing_tests(ctx.settings),
+        "summary": None if result.ok else result.describe_failure(),
+    }
+
+
+def gate_step(ctx: RunContext) -> dict[str, Any]:
+    """Let the build through only if every model built and every error-severity test passed."""
+    if ctx.nothing_new:
+        return {"skipped": f"nothing new since run {ctx.nothing_new}"}
+    build = ctx.output("build")
+    if not build.get("passed"):
+        summary = build.get("summary") or "no build result"
+        raise pipeline.BuildFailedError(f"dbt build failed: {summary}; the published copy was left as it was")
+    return {"passed": True}
+
+
+def publish_step(ctx: RunContext) -> dict[str, Any]:
+    """Replace what the app reads with the audited build (DuckDB: an atomic file swap)."""
+    if ctx.nothing_new:
+        return {"skipped": f"nothing new since run {ctx.nothing_new}"}
+    if ctx.settings.target != "local":
+        return {"skipped": "the build wrote the published schemas"}
+    ctx.report.published = pipeline.publish_warehouse(ctx.settings)
+    ctx.report.layer_rows = pipeline.layer_rows(ctx.settings.warehouse)
+    return {"published": str(ctx.report.published), "layer_rows": ctx.report.layer_rows}
+
+
+def report_step(ctx: RunContext) -> dict[str, Any]:
+    """Write the run document to the lake's _runs/; on failure, raise the alert."""
+    document = ctx.document
+    document["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    failed = [entry for entry in document["steps"] if entry["status"] == "failed"]
+    if failed:
+        document["status"] = "failed"
+    elif ctx.nothing_new:
+        document["status"] = "nothing new"
+    elif ctx.output("publish").get("published") or ctx.settings.target != "local":
+        document["status"] = "published"
+    else:
+        document["status"] = "built"
+    document["fingerprint"] = ctx.output("freshness").get("fingerprint")
+    document["warehouse"] = ctx.settings.warehouse_identity()
+    key = f"{RUNS_PREFIX}{document['run_id']}.json"
+    ctx.lake.put_bytes(key, json.dumps(document, indent=2, default=str).encode("utf-8"))
+    output: dict[str, Any] = {"run_document": ctx.lake.url(key), "status": document["status"]}
+    if failed:
+        output["alert"] = alerts.raise_alert(ctx.lake, document)
+    return output
+
+
+STEPS: tuple[Step, ...] = (
+    Step("land", "Land new export files, or the sample on an empty lake.", land_step, "lambda"),
+    Step("stream", "Drain the clickstream from Kinesis through the consumer.", stream_step, "pass"),
+    Step("compact", "Compact closed hours of raw events to Parquet.", compact_step, "glue"),
+    Step("load_raw", "PostgreSQL: COPY new raw files into the raw schemas.", load_raw_step, "ecs"),
+    Step("freshness", "Check source freshness, or find nothing new and stop.", freshness_step, "ecs"),
+    Step("build", "dbt build into the audit copy, tests storing their failures.", build_step, "ecs"),
+    Step("gate", "Pass only a build whose every error-severity test passed.", gate_step, "ecs"),
+    Step("publish", "Swap the audited build in for the readers.", publish_step, "ecs"),
+    Step("report", "Write the run document; alert on failure.", report_step, "ecs"),
+)
+STEP_NAMES = tuple(step.name for step in STEPS)
+
+
+def step_named(name: str) -> Step:
+    for step in STEPS:
+        if step.name == name:
+            return step
+    raise ValueError(f"unknown step {name!r}; the steps are: {', '.join(STEP_NAMES)}")
+
+
+def run_step(step: Step, ctx: RunContext) -> dict[str, Any]:
+    """Run one step, timing it and recording its entry (status, seconds, output) in the document."""
+    started = time.perf_counter()
+    entry: dict[str, Any] = {"name": step.name, "status": "running"}
+    ctx.document["steps"] = [e for e in ctx.document.get("steps", []) if e["name"] != step.name] + [entry]
+    try:
+        output = step.run(ctx)
+    except Exception as exc:
+        entry.update(status="failed", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise
+    finally:
+        entry["seconds"] = round(time.perf_counter() - started, 2)
+        ctx.report.step_seconds[step.name] = entry["seconds"]
+    entry.update(status="skipped" if "skipped" in output else "ok", output=output)
+    return output
+
+
+def select_steps(only: str | None = None, start: str | None = None) -> list[Step]:
+    """All steps, one (--only), or those from one on (--from); report always ends a run."""
+    if only is not None:
+        return [step_named(only)]
+    first = STEP_NAMES.index(step_named(start).name) if start else 0
+    return list(STEPS[first:])
+
+
+def run_steps(ctx: RunContext, selected: list[Step]) -> None:
+    """Run the selected steps in order; on a failure, still run ``report``, then raise it."""
+    ctx.report.document = ctx.document
+    try:
+        for step in selected:
+            run_step(step, ctx)
+    except Exception:
+        if selected[-1].name == "report" and not any(e["name"] == "report" for e in ctx.document["steps"]):
+            run_step(step_named("report"), ctx)
+        raise

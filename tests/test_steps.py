@@ -1,0 +1,144 @@
+"""The pipeline as named steps: a no-op run, one step at a time, alerts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from c360 import alerts, pipeline
+from c360.cli import app
+from c360.steps import STEP_NAMES, select_steps
+from loaders.lake import open_lake
+from tests.conftest import Built, copy_of_built
+
+runner = CliRunner()
+
+
+@pytest.mark.dbt
+@pytest.mark.xdist_group("built")
+def test_a_run_with_nothing_new_does_no_work_and_publishes_nothing(built: Built, tmp_path: Path) -> None:
+    settings = copy_of_built(built, tmp_path)
+    first = pipeline.run(settings, say=lambda _m: None)  # a new warehouse: it builds
+    assert first.document["status"] == "published"
+    published = settings.published.stat().st_mtime_ns
+
+    said: list[str] = []
+    second = pipeline.run(settings, say=said.append)
+    assert second.document["status"] == "nothing new"
+    assert any(f"Nothing new since run {first.document['run_id']}" in line for line in said)
+    statuses = {step["name"]: step["status"] for step in second.document["steps"]}
+    assert statuses["build"] == statuses["gate"] == statuses["publish"] == "skipped"
+    assert settings.published.stat().st_mtime_ns == published, "not republished"
+
+    # One new export file is something new: the next run builds and publishes again.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    header = (built.sample_dir / "products.csv").read_text().split("\n", 1)[0]
+    (inbox / "products_new.csv").write_text(
+        header + "\nP99999,Mug,Home,Kitchen,Acme,9.99,3.10,true,2026-01-01T00:00:00Z\n"
+    )
+    third = pipeline.run(settings, input_dir=inbox, say=lambda _m: None)
+    assert third.document["status"] == "published"
+    assert settings.published.stat().st_mtime_ns != published
+    runs = sorted(path.name for path in (Path(settings.lake) / "_runs").glob("*.json"))
+    documents = [first, second, third]
+    assert {f"{report.document['run_id']}.json" for report in documents} <= set(runs)
+
+
+def test_steps_run_alone_or_from_one_on() -> None:
+    assert [step.name for step in select_steps()] == list(STEP_NAMES)
+    assert [step.name for step in select_steps(only="gate")] == ["gate"]
+    assert [step.name for step in select_steps(start="build")] == ["build", "gate", "publish", "report"]
+    with pytest.raises(ValueError, match="unknown step 'deploy'; the steps are: land, stream"):
+        select_steps(only="deploy")
+
+
+def test_the_gate_step_refuses_a_failed_build_in_one_line(tmp_path: Path) -> None:
+    event = {
+        "steps": [{"name": "build", "status": "ok", "output": {"passed": False, "summary": "test x failed"}}]
+    }
+    result = runner.invoke(
+        app,
+        ["step", "gate", "--event", json.dumps(event), "--lake", str(tmp_path / "lake")],
+        env={"C360_WAREHOUSE": str(tmp_path / "c360.duckdb")},
+    )
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: dbt build failed: test x failed; the published copy was left as it was"
+    ]
+
+
+def test_the_report_step_writes_the_run_document_it_was_given(tmp_path: Path) -> None:
+    event = {"run_id": "20261126T000000Z-abc123", "steps": [{"name": "land", "status": "ok", "output": {}}]}
+    result = runner.invoke(
+        app,
+        ["step", "report", "--event", json.dumps(event), "--lake", str(tmp_path / "lake")],
+        env={"C360_WAREHOUSE": str(tmp_path / "c360.duckdb")},
+    )
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    written = json.loads((tmp_path / "lake" / "_runs" / "20261126T000000Z-abc123.json").read_text())
+    assert written["run_id"] == printed["run_id"] == "20261126T000000Z-abc123"
+    assert [step["name"] for step in written["steps"]] == ["land", "report"]
+
+
+def _failed_document() -> dict[str, Any]:
+    return {
+        "run_id": "20261126T010203Z-ffffff",
+        "target": "local",
+        "lake": "/lake",
+        "steps": [
+            {
+                "name": "build",
+                "status": "ok",
+                "output": {
+                    "passed": False,
+                    "failures": [
+                        {
+                            "test": "unique_fct_orders_order_id",
+                            "status": "fail",
+                            "failing_rows": 2,
+                            "message": "Got 2",
+                        }
+                    ],
+                },
+            },
+            {"name": "gate", "status": "failed", "error": "dbt build failed: unique_fct_orders_order_id"},
+        ],
+    }
+
+
+def test_an_alert_is_a_file_in_the_lake_and_an_sns_message(
+    tmp_path: Path, moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sns = boto3.client("sns")
+    sqs = boto3.client("sqs")
+    topic = sns.create_topic(Name="c360-alerts")["TopicArn"]
+    queue = sqs.create_queue(QueueName="on-call")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    monkeypatch.setenv("C360_ALERT_TOPIC_ARN", topic)
+
+    raised = alerts.raise_alert(open_lake(str(tmp_path / "lake")), _failed_document())
+
+    written = json.loads((tmp_path / "lake" / "_alerts" / "20261126T010203Z-ffffff.json").read_text())
+    assert written["failed_step"] == "gate"
+    assert written["failing_tests"][0]["test"] == "unique_fct_orders_order_id"
+    [message] = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0)["Messages"]
+    envelope = json.loads(message["Body"])
+    assert envelope["Subject"] == "c360 run 20261126T010203Z-ffffff failed at gate"
+    assert json.loads(envelope["Message"]) == written
+    assert raised["sns_message_id"] == envelope["MessageId"]
+
+
+def test_without_a_topic_the_alert_is_the_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("C360_ALERT_TOPIC_ARN", raising=False)
+    raised = alerts.raise_alert(open_lake(str(tmp_path / "lake")), _failed_document())
+    assert set(raised) == {"file"} and raised["file"].endswith("_alerts/20261126T010203Z-ffffff.json")
