@@ -48,12 +48,13 @@ $(PG_SERVER):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15
 
-lint: install ## ruff (lint + format check), mypy, sqlfluff, contracts in step with dbt
+lint: install ## ruff (lint + format check), mypy, sqlfluff, contracts and state machine up to date
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt/models
 	$(BIN)/c360 contracts --check
+	$(BIN)/c360 statemachine --check
 
 format: install ## Apply ruff's and sqlfluff's fixes
 	$(BIN)/ruff check --fix .

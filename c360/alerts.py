@@ -28,7 +28,8 @@ def summary(document: dict[str, Any]) -> dict[str, Any]:
         "target": document.get("target"),
         "lake": document.get("lake"),
         "failed_step": failed[0]["name"] if failed else None,
-        "error": failed[0].get("error") if failed else None,
+        # A step's own error, or what the state machine caught ({"Error", "Cause"}).
+        "error": failed[0].get("error") if failed else document.get("error"),
         "failing_tests": [
             {key: test.get(key) for key in ("test", "status", "failing_rows", "message")}
             for test in build.get("failures", [])

@@ -540,7 +540,9 @@ def step_command(
     target: TargetOption = DEFAULT_TARGET,
     lock_timeout: LockTimeoutOption = None,
 ) -> None:
-    """Prints the run document with this step's entry added (JSON on stdout)."""
+    """Prints the run document with this step's entry added (JSON on stdout). Run by the
+    state machine (C360_TASK_TOKEN set), it also hands the document, or the failure, back
+    to Step Functions."""
     from c360 import steps
 
     settings = Settings.resolve(
@@ -551,9 +553,52 @@ def step_command(
         raise ValueError("--event: expected a JSON object (the run document)")
     document = {**steps.new_run_document(settings), **document}
     context = steps.RunContext(settings, document, errors.print, input_dir)
-    with warehouse_lock(settings, command_line()):
-        steps.run_step(steps.step_named(name), context)
-    console.print_json(json.dumps(document, default=str))
+    token = os.environ.get("C360_TASK_TOKEN")
+    try:
+        with warehouse_lock(settings, command_line()):
+            steps.run_step(steps.step_named(name), context)
+    except Exception as error:
+        if token:
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            _stepfunctions_client(settings).send_task_failure(
+                taskToken=token, error=f"c360.{type(error).__name__}", cause=message[:32768]
+            )
+        raise
+    output = json.dumps(document, default=str)
+    if token:
+        _stepfunctions_client(settings).send_task_success(taskToken=token, output=output)
+    console.print_json(output)
+
+
+def _stepfunctions_client(settings: Settings) -> Any:
+    import boto3
+
+    return boto3.client("stepfunctions", endpoint_url=settings.s3_endpoint_url)
+
+
+@app.command("statemachine")
+@one_line_errors
+def statemachine_command(
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if the files are out of date; write nothing.")
+    ] = False,
+) -> None:
+    """Write the Step Functions definition and EventBridge schedules generated from the steps.
+
+    Files: terraform/modules/step_functions/c360_pipeline.asl.json (a Terraform templatefile)
+    and schedules.json. The states are the steps of `c360 run`, in the same order.
+    """
+    from c360 import statemachine
+
+    if check:
+        stale = statemachine.stale()
+        if stale:
+            names = ", ".join(str(path.relative_to(PROJECT_ROOT)) for path in stale)
+            raise ValueError(f"out of date: {names}; run `c360 statemachine`")
+        console.print("The state machine matches the steps.")
+        return
+    for path in statemachine.write():
+        console.print(f"wrote {path.relative_to(PROJECT_ROOT)}")
 
 
 @app.command("publish")

@@ -33,7 +33,6 @@ from c360 import alerts, pipeline
 from c360.publish import GREEN, last_build
 from c360.settings import DBT_PROJECT_DIR, Settings
 from loaders import compaction
-from loaders import lake as lake_keys
 from loaders.batch_upload import land
 from loaders.generator import generate
 from loaders.lake import Lake
@@ -76,7 +75,7 @@ class RunContext:
     @property
     def nothing_new(self) -> str | None:
         """The run whose published result this one would only repeat, if any."""
-        return self.output("freshness").get("nothing_new_since")  # type: ignore[no-any-return]
+        return self.document.get("nothing_new_since")
 
 
 StepFunction = Callable[[RunContext], dict[str, Any]]
@@ -87,7 +86,9 @@ class Step:
     name: str
     does: str  # one line, for --help, the docs and the state machine's Comment
     run: StepFunction
-    cloud: str  # how Step Functions runs it: "lambda", "glue", "ecs" or "pass" (nothing to call)
+    # How Step Functions runs it: "lambda", "glue" or "ecs"; "choice" (a Choice state on the
+    # document's fields), or "pass" (nothing to call: the Kinesis consumer runs continuously).
+    cloud: str
 
 
 def new_run_document(settings: Settings) -> dict[str, Any]:
@@ -148,33 +149,15 @@ def stream_step(ctx: RunContext) -> dict[str, Any]:
 
 
 def compact_step(ctx: RunContext) -> dict[str, Any]:
-    """Compact every closed hour of raw events whose files changed (others are skipped cheaply)."""
-    now = datetime.now(UTC)
-    open_hour = (f"{now:%Y-%m-%d}", f"{now:%H}")
-    days = sorted(
-        {
-            day
-            for key in ctx.lake.list_keys(lake_keys.RAW_EVENTS + "/")
-            if (day := lake_keys.partition_values(key).get("dt"))
-        }
-    )
-    compacted = already = 0
-    failed: list[str] = []
-    for day in days:
-        for hour in compaction.raw_hours(ctx.lake, day):
-            if (day, hour) == open_hour:  # still receiving events: compacted once it closes
-                continue
-            try:
-                result = compaction.compact_hour(ctx.lake, day, hour)
-            except compaction.CompactionError as error:
-                # Compaction only speeds reading up: the hour stays raw, and if its files
-                # cannot be read, freshness or the build names them.
-                ctx.say(f"warning: dt={day} hr={hour} left uncompacted: {error}")
-                failed.append(f"dt={day}/hr={hour}")
-                continue
-            compacted += result.status == "compacted"
-            already += result.status != "compacted"
-    return {"hours_compacted": compacted, "hours_unchanged": already, "hours_left_raw": failed}
+    """Compact every closed hour of raw events whose files changed (the Glue job's --scope closed)."""
+    result = compaction.compact_closed_hours(ctx.lake)
+    for hour, why in result.left_raw.items():
+        ctx.say(f"warning: {hour} left uncompacted: {why}")
+    return {
+        "hours_compacted": result.compacted,
+        "hours_unchanged": result.unchanged,
+        "hours_left_raw": sorted(result.left_raw),
+    }
 
 
 def load_raw_step(ctx: RunContext) -> dict[str, Any]:
@@ -230,6 +213,7 @@ def freshness_step(ctx: RunContext) -> dict[str, Any]:
     previous = last_published_run(ctx)
     if previous is not None and previous.get("fingerprint") == current and _still_published(ctx):
         ctx.say(f"Nothing new since run {previous['run_id']}: the published warehouse is current.")
+        ctx.document["nothing_new_since"] = previous["run_id"]  # the state machine's gate reads it
         return {"fingerprint": current, "nothing_new_since": previous["run_id"]}
     ctx.report.freshness = pipeline.check_freshness(ctx.settings, ctx.lake, ctx.say)
     return {"fingerprint": current, "statuses": ctx.report.freshness}
@@ -239,8 +223,12 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
     """dbt build (models, then tests storing their failures) into the audit copy."""
     if ctx.nothing_new:
         return {"skipped": f"nothing new since run {ctx.nothing_new}"}
-    result = pipeline.build_audit(ctx.settings, ctx.dbt_args, ctx.say, load_raw_first=False)
+    full_refresh = bool(ctx.document.get("full_refresh"))
+    dbt_args = [*ctx.dbt_args, *(["--full-refresh"] if full_refresh else [])]
+    result = pipeline.build_audit(ctx.settings, dbt_args, ctx.say, load_raw_first=False)
+    ctx.document["build_passed"] = result.ok  # the state machine's gate reads it
     return {
+        "full_refresh": full_refresh,
         "passed": result.ok,
         "statuses": result.statuses,
         "failures": pipeline.failing_tests(ctx.settings),
@@ -252,9 +240,8 @@ def gate_step(ctx: RunContext) -> dict[str, Any]:
     """Let the build through only if every model built and every error-severity test passed."""
     if ctx.nothing_new:
         return {"skipped": f"nothing new since run {ctx.nothing_new}"}
-    build = ctx.output("build")
-    if not build.get("passed"):
-        summary = build.get("summary") or "no build result"
+    if ctx.document.get("build_passed") is not True:
+        summary = ctx.output("build").get("summary") or "no build result"
         raise pipeline.BuildFailedError(f"dbt build failed: {summary}; the published copy was left as it was")
     return {"passed": True}
 
@@ -275,7 +262,7 @@ def report_step(ctx: RunContext) -> dict[str, Any]:
     document = ctx.document
     document["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     failed = [entry for entry in document["steps"] if entry["status"] == "failed"]
-    if failed:
+    if failed or document.get("error"):  # error: what the state machine caught
         document["status"] = "failed"
     elif ctx.nothing_new:
         document["status"] = "nothing new"
@@ -288,7 +275,7 @@ def report_step(ctx: RunContext) -> dict[str, Any]:
     key = f"{RUNS_PREFIX}{document['run_id']}.json"
     ctx.lake.put_bytes(key, json.dumps(document, indent=2, default=str).encode("utf-8"))
     output: dict[str, Any] = {"run_document": ctx.lake.url(key), "status": document["status"]}
-    if failed:
+    if document["status"] == "failed":
         output["alert"] = alerts.raise_alert(ctx.lake, document)
     return output
 
@@ -300,7 +287,7 @@ STEPS: tuple[Step, ...] = (
     Step("load_raw", "PostgreSQL: COPY new raw files into the raw schemas.", load_raw_step, "ecs"),
     Step("freshness", "Check source freshness, or find nothing new and stop.", freshness_step, "ecs"),
     Step("build", "dbt build into the audit copy, tests storing their failures.", build_step, "ecs"),
-    Step("gate", "Pass only a build whose every error-severity test passed.", gate_step, "ecs"),
+    Step("gate", "Pass only a build whose every error-severity test passed.", gate_step, "choice"),
     Step("publish", "Swap the audited build in for the readers.", publish_step, "ecs"),
     Step("report", "Write the run document; alert on failure.", report_step, "ecs"),
 )
@@ -349,3 +336,12 @@ def run_steps(ctx: RunContext, selected: list[Step]) -> None:
         if selected[-1].name == "report" and not any(e["name"] == "report" for e in ctx.document["steps"]):
             run_step(step_named("report"), ctx)
         raise
+
+
+def lambda_handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+    """The steps Lambda of the state machine: ``{"step": NAME, "document": {...}}`` in, the
+    run document with the step's entry out. Settings come from the ``C360_*`` environment."""
+    settings = Settings.resolve()
+    document = {**new_run_document(settings), **(event.get("document") or {})}
+    run_step(step_named(event["step"]), RunContext(settings, document))
+    return document

@@ -29,6 +29,7 @@ import io
 import json
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -215,3 +216,43 @@ def recompact_hour(lake: Lake, dt: str, hr: str) -> list[str]:
         lake.delete([prefix + MANIFEST])
         lake.delete(list(manifest["parts"]))
     return [f"dt={dt}/hr={hr}"]
+
+
+@dataclass
+class ClosedHoursResult:
+    compacted: int = 0
+    unchanged: int = 0
+    left_raw: dict[str, str] = field(default_factory=dict)  # dt=D/hr=H -> why
+
+
+def compact_closed_hours(lake: Lake, now: datetime | None = None) -> ClosedHoursResult:
+    """Compact every hour of raw events except the current one (still receiving events).
+
+    An hour whose raw files did not change since its compaction is skipped cheaply. An hour
+    that cannot be compacted stays raw and is reported, not raised: compaction only speeds
+    reading up, and a file no reader can open is named by the build that reads it.
+    """
+    moment = now or datetime.now(UTC)
+    open_hour = (f"{moment:%Y-%m-%d}", f"{moment:%H}")
+    days = sorted(
+        {
+            day
+            for key in lake.list_keys(lake_keys.RAW_EVENTS + "/")
+            if (day := lake_keys.partition_values(key).get("dt"))
+        }
+    )
+    result = ClosedHoursResult()
+    for day in days:
+        for hour in raw_hours(lake, day):
+            if (day, hour) == open_hour:
+                continue
+            try:
+                status = compact_hour(lake, day, hour).status
+            except CompactionError as error:
+                result.left_raw[f"dt={day}/hr={hour}"] = str(error)
+                continue
+            if status == "compacted":
+                result.compacted += 1
+            else:
+                result.unchanged += 1
+    return result

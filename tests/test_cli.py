@@ -24,6 +24,8 @@ COMMANDS = [
     "publish",
     "app",
     "docs",
+    "step",
+    "statemachine",
 ]
 
 
