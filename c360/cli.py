@@ -606,15 +606,53 @@ def statemachine_command(
 def publish_command(
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
     published: PublishedOption = DEFAULT_PUBLISHED,
+    target: TargetOption = DEFAULT_TARGET,
     lock_timeout: LockTimeoutOption = None,
 ) -> None:
-    """Copy the warehouse to the file the app reads, if its last `c360 build` was green.
+    """Publish the last `c360 build` for readers, if it was green.
 
-    Refuses (exit 1, one line) a warehouse whose last build failed, is still running, or
-    was changed since (e.g. by dbt run directly); the published copy stays as it was.
+    DuckDB: copy the warehouse to the file the app reads. PostgreSQL and Redshift: swap
+    the audit schemas the build wrote in for the published ones, in one transaction (the
+    old ones stay as <schema>__previous). Refuses (exit 1, one line) a build that failed,
+    is still running, or (DuckDB) a warehouse changed since, e.g. by dbt run directly; what
+    readers see stays as it was.
     """
-    settings = Settings.resolve(warehouse=warehouse, published=published, lock_timeout=lock_timeout)
+    settings = Settings.resolve(
+        warehouse=warehouse, published=published, target=target, lock_timeout=lock_timeout
+    )
     console.print(f"Published {pipeline.publish_warehouse(settings)}")
+
+
+postgres_app = typer.Typer(help="The PostgreSQL target: set up a server for it.", no_args_is_help=True)
+app.add_typer(postgres_app, name="postgres")
+
+
+@postgres_app.command("init")
+@one_line_errors
+def postgres_init_command(
+    admin_dsn: Annotated[
+        str,
+        typer.Option(
+            help="libpq connection string of an administrator (PG* variables apply), e.g."
+            " 'host=127.0.0.1 user=postgres'.",
+        ),
+    ] = "dbname=postgres",
+) -> None:
+    """Create the role, database and analyst role the postgres target uses, once.
+
+    Uses C360_PG_HOST, C360_PG_PORT, C360_PG_USER, C360_PG_DATABASE and C360_ANALYST_ROLE
+    (defaults 127.0.0.1, 5432, c360, c360, c360_analyst). The role gets a new random
+    password, stored in the libpq password file (PGPASSFILE or ~/.pgpass), so `c360 run
+    --target postgres` connects without DBT_ENV_SECRET_PG_PASSWORD.
+    """
+    from c360 import postgres_init
+
+    result = postgres_init.init(admin_dsn)
+    made = ", ".join(result.created) if result.created else "nothing new (the password was renewed)"
+    console.print(
+        f"PostgreSQL {result.host}:{result.port}/{result.database} as {result.user}: created {made}"
+    )
+    console.print(f"Password stored in {result.pgpass}. Next: c360 run --target postgres")
 
 
 @app.command("contracts")

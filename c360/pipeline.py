@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import yaml
 
 from c360.dbt_runner import DbtResult, check_buildable, run_dbt, target_dir
 from c360.locking import command_line, warehouse_lock
-from c360.publish import GREEN, publish, record_build
+from c360.publish import GREEN, PublishError, check_green, publish, record_build
 from c360.settings import Settings
 from loaders.batch_upload import LandResult
 from loaders.contracts import ENTITIES, contract
@@ -159,9 +160,9 @@ def check_freshness(settings: Settings, lake: Lake, say: Callable[[str], None] =
 
 REJECTIONS_SQL = (
     "select table_name from information_schema.tables"
-    " where table_schema = 'test_failures' and table_name like 'no_rejected_rows_%' order by 1"
+    " where table_schema = '{schema}' and table_name like 'no_rejected_rows_%' order by 1"
 )
-REJECTION_COUNTS_SQL = 'select rejection_reason, rejected_rows from test_failures."{table}"'
+REJECTION_COUNTS_SQL = 'select rejection_reason, rejected_rows from "{schema}"."{table}"'
 
 
 def rejections(settings: Settings) -> dict[str, dict[str, int]]:
@@ -170,17 +171,19 @@ def rejections(settings: Settings) -> dict[str, dict[str, int]]:
     Read from what the ``no_rejected_rows`` tests stored: one row per reason, with its count.
     """
     counts: dict[str, list[tuple[str, int]]] = {}
+    schema = f"{settings.schema_prefix}test_failures"
     if settings.target == "local" and settings.warehouse.exists():
         with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-            for (table,) in connection.execute(REJECTIONS_SQL).fetchall():
-                counts[table] = connection.execute(REJECTION_COUNTS_SQL.format(table=table)).fetchall()
+            for (table,) in connection.execute(REJECTIONS_SQL.format(schema=schema)).fetchall():
+                query = REJECTION_COUNTS_SQL.format(schema=schema, table=table)
+                counts[table] = connection.execute(query).fetchall()
     elif settings.target == "postgres":
         connection = connection_from_env()
         try:
             with connection.cursor() as cursor:
-                cursor.execute(REJECTIONS_SQL)
+                cursor.execute(REJECTIONS_SQL.format(schema=schema))
                 for (table,) in cursor.fetchall():
-                    cursor.execute(REJECTION_COUNTS_SQL.format(table=table))
+                    cursor.execute(REJECTION_COUNTS_SQL.format(schema=schema, table=table))
                     counts[table] = list(cursor.fetchall())
         finally:
             connection.close()
@@ -220,11 +223,16 @@ def build_audit(
     with warehouse_lock(settings, command_line()):
         if load_raw_first:
             load_sources(settings, say)
-        if settings.target == "local":
-            record_build(settings.warehouse, "building")
-        result = run_dbt(settings, ["build", *(dbt_args or [])])
-        if settings.target == "local":
-            record_build(settings.warehouse, GREEN if result.ok else "failed")
+        record_build(build_record(settings), "building")
+        args = ["build", *(dbt_args or [])]
+        if settings.target != "local":  # into the audit schemas, incremental tables seeded
+            prepared = run_dbt(settings, ["run-operation", "c360_prepare_audit", *AUDIT_VARS])
+            if not prepared.ok:
+                record_build(build_record(settings), "failed")
+                raise BuildFailedError(f"preparing the audit schemas failed: {prepared.describe_failure()}")
+            args = _with_audit_vars(args)
+        result = run_dbt(settings, args)
+        record_build(build_record(settings), GREEN if result.ok else "failed")
         for model, reasons in rejections(settings).items():
             listed = ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items()))
             say(f"warning: {model}: {sum(reasons.values()):,} rows rejected ({listed})")
@@ -296,10 +304,42 @@ def generate_docs(settings: Settings) -> Path:
     return target_dir() / "static_index.html"
 
 
-def publish_warehouse(settings: Settings) -> Path:
-    """Publish the warehouse for the app, under its lock (see ``c360.publish``)."""
+AUDIT_VARS = ["--vars", json.dumps({"c360_audit": True})]
+
+
+def _with_audit_vars(args: list[str]) -> list[str]:
+    """dbt arguments with var c360_audit set, merged into any --vars already given."""
+    if "--vars" not in args:
+        return [*args, *AUDIT_VARS]
+    at = args.index("--vars")
+    given = yaml.safe_load(args[at + 1]) or {}
+    return [*args[: at + 1], json.dumps({**given, "c360_audit": True}), *args[at + 2 :]]
+
+
+def build_record(settings: Settings) -> Path:
+    """Where a build's outcome is recorded: beside the DuckDB file, or (server targets) a
+    file named after the warehouse in the warehouse folder."""
+    if settings.target == "local":
+        return settings.warehouse
+    return settings.warehouse.parent / f"{settings.target}-{settings.warehouse_identity()}"
+
+
+def publish_warehouse(settings: Settings) -> Path | str:
+    """Publish the last green build for readers, under the warehouse lock.
+
+    DuckDB: copy the warehouse file over the app's copy (``c360.publish``). PostgreSQL and
+    Redshift: swap the audit schemas in for the published ones, in one transaction
+    (``c360_publish_audit``).
+    """
     with warehouse_lock(settings, command_line()):
-        return publish(settings.warehouse, settings.published)
+        if settings.target == "local":
+            return publish(settings.warehouse, settings.published)
+        check_green(build_record(settings))
+        result = run_dbt(settings, ["run-operation", "c360_publish_audit"])
+        if not result.ok:
+            raise PublishError(f"publishing the audit schemas failed: {result.describe_failure()}")
+        record_build(build_record(settings), "published")
+        return settings.warehouse_label()
 
 
 def run(

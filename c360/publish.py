@@ -63,6 +63,20 @@ def last_build(warehouse: Path) -> BuildRecord | None:
         return None
 
 
+def check_green(warehouse: Path) -> BuildRecord:
+    """The warehouse's last build record, if it is green; otherwise why nothing may be published."""
+    record = last_build(warehouse)
+    if record is None:
+        raise PublishError(f"{warehouse}: no c360 build is recorded for it; run `c360 build` first")
+    if record.status == "published":
+        raise PublishError(f"{warehouse}: its last build ({record.at}) is already published")
+    if record.status != GREEN:
+        raise PublishError(
+            f"{warehouse}: its last build ({record.at}) is {record.status}, not green; nothing published"
+        )
+    return record
+
+
 def publish(warehouse: Path, published: Path) -> Path:
     """Copy the warehouse over the published copy, if its last c360 build was green.
 
@@ -70,13 +84,7 @@ def publish(warehouse: Path, published: Path) -> Path:
     """
     if not warehouse.exists():
         raise PublishError(f"{warehouse}: no warehouse to publish; run `c360 build` first")
-    record = last_build(warehouse)
-    if record is None:
-        raise PublishError(f"{warehouse}: no c360 build is recorded for it; run `c360 build` first")
-    if record.status != GREEN:
-        raise PublishError(
-            f"{warehouse}: its last build ({record.at}) is {record.status}, not green; nothing published"
-        )
+    record = check_green(warehouse)
     stat = warehouse.stat()
     if (stat.st_size, stat.st_mtime_ns) != (record.size, record.mtime_ns):
         raise PublishError(

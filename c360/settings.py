@@ -78,9 +78,18 @@ class Settings:
         if self.target == "postgres":
             host = os.environ.get("C360_PG_HOST", "127.0.0.1")
             port = os.environ.get("C360_PG_PORT", "5432")
-            return f"PostgreSQL {host}:{port}/{os.environ.get('C360_PG_DATABASE', 'c360')}"
+            database = os.environ.get("C360_PG_DATABASE", "c360")
+            return f"PostgreSQL {host}:{port}/{database}{self._prefix_label()}"
         host = os.environ.get("C360_REDSHIFT_HOST", "")
-        return f"Redshift {host}/{os.environ.get('C360_REDSHIFT_DATABASE', 'c360')}"
+        return f"Redshift {host}/{os.environ.get('C360_REDSHIFT_DATABASE', 'c360')}{self._prefix_label()}"
+
+    def _prefix_label(self) -> str:
+        return f" (schemas {self.schema_prefix}*)" if self.schema_prefix else ""
+
+    @property
+    def schema_prefix(self) -> str:
+        """C360_SCHEMA_PREFIX on a server target (a developer's or CI run's own schemas)."""
+        return "" if self.target == "local" else os.environ.get("C360_SCHEMA_PREFIX", "")
 
     def warehouse_identity(self) -> str:
         """A short, file-name-safe digest of the warehouse label (one lock per warehouse)."""

@@ -201,10 +201,11 @@ def last_published_run(ctx: RunContext) -> dict[str, Any] | None:
 
 
 def _still_published(ctx: RunContext) -> bool:
-    if ctx.settings.target != "local":
-        return True
-    record = last_build(ctx.settings.warehouse)
-    return ctx.settings.published.exists() and record is not None and record.status == GREEN
+    """Whether what the last published run published is still what readers get."""
+    record = last_build(pipeline.build_record(ctx.settings))
+    if ctx.settings.target == "local":
+        return ctx.settings.published.exists() and record is not None and record.status == GREEN
+    return record is not None and record.status == "published"
 
 
 def freshness_step(ctx: RunContext) -> dict[str, Any]:
@@ -247,14 +248,16 @@ def gate_step(ctx: RunContext) -> dict[str, Any]:
 
 
 def publish_step(ctx: RunContext) -> dict[str, Any]:
-    """Replace what the app reads with the audited build (DuckDB: an atomic file swap)."""
+    """Swap the audited build in for readers: the DuckDB file copied over the app's copy, or
+    the audit schemas renamed over the published ones (PostgreSQL, Redshift)."""
     if ctx.nothing_new:
         return {"skipped": f"nothing new since run {ctx.nothing_new}"}
-    if ctx.settings.target != "local":
-        return {"skipped": "the build wrote the published schemas"}
-    ctx.report.published = pipeline.publish_warehouse(ctx.settings)
+    published = pipeline.publish_warehouse(ctx.settings)
+    if ctx.settings.target != "local":  # the audit schemas were swapped in
+        return {"published": str(published)}
+    ctx.report.published = Path(published)
     ctx.report.layer_rows = pipeline.layer_rows(ctx.settings.warehouse)
-    return {"published": str(ctx.report.published), "layer_rows": ctx.report.layer_rows}
+    return {"published": str(published), "layer_rows": ctx.report.layer_rows}
 
 
 def report_step(ctx: RunContext) -> dict[str, Any]:
@@ -266,7 +269,7 @@ def report_step(ctx: RunContext) -> dict[str, Any]:
         document["status"] = "failed"
     elif ctx.nothing_new:
         document["status"] = "nothing new"
-    elif ctx.output("publish").get("published") or ctx.settings.target != "local":
+    elif ctx.output("publish").get("published"):
         document["status"] = "published"
     else:
         document["status"] = "built"

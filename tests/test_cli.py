@@ -26,6 +26,7 @@ COMMANDS = [
     "docs",
     "step",
     "statemachine",
+    "postgres",
 ]
 
 

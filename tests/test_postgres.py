@@ -13,12 +13,13 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import Postgres
+from conftest import PG_PASSWORD, Postgres, _as_postgres
 from typer.testing import CliRunner
 
 from c360 import pipeline
 from c360.cli import app
 from c360.dbt_runner import run_dbt, target_dir
+from c360.publish import PublishError
 from c360.settings import Settings
 from loaders.batch_upload import land, unland
 from loaders.compaction import compact
@@ -354,3 +355,92 @@ def test_every_core_model_is_the_same_on_duckdb_and_postgres(
         postgres_rows = _postgres_rows(connection, name, columns)
         assert len(postgres_rows) == len(duckdb_rows), name
         assert _checksums(columns, postgres_rows) == _checksums(columns, duckdb_rows), name
+
+
+# --- write-audit-publish and setting a server up -----------------------------------------------
+
+
+def _schemas(connection: Any) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("select schema_name from information_schema.schemata")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.dbt
+def test_publish_swaps_whole_builds_in_and_a_failed_one_never_reaches_readers(
+    tmp_path: Path, pg_env: dict[str, str], connection: Any
+) -> None:
+    sample = tmp_path / "sample"
+    generate(sample, scale=0.02, seed=5)
+    lake = tmp_path / "lake"
+    settings = Settings.resolve(lake=lake, warehouse=tmp_path / "wh" / "c360.duckdb", target="postgres")
+    first = pipeline.run(settings, input_dir=sample, say=lambda _m: None)
+    assert first.document["status"] == "published"
+    assert {"core", "analytics", "customer"} <= _schemas(connection)
+    assert "core__audit" not in _schemas(connection), "the audit schemas were swapped in"
+    products = _count(connection, "select count(*) from core.dim_products")
+    events = _count(connection, "select count(*) from core.fct_events")
+
+    header = ",".join(contract("products").columns)
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "products_new.csv").write_text(
+        f"{header}\nP99999,Mug,Home,Kitchen,Acme,9.99,3.10,true,2026-01-01T00:00:00Z\n"
+    )
+    second = pipeline.run(settings, input_dir=tmp_path / "new", say=lambda _m: None)
+    assert second.document["status"] == "published"
+    assert _count(connection, "select count(*) from core.dim_products") == products + 1
+    assert _count(connection, "select count(*) from core__previous.dim_products") == products
+    # fct_events was seeded from the published table and is still exactly the events.
+    assert _count(connection, "select count(*) from core.fct_events") == events
+
+    customers = ",".join(contract("customers").columns)
+    rows = [f"C9{n:05d},Ann,Lee,a{n}@example.com,,,,,,,US,2025-01-01T00:00:00Z,true," for n in range(60)]
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "customers_broken.csv").write_text("\n".join([customers, *rows]) + "\n")
+    with pytest.raises(pipeline.BuildFailedError, match="rejected_share_below"):
+        pipeline.run(settings, input_dir=tmp_path / "broken", say=lambda _m: None)
+    # Readers still get the second build, whole; the failed one stays in the audit schemas.
+    assert _count(connection, "select count(*) from core.dim_products") == products + 1
+    assert _count(connection, "select count(*) from core.dim_customers where customer_id like 'C9%'") == 0
+    assert "core__audit" in _schemas(connection)
+    with pytest.raises(PublishError, match="not green"):
+        pipeline.publish_warehouse(settings)
+
+
+def test_postgres_init_makes_what_the_target_needs_and_keeps_the_password_out_of_the_shell(
+    postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _as_postgres(
+        "drop database if exists c360_newcomer with (force)",
+        "drop role if exists c360_newcomer",  # a newcomer: nothing of theirs exists yet
+        "do $$ begin create role c360_admin superuser login;"
+        " exception when duplicate_object then null; end $$",
+        f"alter role c360_admin with password '{PG_PASSWORD}'",
+    )
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "pgpass"))
+    monkeypatch.setenv("C360_PG_PORT", str(postgres.port))
+    monkeypatch.setenv("C360_PG_USER", "c360_newcomer")
+    monkeypatch.setenv("C360_PG_DATABASE", "c360_newcomer")
+    monkeypatch.delenv("DBT_ENV_SECRET_PG_PASSWORD", raising=False)
+    admin = f"host=127.0.0.1 port={postgres.port} dbname=postgres user=c360_admin password={PG_PASSWORD}"
+
+    result = CliRunner().invoke(app, ["postgres", "init", "--admin-dsn", admin])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert "created role c360_newcomer, database c360_newcomer" in said
+    pgpass = tmp_path / "pgpass"
+    assert pgpass.stat().st_mode & 0o777 == 0o600
+    newcomer = connection_from_env()  # no password given: libpq reads the password file
+    with newcomer.cursor() as cursor:
+        cursor.execute("create schema staging")  # the role owns its database
+        cursor.execute("select current_user, current_database()")
+        assert cursor.fetchone() == ("c360_newcomer", "c360_newcomer")
+    newcomer.close()
+
+    again = CliRunner().invoke(app, ["postgres", "init", "--admin-dsn", admin])
+    assert again.exit_code == 0 and "nothing new" in " ".join(again.output.split())
+    assert len([line for line in pgpass.read_text().splitlines() if ":c360_newcomer:" in line]) == 1
+    connection_from_env().close()  # the renewed password is the one on file
+
+    wrong = CliRunner().invoke(app, ["postgres", "init", "--admin-dsn", f"{admin}x"])
+    assert wrong.exit_code == 1 and wrong.output.startswith("error: cannot connect as administrator")
