@@ -504,20 +504,36 @@ def run_command(
         return
     if report.landed:
         console.print(_land_table(report.landed))
-    rows = Table("layer", "model", "rows", title="Warehouse")
-    for layer, models in report.layer_rows.items():
-        for model, count in models.items():
-            rows.add_row(layer, model, f"{count:,}")
-    console.print(rows)
-    steps = Table("step", "seconds", title="Timing")
-    for step, seconds in report.step_seconds.items():
-        steps.add_row(step, f"{seconds:.1f}")
-    console.print(steps)
+    if report.layer_rows:
+        rows = Table("layer", "model", "rows", title="Warehouse")
+        for layer, models in report.layer_rows.items():
+            for model, count in models.items():
+                rows.add_row(layer, model, f"{count:,}")
+        console.print(rows)
+    console.print(_steps_table(report.document))
     stale = report.freshness.get("warn", 0)
     if stale:
         console.print(f"[yellow]{stale} source(s) past their freshness warn_after[/] (see dbt output above)")
+    console.print(f"Run {report.document.get('run_id')}: {report.document.get('status')}")
     if report.published:
         console.print(f"Published {report.published}")
+
+
+def _steps_table(document: dict[str, Any]) -> Table:
+    table = Table("step", "status", "seconds", "note", title=f"Run {document.get('run_id')}")
+    for entry in document.get("steps", []):
+        output = entry.get("output", {})
+        note = (
+            output.get("skipped")
+            or entry.get("error")
+            or ", ".join(
+                f"{key} {value}"
+                for key, value in output.items()
+                if isinstance(value, int | float | str) and key != "fingerprint"
+            )
+        )
+        table.add_row(entry["name"], entry["status"], f"{entry.get('seconds', 0):.1f}", str(note)[:80])
+    return table
 
 
 def _steps_help() -> str:

@@ -89,6 +89,8 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
         str(log_dir),
     ]
     env = {**os.environ, **settings.environment(), "C360_PII_SALT": settings.pii_salt()}
+    if not sys.stderr.isatty():  # a log file or CI: dbt's lines without colour escape codes
+        env.setdefault("DBT_USE_COLORS", "false")
     # dbt writes run_results.json, or sources.json for `source freshness`, and appends to
     # its log. Remove them first, so a previous run's outcome is never reported as this one's.
     results = [target / name for name in ("run_results.json", "sources.json")]

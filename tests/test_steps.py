@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import boto3
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from c360 import alerts, pipeline
 from c360.cli import app
+from c360.settings import PROJECT_ROOT
 from c360.steps import STEP_NAMES, select_steps
 from loaders.lake import open_lake
 from tests.conftest import Built, copy_of_built
@@ -142,3 +149,56 @@ def test_without_a_topic_the_alert_is_the_file_alone(tmp_path: Path, monkeypatch
     monkeypatch.delenv("C360_ALERT_TOPIC_ARN", raising=False)
     raised = alerts.raise_alert(open_lake(str(tmp_path / "lake")), _failed_document())
     assert set(raised) == {"file"} and raised["file"].endswith("_alerts/20261126T010203Z-ffffff.json")
+
+
+@pytest.mark.dbt
+@pytest.mark.xdist_group("built")
+def test_a_run_killed_mid_build_leaves_the_published_copy_and_the_next_run_recovers(
+    built: Built, tmp_path: Path
+) -> None:
+    settings = copy_of_built(built, tmp_path)
+    before = settings.published.read_bytes()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    header = (built.sample_dir / "products.csv").read_text().split("\n", 1)[0]
+    (inbox / "products_new.csv").write_text(
+        header + "\nP99998,Cup,Home,Kitchen,Acme,4.99,1.10,true,2026-01-01T00:00:00Z\n"
+    )
+    env = {
+        **os.environ,
+        "C360_LAKE": settings.lake,
+        "C360_WAREHOUSE": str(settings.warehouse),
+        "C360_PUBLISHED": str(settings.published),
+    }
+    command = [sys.executable, "-m", "c360.cli", "run", "--input", str(inbox)]
+    run = subprocess.Popen(
+        command,
+        env=env,
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    record = Path(str(settings.warehouse) + ".build.json")
+    for _attempt in range(600):  # until dbt is building (bounded: 60 s)
+        if record.exists() and json.loads(record.read_text())["status"] == "building":
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the run never started building")
+    time.sleep(3)  # well inside dbt build
+    os.killpg(run.pid, signal.SIGKILL)  # the whole task: c360 and the dbt it started
+    run.wait(timeout=30)
+
+    assert settings.published.read_bytes() == before, "the published copy is untouched"
+    with duckdb.connect(str(settings.published), read_only=True) as app_connection:
+        assert app_connection.execute("select count(*) from analytics.monthly_revenue").fetchone()[0] > 0
+    recovered = pipeline.run(settings, say=lambda _m: None)
+    assert recovered.document["status"] == "published"
+    with duckdb.connect(str(settings.published), read_only=True) as app_connection:
+        assert (
+            app_connection.execute(
+                "select count(*) from core.dim_products where product_id = 'P99998'"
+            ).fetchone()[0]
+            == 1
+        )
