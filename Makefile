@@ -68,6 +68,7 @@ bench: install ## Benchmarks (not tests); numbers go in the closing note
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_run.py
 
 clean: ## Remove generated data and build output (keeps .venv)
 	rm -rf lake warehouse sample-data dbt/target dbt/logs
