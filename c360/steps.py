@@ -34,12 +34,12 @@ from c360.publish import GREEN, last_build
 from c360.settings import DBT_PROJECT_DIR, Settings
 from loaders import compaction
 from loaders.batch_upload import land
+from loaders.contracts import ENTITIES, contract
 from loaders.generator import generate
-from loaders.lake import Lake
+from loaders.lake import COMPACTED_EVENTS, Lake, raw_prefix
 
 RUNS_PREFIX = "_runs/"
-# What the no-op check compares: the lake files dbt reads, and the project that reads them.
-FINGERPRINTED_PREFIXES = ("raw/", "compacted/")
+# What the no-op check compares with the lake files dbt reads: the project that reads them.
 PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
 
 
@@ -67,7 +67,12 @@ class RunContext:
 
     def output(self, step: str) -> dict[str, Any]:
         """The output of an earlier step of this run ({} if it has not run)."""
-        for entry in self.document.get("steps", []):
+        return self.output_of(self.document, step)
+
+    @staticmethod
+    def output_of(document: dict[str, Any], step: str) -> dict[str, Any]:
+        """The output of a step in a run document ({} if it did not run)."""
+        for entry in document.get("steps", []):
             if entry["name"] == step:
                 return entry.get("output", {})  # type: ignore[no-any-return]
         return {}
@@ -171,20 +176,47 @@ def load_raw_step(ctx: RunContext) -> dict[str, Any]:
     }
 
 
-def fingerprint(ctx: RunContext) -> str:
-    """A digest of the lake files dbt reads, the dbt project and the target."""
-    digest = hashlib.sha256(f"{ctx.settings.target}\n{ctx.settings.warehouse_identity()}\n".encode())
-    for prefix in FINGERPRINTED_PREFIXES:
-        for key in ctx.lake.list_keys(prefix):
-            digest.update(f"{key}\n".encode())
+def fingerprints(ctx: RunContext) -> dict[str, Any]:
+    """Digests of what a build reads: per dbt source, the list of its lake files (raw, and
+    compacted for events); the dbt project's files with the target and warehouse; and one
+    over all of them."""
+    sources = {}
+    for entity in ENTITIES:
+        prefixes = [raw_prefix(entity)] + ([COMPACTED_EVENTS + "/"] if entity == "events" else [])
+        digest = hashlib.sha256()
+        for prefix in prefixes:
+            for key in ctx.lake.list_keys(prefix):
+                digest.update(f"{key}\n".encode())
+        sources[f"{contract(entity).source}.{entity}"] = digest.hexdigest()
+    project = hashlib.sha256(f"{ctx.settings.target}\n{ctx.settings.warehouse_identity()}\n".encode())
     for name in PROJECT_FILES:
         path = DBT_PROJECT_DIR / name
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in files:
             if file.is_file():
-                digest.update(f"{file.relative_to(DBT_PROJECT_DIR)}\n".encode())
-                digest.update(hashlib.sha256(file.read_bytes()).digest())
-    return digest.hexdigest()
+                project.update(f"{file.relative_to(DBT_PROJECT_DIR)}\n".encode())
+                project.update(hashlib.sha256(file.read_bytes()).digest())
+    parts = {"project": project.hexdigest(), "sources": sources}
+    overall = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return {"all": overall, **parts}
+
+
+def changed_sources(
+    ctx: RunContext, previous: dict[str, Any] | None, current: dict[str, Any]
+) -> list[str] | None:
+    """The sources whose files changed since the previous published run, when only they
+    need rebuilding: on DuckDB, whose warehouse file still holds that run's build, with the
+    same dbt project. None means build everything (and always on PostgreSQL and Redshift,
+    whose audit schemas start empty)."""
+    if previous is None or ctx.settings.target != "local" or ctx.document.get("full_refresh"):
+        return None
+    before = (ctx.output_of(previous, "freshness") or {}).get("fingerprints") or {}
+    record = last_build(pipeline.build_record(ctx.settings))
+    if before.get("project") != current["project"] or record is None or record.status != GREEN:
+        return None
+    return sorted(
+        name for name, digest in current["sources"].items() if before.get("sources", {}).get(name) != digest
+    )
 
 
 def last_published_run(ctx: RunContext) -> dict[str, Any] | None:
@@ -210,14 +242,28 @@ def _still_published(ctx: RunContext) -> bool:
 
 def freshness_step(ctx: RunContext) -> dict[str, Any]:
     """Stop here if nothing changed since the last published run; else dbt source freshness."""
-    current = fingerprint(ctx)
+    current = fingerprints(ctx)
     previous = last_published_run(ctx)
-    if previous is not None and previous.get("fingerprint") == current and _still_published(ctx):
+    if previous is not None and previous.get("fingerprint") == current["all"] and _still_published(ctx):
         ctx.say(f"Nothing new since run {previous['run_id']}: the published warehouse is current.")
         ctx.document["nothing_new_since"] = previous["run_id"]  # the state machine's gate reads it
-        return {"fingerprint": current, "nothing_new_since": previous["run_id"]}
+        return {
+            "fingerprint": current["all"],
+            "fingerprints": current,
+            "nothing_new_since": previous["run_id"],
+        }
     ctx.report.freshness = pipeline.check_freshness(ctx.settings, ctx.lake, ctx.say)
-    return {"fingerprint": current, "statuses": ctx.report.freshness}
+    output: dict[str, Any] = {
+        "fingerprint": current["all"],
+        "fingerprints": current,
+        "statuses": ctx.report.freshness,
+    }
+    changed = changed_sources(ctx, previous, current)
+    if changed is not None:
+        # Only what reads a changed source is rebuilt (and tested); the rest is as published.
+        ctx.document["build_selection"] = [f"source:{name}+" for name in changed]
+        output["changed_sources"] = changed
+    return output
 
 
 def build_step(ctx: RunContext) -> dict[str, Any]:
@@ -226,6 +272,9 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
         return {"skipped": f"nothing new since run {ctx.nothing_new}"}
     full_refresh = bool(ctx.document.get("full_refresh"))
     dbt_args = [*ctx.dbt_args, *(["--full-refresh"] if full_refresh else [])]
+    selection = ctx.document.get("build_selection")
+    if selection and "--select" not in dbt_args and "-s" not in dbt_args:
+        dbt_args += ["--select", *selection]
     result = pipeline.build_audit(ctx.settings, dbt_args, ctx.say, load_raw_first=False)
     ctx.document["build_passed"] = result.ok  # the state machine's gate reads it
     return {
