@@ -214,11 +214,14 @@ def build_audit(
     dbt_args: list[str] | None = None,
     say: Callable[[str], None] = print,
     load_raw_first: bool = True,
+    ledger: list[dict[str, Any]] | None = None,
 ) -> DbtResult:
     """``dbt build`` under the warehouse lock, recording the outcome publish checks.
 
     On PostgreSQL the lake's new raw files are loaded first, unless the caller just did.
-    Rejected rows are reported as warnings; a failure is returned, not raised.
+    With ``ledger`` (run documents), the run ledger tables are written after dbt, before
+    the outcome is recorded. Rejected rows are reported as warnings; a failure is
+    returned, not raised.
     """
     with warehouse_lock(settings, command_line()):
         if load_raw_first:
@@ -232,6 +235,8 @@ def build_audit(
                 raise BuildFailedError(f"preparing the audit schemas failed: {prepared.describe_failure()}")
             args = _with_audit_vars(args)
         result = run_dbt(settings, args)
+        if ledger is not None:
+            write_ledger(settings, ledger)
         record_build(build_record(settings), GREEN if result.ok else "failed")
         for model, reasons in rejections(settings).items():
             listed = ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items()))
@@ -302,6 +307,90 @@ def generate_docs(settings: Settings) -> Path:
     if not result.ok:
         raise BuildFailedError(f"dbt docs generate failed: {result.describe_failure()}")
     return target_dir() / "static_index.html"
+
+
+LEDGER_COLUMNS = {  # table -> (column, type), in order
+    "run_ledger": (
+        ("run_id", "text"),
+        ("target", "text"),
+        ("status", "text"),
+        ("started_at", "text"),
+        ("finished_at", "text"),
+        ("seconds", "double precision"),
+        ("failed_step", "text"),
+        ("document", "text"),
+    ),
+    "landed_files": (
+        ("run_id", "text"),
+        ("file", "text"),
+        ("entity", "text"),
+        ("status", "text"),
+        ("lake_file", "text"),
+        ("rows_received", "bigint"),
+        ("rows_quarantined", "bigint"),
+    ),
+}
+
+
+def ledger_rows(documents: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The run ledger as rows: one per run, and one per file a run landed (lineage)."""
+    runs, files = [], []
+    for document in documents:
+        steps = document.get("steps", [])
+        failed = next((step["name"] for step in steps if step.get("status") == "failed"), None)
+        runs.append(
+            (
+                document.get("run_id"),
+                document.get("target"),
+                document.get("status"),
+                document.get("started_at"),
+                document.get("finished_at"),
+                round(sum(step.get("seconds", 0) for step in steps), 2),
+                failed,
+                json.dumps(document, default=str),
+            )
+        )
+        land: dict[str, Any] = next((step.get("output", {}) for step in steps if step["name"] == "land"), {})
+        for landed in land.get("landed_files", []):
+            columns = [name for name, _type in LEDGER_COLUMNS["landed_files"][1:]]
+            files.append((document.get("run_id"), *(landed.get(column) for column in columns)))
+    return {"run_ledger": runs, "landed_files": files}
+
+
+def write_ledger(settings: Settings, documents: list[dict[str, Any]]) -> None:
+    """Replace the warehouse's ``ops`` tables with the ledger of every run in the lake.
+
+    Rebuilt from the run documents each time, so a new warehouse has the whole history.
+    DuckDB and PostgreSQL; on Redshift the documents are in the lake's ``_runs/``.
+    """
+    rows = ledger_rows(documents)
+    schema = f"{settings.schema_prefix}ops"
+    statements = [f'create schema if not exists "{schema}"']
+    for table, columns in LEDGER_COLUMNS.items():
+        typed = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
+        statements += [
+            f'drop table if exists "{schema}".{table}',
+            f'create table "{schema}".{table} ({typed})',
+        ]
+    if settings.target == "local":
+        with duckdb.connect(str(settings.warehouse)) as connection:
+            for statement in statements:
+                connection.execute(statement)
+            for table, values in rows.items():
+                marks = ", ".join("?" for _ in LEDGER_COLUMNS[table])
+                if values:
+                    connection.executemany(f'insert into "{schema}".{table} values ({marks})', values)
+    elif settings.target == "postgres":
+        connection = connection_from_env()
+        try:
+            with connection, connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+                for table, values in rows.items():
+                    marks = ", ".join("%s" for _ in LEDGER_COLUMNS[table])
+                    cursor.executemany(f'insert into "{schema}".{table} values ({marks})', values)
+        finally:
+            connection.close()
 
 
 AUDIT_VARS = ["--vars", json.dumps({"c360_audit": True})]

@@ -132,6 +132,18 @@ def land_step(ctx: RunContext) -> dict[str, Any]:
         "rows": sum(result.rows for result in landed),
         "quarantined": sum(result.quarantined for result in landed),
         "generated_sample": ctx.report.generated_sample,
+        # Lineage: which lake file each input became in this run (the ledger's landed_files).
+        "landed_files": [
+            {
+                "file": result.source.name,
+                "entity": result.entity,
+                "status": result.status,
+                "lake_file": result.target,
+                "rows_received": result.rows,
+                "rows_quarantined": result.quarantined,
+            }
+            for result in landed
+        ],
     }
 
 
@@ -219,6 +231,11 @@ def changed_sources(
     )
 
 
+def previous_runs(ctx: RunContext) -> list[dict[str, Any]]:
+    """Every run document in the lake, oldest first."""
+    return [json.loads(ctx.lake.get_bytes(key)) for key in sorted(ctx.lake.list_keys(RUNS_PREFIX))]
+
+
 def last_published_run(ctx: RunContext) -> dict[str, Any] | None:
     """The newest run document in the lake that published, for this target and warehouse."""
     for key in sorted(ctx.lake.list_keys(RUNS_PREFIX), reverse=True):
@@ -275,7 +292,8 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
     selection = ctx.document.get("build_selection")
     if selection and "--select" not in dbt_args and "-s" not in dbt_args:
         dbt_args += ["--select", *selection]
-    result = pipeline.build_audit(ctx.settings, dbt_args, ctx.say, load_raw_first=False)
+    ledger = [*previous_runs(ctx), {**ctx.document, "status": "running"}]
+    result = pipeline.build_audit(ctx.settings, dbt_args, ctx.say, load_raw_first=False, ledger=ledger)
     ctx.document["build_passed"] = result.ok  # the state machine's gate reads it
     return {
         "full_refresh": full_refresh,

@@ -56,6 +56,16 @@ def test_a_run_with_nothing_new_does_no_work_and_publishes_nothing(built: Built,
     runs = sorted(path.name for path in (Path(settings.lake) / "_runs").glob("*.json"))
     documents = [first, second, third]
     assert {f"{report.document['run_id']}.json" for report in documents} <= set(runs)
+    # The warehouse's ledger: every run, with what became of it, and which file each landed.
+    with duckdb.connect(str(settings.published), read_only=True) as connection:
+        ledger = dict(connection.execute("select run_id, status from ops.run_ledger").fetchall())
+        [landed] = connection.execute(
+            "select run_id, entity, status, rows_received, lake_file from ops.landed_files"
+            " where file = 'products_new.csv'"
+        ).fetchall()
+    ids = [report.document["run_id"] for report in documents]
+    assert ledger[ids[0]] == "published" and ledger[ids[1]] == "nothing new" and ledger[ids[2]] == "running"
+    assert landed[:4] == (ids[2], "products", "landed", 1) and "/raw/shop/products/" in landed[4]
 
 
 def test_steps_run_alone_or_from_one_on() -> None:
