@@ -16,7 +16,9 @@
         select unnest(parts) as part
         from {{ source('web', 'events_compaction_manifests') }}
     ) as committed
-        on ends_with(parquet.filename, '/' || committed.part)
+        {#- An equality (the source's glob starts with the same lake root), so a hash join:
+            ends_with() made it a nested loop over every row and part (15x slower). #}
+        on parquet.filename = '{{ env_var('C360_LAKE', '../lake') }}/' || committed.part
     {%- else %}
     {#- Nothing compacted yet: an empty relation with the compacted columns. -#}
     select
