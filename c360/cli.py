@@ -91,6 +91,9 @@ LockTimeoutOption = Annotated[
         help="Seconds to wait for another c360 process to release the warehouse (default 60).",
     ),
 ]
+CheckOption = Annotated[
+    bool, typer.Option("--check", help="Write nothing; exit 1 if a generated file is out of date.")
+]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print a machine-readable report instead of tables.")
 ]
@@ -595,9 +598,7 @@ def _stepfunctions_client(settings: Settings) -> Any:
 @app.command("statemachine")
 @one_line_errors
 def statemachine_command(
-    check: Annotated[
-        bool, typer.Option("--check", help="Fail if the files are out of date; write nothing.")
-    ] = False,
+    check: CheckOption = False,
 ) -> None:
     """Write the Step Functions definition and EventBridge schedules generated from the steps.
 
@@ -674,9 +675,7 @@ def postgres_init_command(
 @app.command("contracts")
 @one_line_errors
 def contracts_command(
-    check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; exit 1 if a generated file is out of date.")
-    ] = False,
+    check: CheckOption = False,
 ) -> None:
     """Write the dbt sources and vocabularies from the JSON Schemas in loaders/contracts/.
 

@@ -203,10 +203,13 @@ def build(
     """``dbt build`` under the warehouse lock (see ``build_audit``); raises when it failed."""
     result = build_audit(settings, dbt_args, say, load_raw_first)
     if not result.ok:
-        raise BuildFailedError(
-            f"dbt build failed: {result.describe_failure()}; the published copy was left as it was"
-        )
+        raise build_failed(result.describe_failure())
     return result
+
+
+def build_failed(summary: str) -> BuildFailedError:
+    """The one-line error of a build that may not be published."""
+    return BuildFailedError(f"dbt build failed: {summary}; the published copy was left as it was")
 
 
 def build_audit(

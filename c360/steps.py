@@ -309,8 +309,7 @@ def gate_step(ctx: RunContext) -> dict[str, Any]:
     if ctx.nothing_new:
         return {"skipped": f"nothing new since run {ctx.nothing_new}"}
     if ctx.document.get("build_passed") is not True:
-        summary = ctx.output("build").get("summary") or "no build result"
-        raise pipeline.BuildFailedError(f"dbt build failed: {summary}; the published copy was left as it was")
+        raise pipeline.build_failed(ctx.output("build").get("summary") or "no build result")
     return {"passed": True}
 
 
