@@ -166,13 +166,15 @@ def stream_step(ctx: RunContext) -> dict[str, Any]:
 
 
 def compact_step(ctx: RunContext) -> dict[str, Any]:
-    """Compact every closed hour of raw events whose files changed (the Glue job's --scope closed)."""
+    """Compact every closed hour of raw events whose files changed (the Glue job's --scope
+    closed); an hour in a single raw file is left as it is."""
     result = compaction.compact_closed_hours(ctx.lake)
     for hour, why in result.left_raw.items():
         ctx.say(f"warning: {hour} left uncompacted: {why}")
     return {
         "hours_compacted": result.compacted,
         "hours_unchanged": result.unchanged,
+        "hours_in_one_file": result.too_few_files,
         "hours_left_raw": sorted(result.left_raw),
     }
 

@@ -218,41 +218,51 @@ def recompact_hour(lake: Lake, dt: str, hr: str) -> list[str]:
     return [f"dt={dt}/hr={hr}"]
 
 
+# An hour in one raw file gains nothing from compaction (one file becomes one file), so the
+# pipeline leaves it raw; Kinesis batches give a busy hour many files.
+MIN_FILES_TO_COMPACT = 2
+
+
 @dataclass
 class ClosedHoursResult:
     compacted: int = 0
     unchanged: int = 0
+    too_few_files: int = 0
     left_raw: dict[str, str] = field(default_factory=dict)  # dt=D/hr=H -> why
 
 
-def compact_closed_hours(lake: Lake, now: datetime | None = None) -> ClosedHoursResult:
+def compact_closed_hours(
+    lake: Lake, now: datetime | None = None, min_files: int = MIN_FILES_TO_COMPACT
+) -> ClosedHoursResult:
     """Compact every hour of raw events except the current one (still receiving events).
 
-    An hour whose raw files did not change since its compaction is skipped cheaply. An hour
-    that cannot be compacted stays raw and is reported, not raised: compaction only speeds
+    An hour whose raw files did not change since its compaction is skipped cheaply, and so
+    is one with fewer than ``min_files`` raw files that was never compacted. An hour that
+    cannot be compacted stays raw and is reported, not raised: compaction only speeds
     reading up, and a file no reader can open is named by the build that reads it.
     """
     moment = now or datetime.now(UTC)
     open_hour = (f"{moment:%Y-%m-%d}", f"{moment:%H}")
-    days = sorted(
-        {
-            day
-            for key in lake.list_keys(lake_keys.RAW_EVENTS + "/")
-            if (day := lake_keys.partition_values(key).get("dt"))
-        }
-    )
+    files: dict[tuple[str, str], int] = {}
+    for key in lake.list_keys(lake_keys.RAW_EVENTS + "/"):
+        values = lake_keys.partition_values(key)
+        if key.endswith(".json.gz") and "dt" in values and "hr" in values:
+            hour_key = (values["dt"], values["hr"])
+            files[hour_key] = files.get(hour_key, 0) + 1
     result = ClosedHoursResult()
-    for day in days:
-        for hour in raw_hours(lake, day):
-            if (day, hour) == open_hour:
-                continue
-            try:
-                status = compact_hour(lake, day, hour).status
-            except CompactionError as error:
-                result.left_raw[f"dt={day}/hr={hour}"] = str(error)
-                continue
-            if status == "compacted":
-                result.compacted += 1
-            else:
-                result.unchanged += 1
+    for (day, hour), count in sorted(files.items()):
+        if (day, hour) == open_hour:
+            continue
+        if count < min_files and not lake.exists(lake_keys.compacted_events_prefix(day, hour) + MANIFEST):
+            result.too_few_files += 1
+            continue
+        try:
+            status = compact_hour(lake, day, hour).status
+        except CompactionError as error:
+            result.left_raw[f"dt={day}/hr={hour}"] = str(error)
+            continue
+        if status == "compacted":
+            result.compacted += 1
+        else:
+            result.unchanged += 1
     return result

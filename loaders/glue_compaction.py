@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
                     "run_id": args.run_id,
                     "hours_compacted": closed.compacted,
                     "hours_unchanged": closed.unchanged,
+                    "hours_in_one_file": closed.too_few_files,
                     "hours_left_raw": closed.left_raw,
                 }
             )

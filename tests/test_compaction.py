@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from c360.cli import app
 from loaders import glue_compaction
-from loaders.compaction import CompactionError, compact, compact_hour, events_schema
+from loaders.compaction import CompactionError, compact, compact_closed_hours, compact_hour, events_schema
 from loaders.events_writer import RawRecord, write_batch
 from loaders.lake import Lake, open_lake
 from tests.conftest import event_bytes, lake_rows
@@ -154,3 +154,40 @@ def test_duckdb_reads_compacted_and_raw_as_the_same_events(tmp_path: Path) -> No
         query.format(f"read_parquet('{tmp_path}/compacted/web/events/*/*/*.parquet')")
     ).fetchone()
     assert raw == parquet and raw[0] == 500
+
+
+def test_the_pipeline_compacts_closed_hours_of_many_files_and_leaves_the_rest(tmp_path: Path) -> None:
+    lake = open_lake(tmp_path)
+    _land(lake, 300)  # hour 10: three raw files; hour 11: one
+
+    def one_file(sequence: str, event_id: str, at: datetime) -> None:
+        data = event_bytes(event_id=event_id, occurred_at=at.isoformat())
+        write_batch(lake, [RawRecord("shardId-000000000000", sequence, data, at)], at)
+
+    one_file("900000000001", "lone", START + timedelta(hours=3))  # hour 13: a single file
+    now = START + timedelta(hours=4, minutes=5)  # hour 14 is still open
+    one_file("900000000002", "open-1", START + timedelta(hours=4))
+    one_file("900000000003", "open-2", START + timedelta(hours=4, minutes=1))
+
+    result = compact_closed_hours(lake, now=now)
+    assert (result.compacted, result.too_few_files, result.unchanged, result.left_raw) == (1, 2, 0, {})
+    assert lake.exists("compacted/web/events/dt=2025-12-01/hr=10/_manifest.json")
+    assert not lake.has_keys("compacted/web/events/dt=2025-12-01/hr=13/")
+    assert not lake.has_keys("compacted/web/events/dt=2025-12-01/hr=14/")
+    again = compact_closed_hours(lake, now=now)
+    assert (again.compacted, again.unchanged) == (0, 1)
+
+
+def test_the_glue_job_compacts_closed_hours_for_the_state_machine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = open_lake(tmp_path)
+    _land(lake, 200)
+    assert (
+        glue_compaction.main(
+            ["--lake", str(tmp_path), "--scope", "closed", "--run-id", "r1", "--JOB_ID", "j"]
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["run_id"] == "r1" and printed["hours_compacted"] == 1
