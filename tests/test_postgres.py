@@ -371,7 +371,7 @@ def test_publish_swaps_whole_builds_in_and_a_failed_one_never_reaches_readers(
     tmp_path: Path, pg_env: dict[str, str], connection: Any
 ) -> None:
     sample = tmp_path / "sample"
-    generate(sample, scale=0.02, seed=5)
+    generate(sample, scale=0.01, seed=5)
     lake = tmp_path / "lake"
     settings = Settings.resolve(lake=lake, warehouse=tmp_path / "wh" / "c360.duckdb", target="postgres")
     first = pipeline.run(settings, input_dir=sample, say=lambda _m: None)
