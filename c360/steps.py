@@ -3,16 +3,18 @@
 ``c360 run`` runs them here one after another under the warehouse lock; ``c360 step NAME``
 runs one, as a Step Functions task does; ``c360.statemachine`` turns the same list into
 the Amazon States Language definition. Each step reads the run document (a small JSON
-object: the run's id, its target and the outputs of the steps before it) and returns its
-own output, a small JSON object the document keeps under the step's name. A step that has
-nothing to do says why in ``skipped``.
+object: the run's id, its target and the entries of the steps before it) and returns its
+own output, a small JSON object kept in its entry (``steps``: name, status, seconds,
+output). A step that has nothing to do says why in ``skipped``.
 
     land -> stream -> compact -> load_raw -> freshness -> build -> gate -> publish -> report
 
 A run with nothing new since the last published one (the same lake files and the same dbt
 project) stops after ``freshness``: build, gate and publish skip, and nothing is
-republished. ``report`` always runs: it writes the run document to ``_runs/`` in the lake
-and, when the run failed, an alert (``_alerts/`` and SNS).
+republished. On DuckDB, new files of some sources rebuild only what reads those sources.
+Every build rewrites the run ledger (``ops``) from the run documents. ``report`` always
+runs: it writes the run document to ``_runs/`` in the lake and, when the run failed, an
+alert (``_alerts/`` and SNS).
 """
 
 from __future__ import annotations
