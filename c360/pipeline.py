@@ -247,6 +247,40 @@ def build_audit(
     return result
 
 
+ACCOUNTS_TEST = "staging_accounts_for_every_row_read"
+
+
+def source_accounts(settings: Settings) -> dict[str, dict[str, int]]:
+    """Per dbt source, the rows staging read, staged, rejected and removed as duplicates,
+    each counted on its own, as the last build's accounts test stored them (DuckDB and
+    PostgreSQL; the test fails the build when they do not add up)."""
+    query = (
+        "select source_table, rows_read, rows_staged, rows_rejected, duplicates_removed"
+        f' from "{settings.schema_prefix}test_failures".{ACCOUNTS_TEST}'
+    )
+    rows: list[tuple[Any, ...]] = []
+    if settings.target == "local":
+        with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+            try:
+                rows = connection.execute(query).fetchall()
+            except duckdb.CatalogException:
+                return {}  # the build stopped before the test ran
+    elif settings.target == "postgres":
+        import psycopg2
+
+        connection = connection_from_env()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(query)
+                rows = list(cursor.fetchall())
+        except psycopg2.errors.UndefinedTable:
+            return {}
+        finally:
+            connection.close()
+    names = ("read", "staged", "rejected", "duplicates")
+    return {str(row[0]): dict(zip(names, map(int, row[1:]), strict=True)) for row in rows}
+
+
 FAILED_STATUSES = ("fail", "error")
 SAMPLE_ROWS = 3
 

@@ -235,6 +235,34 @@ def changed_sources(
     )
 
 
+def accounts(ctx: RunContext) -> dict[str, dict[str, Any]]:
+    """Per source: rows received (as c360 run landed them, over every run), quarantined at
+    landing, accepted into staging, rejected by staging and removed as duplicates, each
+    counted on its own; ``balanced`` when received = accepted + quarantined + rejected +
+    duplicates. Staging's own balance (rows read) is a test that fails the build."""
+    received: dict[str, int] = {}
+    quarantined: dict[str, int] = {}
+    for document in [*previous_runs(ctx), ctx.document]:
+        for landed in ctx.output_of(document, "land").get("landed_files", []):
+            if landed.get("status") == "landed":
+                name = f"{contract(landed['entity']).source}.{landed['entity']}"
+                received[name] = received.get(name, 0) + int(landed["rows_received"])
+                quarantined[name] = quarantined.get(name, 0) + int(landed["rows_quarantined"])
+    found = {}
+    for name, staging in pipeline.source_accounts(ctx.settings).items():
+        numbers: dict[str, Any] = {
+            "received": received.get(name, 0),
+            "quarantined": quarantined.get(name, 0),
+            "accepted": staging["staged"],
+            "rejected": staging["rejected"],
+            "duplicates": staging["duplicates"],
+        }
+        parts = numbers["accepted"] + numbers["quarantined"] + numbers["rejected"] + numbers["duplicates"]
+        numbers["balanced"] = numbers["received"] == parts
+        found[name] = numbers
+    return found
+
+
 def previous_runs(ctx: RunContext) -> list[dict[str, Any]]:
     """Every run document in the lake, oldest first."""
     return [json.loads(ctx.lake.get_bytes(key)) for key in sorted(ctx.lake.list_keys(RUNS_PREFIX))]
@@ -304,6 +332,7 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
         "passed": result.ok,
         "statuses": result.statuses,
         "failures": pipeline.failing_tests(ctx.settings),
+        "accounts": accounts(ctx),
         "summary": None if result.ok else result.describe_failure(),
     }
 

@@ -13,11 +13,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from filelock import FileLock
 from sqlfluff.core import FluffConfig, Linter
 from sqlfluff.core.dialects import dialect_selector
 from sqlfluff.core.parser import AnyNumberOf, Bracketed, Delimited, Ref, Sequence
@@ -280,21 +282,45 @@ class Postgres:
         }
 
 
+# Workers of one pytest run may each need the cluster: they register here, the first starts
+# it if it is down, and the last one out stops it again (only if a test session started it).
+PG_SHARED = Path(tempfile.gettempdir()) / "c360-tests-postgres.json"
+
+
+@contextmanager
+def _pg_registry() -> Iterator[dict[str, Any]]:
+    with FileLock(f"{PG_SHARED}.lock", timeout=120):
+        state = json.loads(PG_SHARED.read_text()) if PG_SHARED.exists() else {}
+        state = {"started_pid": state.get("started_pid"), "users": state.get("users", [])}
+        state["users"] = [pid for pid in state["users"] if _alive(pid)]
+        yield state
+        PG_SHARED.write_text(json.dumps(state))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
-    """A real PostgreSQL server: the Debian cluster, started here if it is down (and then
-    stopped again, by its postmaster's PID), with a login role for the tests."""
+    """A real PostgreSQL server: the Debian cluster, started here if it is down (and stopped
+    again by the last test process using it, by its postmaster's PID), with login roles."""
     if os.geteuid() != 0:
         raise RuntimeError("the PostgreSQL tests start the Debian cluster and need root (make test in CI)")
-    status, port, data_dir = _cluster()
-    started_pid = None
-    if status != "online":
-        subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, PG_CLUSTER, "start"],
-            check=True,
-            capture_output=True,
-        )
-        started_pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+    with _pg_registry() as state:
+        status, port, data_dir = _cluster()
+        if status != "online":
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", PG_VERSION, PG_CLUSTER, "start"],
+                check=True,
+                capture_output=True,
+            )
+            state["started_pid"] = int((data_dir / "postmaster.pid").read_text().split()[0])
+        state["users"].append(os.getpid())
     try:
         for _attempt in range(100):  # up to ~10 s
             ready = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)], check=False)
@@ -314,11 +340,13 @@ def postgres() -> Iterator[Postgres]:
         )
         yield Postgres(port)
     finally:
-        if started_pid is not None:
-            os.kill(started_pid, signal.SIGINT)  # fast shutdown of the server this fixture started
-            for _attempt in range(100):
-                try:
-                    os.kill(started_pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.1)
+        with _pg_registry() as state:
+            state["users"] = [pid for pid in state["users"] if pid != os.getpid()]
+            started = state["started_pid"]
+            if not state["users"] and started is not None and _alive(started):
+                os.kill(started, signal.SIGINT)  # fast shutdown of the server a test session started
+                for _attempt in range(100):
+                    if not _alive(started):
+                        break
+                    time.sleep(0.1)
+                state["started_pid"] = None

@@ -21,6 +21,7 @@ from c360.cli import app
 from c360.dbt_runner import target_dir
 from c360.settings import PROJECT_ROOT, Settings
 from c360.steps import STEP_NAMES, select_steps
+from loaders.generator import generate
 from loaders.lake import open_lake
 from tests.conftest import Built, copy_of_built, event_bytes
 
@@ -265,3 +266,31 @@ def test_a_new_hour_of_events_rebuilds_only_what_reads_events_and_equals_a_full_
     fresh = Settings.resolve(lake=settings.lake, warehouse=tmp_path / "fresh" / "c360.duckdb")
     pipeline.build(fresh, ["--full-refresh"], say=lambda _m: None)
     assert _tables(settings.warehouse) == _tables(fresh.warehouse)
+
+
+@pytest.mark.dbt
+def test_dirty_exports_are_accounted_for_row_by_row_as_the_answer_key_says(tmp_path: Path) -> None:
+    sample = tmp_path / "sample"
+    generate(sample, scale=0.02, seed=3, dirty=0.01)
+    key = json.loads((sample / "answer_key.json").read_text())
+    settings = Settings.resolve(
+        lake=tmp_path / "lake", warehouse=tmp_path / "c360.duckdb", published=tmp_path / "published.duckdb"
+    )
+    document = pipeline.run(settings, input_dir=sample, say=lambda _m: None).document
+    accounts = next(step["output"] for step in document["steps"] if step["name"] == "build")["accounts"]
+    received = {
+        "shop.customers": key["rows_written"]["customers"] + key["rows_written"]["customers_update"],
+        "shop.products": key["rows_written"]["products"],
+        "shop.transactions": key["rows_written"]["transactions"],
+        "web.events": key["rows_written"]["events"],
+    }
+    for source, numbers in accounts.items():
+        entity = source.split(".")[1]
+        expected = key["expected"][entity]
+        assert numbers["received"] == received[source], source
+        assert numbers["quarantined"] == sum(expected["quarantined"].values()), source
+        assert numbers["rejected"] == sum(expected["rejected"].values()), source
+        assert numbers["duplicates"] == key["injected"][entity]["duplicates"], source
+        assert numbers["balanced"], source
+        parts = numbers["accepted"] + numbers["quarantined"] + numbers["rejected"] + numbers["duplicates"]
+        assert parts == numbers["received"]

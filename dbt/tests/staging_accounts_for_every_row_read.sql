@@ -3,8 +3,9 @@
     counted on the raw source (for events, on what base reads: a compacted hour is read
     from its Parquet instead of its raw files). Duplicates are the usable rows less their
     distinct keys: copies of a version, superseded versions of an order line, re-sent
-    events. Fails on each source whose numbers do not add up. -#}
-{{ config(severity='error') }}
+    events. It returns every source's numbers, so they are stored (test_failures) for the
+    run document, and fails on each source whose numbers do not add up (fail_calc). -#}
+{{ config(severity='error', fail_calc='sum(case when is_balanced then 0 else 1 end)') }}
 
 {%- set sources = [
     {'name': 'shop.customers', 'read': c360_source('shop', 'customers'),
@@ -38,5 +39,7 @@ accounts as (
     {%- endfor %}
 )
 
-select * from accounts
-where rows_read != rows_staged + rows_rejected + duplicates_removed
+select
+    *,
+    rows_read = rows_staged + rows_rejected + duplicates_removed as is_balanced
+from accounts
