@@ -58,7 +58,9 @@ def test_a_run_with_nothing_new_does_no_work_and_publishes_nothing(built: Built,
     documents = [first, second, third]
     assert {f"{report.document['run_id']}.json" for report in documents} <= set(runs)
     # The next no-op check reads one document: the last published run's, kept apart.
-    [kept] = list((Path(settings.lake) / "_runs_published").glob("*.json"))
+    [kept] = list(
+        (Path(settings.lake) / "_runs_published").glob(f"local-{settings.warehouse_identity()}.json")
+    )
     assert json.loads(kept.read_text())["run_id"] == third.document["run_id"]
     # The warehouse's ledger: every run, with what became of it, and which file each landed.
     with duckdb.connect(str(settings.published), read_only=True) as connection:
