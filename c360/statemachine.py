@@ -89,8 +89,9 @@ def _ecs_task(step: Step) -> dict[str, Any]:
                 ]
             },
         },
+        # A task that never reports back (its container died) fails after an hour; c360
+        # step sends no heartbeats, so none is required.
         "TimeoutSeconds": 3600,
-        "HeartbeatSeconds": 900,
         "ResultPath": "$",
         "Retry": _retry("ecs"),
         "Catch": CATCH_ALL,
