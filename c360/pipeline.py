@@ -12,7 +12,6 @@ in order, each timed, and the run ends with a short report of rows per layer.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,46 +51,6 @@ class RunReport:
     raw_loaded: list[RawLoadResult] = field(default_factory=list)  # PostgreSQL target only
     published: Path | None = None
     document: dict[str, Any] = field(default_factory=dict)  # the run document (c360.steps)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "run_id": self.document.get("run_id"),
-            "status": self.document.get("status"),
-            "step_seconds": {k: round(v, 2) for k, v in self.step_seconds.items()},
-            "generated_sample": self.generated_sample,
-            "landed": [
-                {
-                    "file": r.source.name,
-                    "entity": r.entity,
-                    "status": r.status,
-                    "rows": r.rows,
-                    "quarantined": r.quarantined,
-                }
-                for r in self.landed
-            ],
-            "layer_rows": self.layer_rows,
-            "freshness": self.freshness,
-            "raw_loaded": [
-                {
-                    "table": r.table,
-                    "files_loaded": r.files_loaded,
-                    "files_skipped": r.files_skipped,
-                    "rows": r.rows,
-                }
-                for r in self.raw_loaded
-            ],
-            "published": str(self.published) if self.published else None,
-            "steps": self.document.get("steps", []),
-        }
-
-
-@contextmanager
-def _timed(report: RunReport, step: str) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        report.step_seconds[step] = time.perf_counter() - started
 
 
 def lake_for(settings: Settings, multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD) -> Lake:
@@ -158,6 +117,51 @@ def check_freshness(settings: Settings, lake: Lake, say: Callable[[str], None] =
     return statuses
 
 
+Query = Callable[[str], list[dict[str, Any]]]
+
+
+@contextmanager
+def warehouse_reader(settings: Settings) -> Iterator[Query | None]:
+    """One read-only connection to the built warehouse, as a function from SQL to rows
+    (dicts): the DuckDB file, or the PostgreSQL database. None on Redshift, which c360
+    does not query from here, and before a DuckDB warehouse exists."""
+    if settings.target == "local":
+        if not settings.warehouse.exists():
+            yield None
+            return
+        with duckdb.connect(str(settings.warehouse), read_only=True) as duck:
+
+            def duck_query(sql: str) -> list[dict[str, Any]]:
+                cursor = duck.execute(sql)
+                columns = [column[0] for column in cursor.description]
+                return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+            yield duck_query
+    elif settings.target == "postgres":
+        server = connection_from_env()
+        try:
+            with server.cursor() as cursor:
+
+                def server_query(sql: str) -> list[dict[str, Any]]:
+                    cursor.execute(sql)
+                    columns = [column[0] for column in cursor.description]
+                    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+                yield server_query
+        finally:
+            server.close()
+    else:
+        yield None
+
+
+def _has_table(query: Query, schema: str, table: str) -> bool:
+    found = query(
+        "select count(*) as found from information_schema.tables"
+        f" where table_schema = '{schema}' and table_name = '{table}'"
+    )
+    return bool(found[0]["found"])
+
+
 REJECTIONS_SQL = (
     "select table_name from information_schema.tables"
     " where table_schema = '{schema}' and table_name like 'no_rejected_rows_%' order by 1"
@@ -170,25 +174,17 @@ def rejections(settings: Settings) -> dict[str, dict[str, int]]:
 
     Read from what the ``no_rejected_rows`` tests stored: one row per reason, with its count.
     """
-    counts: dict[str, list[tuple[str, int]]] = {}
+    counts: dict[str, list[dict[str, Any]]] = {}
     schema = f"{settings.schema_prefix}test_failures"
-    if settings.target == "local" and settings.warehouse.exists():
-        with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-            for (table,) in connection.execute(REJECTIONS_SQL.format(schema=schema)).fetchall():
-                query = REJECTION_COUNTS_SQL.format(schema=schema, table=table)
-                counts[table] = connection.execute(query).fetchall()
-    elif settings.target == "postgres":
-        connection = connection_from_env()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(REJECTIONS_SQL.format(schema=schema))
-                for (table,) in cursor.fetchall():
-                    cursor.execute(REJECTION_COUNTS_SQL.format(schema=schema, table=table))
-                    counts[table] = list(cursor.fetchall())
-        finally:
-            connection.close()
+    with warehouse_reader(settings) as query:
+        if query is not None:
+            for found in query(REJECTIONS_SQL.format(schema=schema)):
+                table = found["table_name"]
+                counts[table] = query(REJECTION_COUNTS_SQL.format(schema=schema, table=table))
     return {
-        table.removeprefix("no_rejected_rows_").rstrip("_"): {str(reason): int(n) for reason, n in rows}
+        table.removeprefix("no_rejected_rows_").rstrip("_"): {
+            str(row["rejection_reason"]): int(row["rejected_rows"]) for row in rows
+        }
         for table, rows in counts.items()
         if rows
     }
@@ -254,31 +250,20 @@ def source_accounts(settings: Settings) -> dict[str, dict[str, int]]:
     """Per dbt source, the rows staging read, staged, rejected and removed as duplicates,
     each counted on its own, as the last build's accounts test stored them (DuckDB and
     PostgreSQL; the test fails the build when they do not add up)."""
-    query = (
-        "select source_table, rows_read, rows_staged, rows_rejected, duplicates_removed"
-        f' from "{settings.schema_prefix}test_failures".{ACCOUNTS_TEST}'
-    )
-    rows: list[tuple[Any, ...]] = []
-    if settings.target == "local":
-        with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-            try:
-                rows = connection.execute(query).fetchall()
-            except duckdb.CatalogException:
-                return {}  # the build stopped before the test ran
-    elif settings.target == "postgres":
-        import psycopg2
-
-        connection = connection_from_env()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(query)
-                rows = list(cursor.fetchall())
-        except psycopg2.errors.UndefinedTable:
-            return {}
-        finally:
-            connection.close()
-    names = ("read", "staged", "rejected", "duplicates")
-    return {str(row[0]): dict(zip(names, map(int, row[1:]), strict=True)) for row in rows}
+    schema = f"{settings.schema_prefix}test_failures"
+    with warehouse_reader(settings) as query:
+        if query is None or not _has_table(query, schema, ACCOUNTS_TEST):
+            return {}  # no warehouse yet, or the build stopped before the test ran
+        rows = query(f'select * from "{schema}".{ACCOUNTS_TEST}')
+    names = {
+        "read": "rows_read",
+        "staged": "rows_staged",
+        "rejected": "rows_rejected",
+        "duplicates": "duplicates_removed",
+    }
+    return {
+        str(row["source_table"]): {name: int(row[column]) for name, column in names.items()} for row in rows
+    }
 
 
 FAILED_STATUSES = ("fail", "error")
@@ -297,39 +282,21 @@ def failing_tests(settings: Settings, sample_rows: int = SAMPLE_ROWS) -> list[di
         if entry["unique_id"].startswith("test.") and entry["status"] in FAILED_STATUSES
     ]
     found = []
-    for entry in failed:
-        sample: list[dict[str, Any]] = []
-        if entry.get("relation_name") and entry["status"] == "fail":
-            sample = _sample(settings, entry["relation_name"], sample_rows)
-        found.append(
-            {
-                "test": entry["unique_id"].split(".")[2],
-                "status": entry["status"],
-                "message": (entry.get("message") or "").splitlines()[0] if entry.get("message") else "",
-                "failing_rows": entry.get("failures"),
-                "sample": sample,
-            }
-        )
+    with warehouse_reader(settings) as query:
+        for entry in failed:
+            sample: list[dict[str, Any]] = []
+            if query is not None and entry.get("relation_name") and entry["status"] == "fail":
+                sample = query(f"select * from {entry['relation_name']} limit {int(sample_rows)}")
+            found.append(
+                {
+                    "test": entry["unique_id"].split(".")[2],
+                    "status": entry["status"],
+                    "message": (entry.get("message") or "").splitlines()[0] if entry.get("message") else "",
+                    "failing_rows": entry.get("failures"),
+                    "sample": sample,
+                }
+            )
     return found
-
-
-def _sample(settings: Settings, relation: str, rows: int) -> list[dict[str, Any]]:
-    query = f"select * from {relation} limit {int(rows)}"
-    if settings.target == "local":
-        with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
-            cursor = connection.execute(query)
-            columns = [column[0] for column in cursor.description]
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    if settings.target == "postgres":
-        connection = connection_from_env()
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(query)
-                columns = [column[0] for column in cursor.description]
-                return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            connection.close()
-    return []
 
 
 def generate_docs(settings: Settings) -> Path:

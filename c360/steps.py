@@ -236,14 +236,15 @@ def changed_sources(
     )
 
 
-def accounts(ctx: RunContext) -> dict[str, dict[str, Any]]:
+def accounts(ctx: RunContext, documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per source: rows received (as c360 run landed them, over every run), quarantined at
     landing, accepted into staging, rejected by staging and removed as duplicates, each
     counted on its own; ``balanced`` when received = accepted + quarantined + rejected +
-    duplicates. Staging's own balance (rows read) is a test that fails the build."""
+    duplicates. Staging's own balance (rows read) is a test that fails the build.
+    ``documents`` are every run's, this one's included."""
     received: dict[str, int] = {}
     quarantined: dict[str, int] = {}
-    for document in [*previous_runs(ctx), ctx.document]:
+    for document in documents:
         for landed in ctx.output_of(document, "land").get("landed_files", []):
             if landed.get("status") == "landed":
                 name = f"{contract(landed['entity']).source}.{landed['entity']}"
@@ -332,7 +333,7 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
     selection = ctx.document.get("build_selection")
     if selection and "--select" not in dbt_args and "-s" not in dbt_args:
         dbt_args += ["--select", *selection]
-    ledger = [*previous_runs(ctx), {**ctx.document, "status": "running"}]
+    ledger = [*previous_runs(ctx), {**ctx.document, "status": "running"}]  # the lake, read once
     result = pipeline.build_audit(ctx.settings, dbt_args, ctx.say, load_raw_first=False, ledger=ledger)
     ctx.document["build_passed"] = result.ok  # the state machine's gate reads it
     return {
@@ -340,7 +341,7 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
         "passed": result.ok,
         "statuses": result.statuses,
         "failures": pipeline.failing_tests(ctx.settings),
-        "accounts": accounts(ctx),
+        "accounts": accounts(ctx, ledger),
         "summary": None if result.ok else result.describe_failure(),
     }
 
