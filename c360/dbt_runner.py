@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from c360.settings import DBT_PROJECT_DIR, Settings
 
 FAILED_STATUSES = ("error", "fail", "runtime error")
-STDERR_FD = 2
+# dbt's node lines: "12:00:01  3 of 106 START sql table model main.stg_x ..... [RUN]" and
+# "12:00:02  3 of 106 OK created sql table model main.stg_x ..... [OK in 0.51s]".
+NODE_LINE = re.compile(
+    r"\b(\d+) of (\d+) (START|OK|PASS|WARN|FAIL|ERROR|SKIP|NO-OP)\b(?!.* hook: ).*? (\S+)\s+(?:\.+\s+)?\["
+)
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @dataclass
@@ -97,8 +108,50 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
     for path in [*results, log_dir / "dbt.log"]:
         path.unlink(missing_ok=True)
     # dbt's progress is a log: it goes to stderr, so stdout stays for results (``--json``).
-    completed = subprocess.run(command, env=env, check=False, stdout=STDERR_FD)
-    return DbtResult(command, completed.returncode, _statuses(results), _failures(log_dir / "dbt.log"))
+    with subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, text=True, encoding="utf-8", errors="replace"
+    ) as process:
+        assert process.stdout is not None
+        show_progress(process.stdout, Console(stderr=True), title=f"dbt {args[0] if args else ''}".strip())
+    return DbtResult(command, process.returncode, _statuses(results), _failures(log_dir / "dbt.log"))
+
+
+def show_progress(lines: Iterable[str], console: Console, title: str = "dbt") -> int:
+    """Show dbt's output: on a terminal, its lines (colours kept) above a bar of the nodes
+    done; anywhere else (a log file, CI), its lines as they come, with any escape code
+    removed. Returns the nodes done."""
+    done = 0
+    if not console.is_terminal:
+        for line in lines:
+            console.file.write(ANSI_ESCAPE.sub("", line))
+            console.file.flush()
+            done += _finished(line) is not None
+        return done
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[node]}"),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(title, total=None, node="")
+        for line in lines:
+            progress.console.print(Text.from_ansi(line.rstrip("\n")), highlight=False, soft_wrap=True)
+            finished = _finished(line)
+            if finished is not None:
+                done += 1
+                total, node = finished
+                progress.update(task, total=total, completed=done, node=node)
+    return done
+
+
+def _finished(line: str) -> tuple[int, str] | None:
+    """(total nodes, node name) when ``line`` reports a node finished; None otherwise."""
+    match = NODE_LINE.search(ANSI_ESCAPE.sub("", line))
+    if match is None or match.group(3) == "START":
+        return None
+    return int(match.group(2)), match.group(4)
 
 
 def _first_line(message: str | None) -> str:

@@ -38,7 +38,7 @@ SAMPLE_SEED = 42
 
 
 class BuildFailedError(RuntimeError):
-    """dbt build failed (a model or an error-severity test); nothing was published."""
+    """The build failed (a model, an error-severity test or the accounts); nothing was published."""
 
 
 @dataclass
@@ -205,7 +205,7 @@ def build(
 
 def build_failed(summary: str) -> BuildFailedError:
     """The one-line error of a build that may not be published."""
-    return BuildFailedError(f"dbt build failed: {summary}; the published copy was left as it was")
+    return BuildFailedError(f"the build failed: {summary}; the published copy was left as it was")
 
 
 def build_audit(

@@ -34,7 +34,7 @@ from typing import Any
 from c360 import alerts, pipeline
 from c360.publish import GREEN, last_build
 from c360.settings import DBT_PROJECT_DIR, Settings
-from loaders import compaction
+from loaders import compaction, receipts
 from loaders.batch_upload import land
 from loaders.contracts import ENTITIES, contract
 from loaders.generator import generate
@@ -43,6 +43,8 @@ from loaders.lake import COMPACTED_EVENTS, Lake, raw_prefix
 RUNS_PREFIX = "_runs/"
 PUBLISHED_PREFIX = "_runs_published/"  # per target and warehouse: its last published run
 # What the no-op check compares with the lake files dbt reads: the project that reads them.
+# What a source's received rows became, each counted on its own; they add up to received.
+ACCOUNT_PARTS = ("quarantined", "unlanded", "accepted", "rejected", "duplicates")
 PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
 
 
@@ -236,33 +238,51 @@ def changed_sources(
     )
 
 
-def accounts(ctx: RunContext, documents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per source: rows received (as c360 run landed them, over every run), quarantined at
-    landing, accepted into staging, rejected by staging and removed as duplicates, each
-    counted on its own; ``balanced`` when received = accepted + quarantined + rejected +
-    duplicates. Staging's own balance (rows read) is a test that fails the build.
-    ``documents`` are every run's, this one's included."""
-    received: dict[str, int] = {}
-    quarantined: dict[str, int] = {}
-    for document in documents:
-        for landed in ctx.output_of(document, "land").get("landed_files", []):
-            if landed.get("status") == "landed":
-                name = f"{contract(landed['entity']).source}.{landed['entity']}"
-                received[name] = received.get(name, 0) + int(landed["rows_received"])
-                quarantined[name] = quarantined.get(name, 0) + int(landed["rows_quarantined"])
+def accounts(ctx: RunContext) -> dict[str, dict[str, Any]]:
+    """Per source, each counted on its own: rows received (the landing receipts: what the
+    loaders read), quarantined when landing, unlanded (``c360 unland``), accepted into
+    staging, rejected by staging and removed as duplicates. ``balanced`` when received =
+    quarantined + unlanded + accepted + rejected + duplicates; else ``unexplained`` holds
+    the difference and ``without_receipt`` the raw files that explain it, when any do."""
+    landed = receipts.totals(ctx.lake)
     found = {}
     for name, staging in pipeline.source_accounts(ctx.settings).items():
+        sums = landed.get(name, receipts.SourceTotals())
         numbers: dict[str, Any] = {
-            "received": received.get(name, 0),
-            "quarantined": quarantined.get(name, 0),
+            "received": sums.received,
+            "quarantined": sums.quarantined,
+            "unlanded": sums.unlanded,
             "accepted": staging["staged"],
             "rejected": staging["rejected"],
             "duplicates": staging["duplicates"],
         }
-        parts = numbers["accepted"] + numbers["quarantined"] + numbers["rejected"] + numbers["duplicates"]
-        numbers["balanced"] = numbers["received"] == parts
+        explained = sum(numbers[part] for part in ACCOUNT_PARTS)
+        numbers["balanced"] = numbers["received"] == explained
+        if not numbers["balanced"]:
+            numbers["unexplained"] = explained - numbers["received"]
+            entity = name.split(".", 1)[1]
+            unreceipted = [key for key in ctx.lake.list_keys(raw_prefix(entity)) if key not in sums.keys]
+            numbers["without_receipt"] = unreceipted[:10]
         found[name] = numbers
     return found
+
+
+def unbalanced(found: dict[str, dict[str, Any]]) -> str | None:
+    """One line on the sources whose accounts do not balance, or None when all do."""
+    wrong = {name: numbers for name, numbers in found.items() if not numbers["balanced"]}
+    if not wrong:
+        return None
+    described = []
+    for name, numbers in sorted(wrong.items()):
+        parts = " + ".join(f"{numbers[part]:,} {part}" for part in ACCOUNT_PARTS)
+        line = f"{name} received {numbers['received']:,} rows but {parts}"
+        if numbers["without_receipt"]:
+            line += (
+                f" (raw files without a landing receipt, e.g. {numbers['without_receipt'][0]}:"
+                " land the export again, or take the file back with `c360 unland`)"
+            )
+        described.append(line)
+    return "the accounts do not balance: " + "; ".join(described)
 
 
 def previous_runs(ctx: RunContext) -> list[dict[str, Any]]:
@@ -333,16 +353,19 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
     selection = ctx.document.get("build_selection")
     if selection and "--select" not in dbt_args and "-s" not in dbt_args:
         dbt_args += ["--select", *selection]
-    ledger = [*previous_runs(ctx), {**ctx.document, "status": "running"}]  # the lake, read once
+    ledger = [*previous_runs(ctx), {**ctx.document, "status": "running"}]
     result = pipeline.build_audit(ctx.settings, dbt_args, ctx.say, load_raw_first=False, ledger=ledger)
-    ctx.document["build_passed"] = result.ok  # the state machine's gate reads it
+    found = accounts(ctx)
+    # A build passes when dbt's every error-severity test did and every row is accounted for.
+    summary = result.describe_failure() if not result.ok else unbalanced(found)
+    ctx.document["build_passed"] = summary is None  # the state machine's gate reads it
     return {
         "full_refresh": full_refresh,
-        "passed": result.ok,
+        "passed": summary is None,
         "statuses": result.statuses,
         "failures": pipeline.failing_tests(ctx.settings),
-        "accounts": accounts(ctx, ledger),
-        "summary": None if result.ok else result.describe_failure(),
+        "accounts": found,
+        "summary": summary,
     }
 
 

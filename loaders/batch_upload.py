@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders import lake as lake_keys
+from loaders import receipts
 from loaders.compaction import MANIFEST, recompact_hour
 from loaders.contracts import ENTITIES, contract
 from loaders.events_writer import RawRecord, WriteResult, write_batch
@@ -226,8 +227,11 @@ def find_landed(lake: Lake, entity: str, sha256: str) -> str | None:
 def land_csv(export: CsvExport, lake: Lake, now: datetime) -> tuple[LandResult, list[str]]:
     """Land one checked export; the keys written (for undoing an all-or-nothing landing)."""
     total = export.rows + len(export.quarantined)
+    receipt = receipts.Receipt(total, export.rows, len(export.quarantined), receipts.stamp(now))
     existing = find_landed(lake, export.entity, export.sha256)
     if existing is not None:
+        # A landing killed before its receipt left the file without one: write it now.
+        receipts.write(lake, existing, receipt)
         result = LandResult(export.path, export.entity, "already landed", total, lake.url(existing))
         result.quarantined = len(export.quarantined)
         return result, []
@@ -240,6 +244,8 @@ def land_csv(export: CsvExport, lake: Lake, now: datetime) -> tuple[LandResult, 
         written.append(quarantine_key)
     lake.put_file(key, export.normalised or export.path, None if export.normalised else export.sha256)
     written.append(key)
+    receipts.write(lake, key, receipt)
+    written.append(lake_keys.receipt_key(key))
     result = LandResult(export.path, export.entity, "landed", total, lake.url(key), len(export.quarantined))
     return result, written
 
@@ -375,6 +381,7 @@ def unland(lake: Lake, key: str, reason: str, now: datetime | None = None) -> Un
     note = {"reason": reason, "origin": {"key": key}, "unlanded_at": moment.isoformat(timespec="seconds")}
     lake.put_bytes(kept, lake.get_bytes(key))  # copied first: a crash leaves two copies, never none
     lake.put_bytes(kept + ".json", json.dumps(note, ensure_ascii=False).encode("utf-8"))
+    receipts.move_with(lake, key, kept)  # its rows now count as unlanded
     lake.delete([key])
     result = UnlandResult(key, kept)
     values = lake_keys.partition_values(key)

@@ -14,7 +14,8 @@ Keys are deterministic, so writing the same batch twice is a no-op. Nothing is d
 ``written + already_landed + quarantined + not_written == received`` for every batch. Only
 a failed write leaves records unwritten, and then, as Kinesis requires, the batch must come
 again from the first of them (``retry_from``). Raw events are therefore *at least once*;
-staging makes them *exactly once* by keeping one row per ``event_id``.
+staging makes them *exactly once* by keeping one row per ``event_id``. Each object gets its
+landing receipt (``loaders.receipts``) right after it, for the build's per-source accounts.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import msgspec
 from isal import igzip
 
 from loaders import lake as lake_keys
+from loaders import receipts
 from loaders.contracts import contract, fast_decoder, violation
 from loaders.lake import Lake
 
@@ -339,7 +341,8 @@ def write_batch(lake: Lake, records: list[RawRecord], landed_at: datetime | None
     result = WriteResult(received=len(records))
     if not records:
         return result
-    lineage = _Lineage(landed_at or datetime.now(UTC))
+    moment = landed_at or datetime.now(UTC)
+    lineage = _Lineage(moment)
     groups: dict[tuple[str, str], list[tuple[int, bytes]]] = defaultdict(list)
     rejected: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for position, record in enumerate(records):
@@ -375,8 +378,17 @@ def write_batch(lake: Lake, records: list[RawRecord], landed_at: datetime | None
         if result.retry_from is not None:  # after the failure: all of it comes again
             result.not_written += len(item.positions)
             continue
+        rows = len(item.positions)
         try:
             written = _put_once(lake, item.key, item.lines)
+            # Its receipt, also after a replay that found the object but not the receipt
+            # (a writer killed in between): the build's accounts count every object once.
+            quarantined = rows if item.reasons is not None else 0
+            receipts.write(
+                lake,
+                item.key,
+                receipts.Receipt(rows, rows - quarantined, quarantined, receipts.stamp(moment)),
+            )
         except Exception as exc:  # any write failure: redeliver from this object's first record
             result.retry_from = records[item.positions[0]].sequence_number
             result.not_written += len(item.positions)

@@ -6,6 +6,7 @@ Layout (DESIGN.md, "Lake layout"), as keys relative to the lake root::
     raw/web/events/dt=YYYY-MM-DD/hr=HH/<shard>-<first seq>-<last seq>.json.gz
     compacted/web/events/dt=YYYY-MM-DD/hr=HH/part-NNNNN.parquet
     quarantine/<source>/<entity>/dt=YYYY-MM-DD/<shard>-<first seq>-<last seq>.json.gz
+    _receipts/<key of a raw or quarantine object>.json   (what its landing counted)
 
 The key functions below are the only place that knows this layout. ``open_lake`` turns a
 lake URI (a folder, or ``s3://bucket/prefix``) into a ``Lake`` with one small interface, so
@@ -37,6 +38,7 @@ TEMP_SUFFIX = ".tmp"
 DEFAULT_MULTIPART_THRESHOLD = 64 * 1024 * 1024
 COMPACTED_EVENTS = "compacted/web/events"
 RAW_EVENTS = "raw/web/events"
+RECEIPTS = "_receipts/"
 
 
 # --- keys -------------------------------------------------------------------------------
@@ -71,6 +73,11 @@ def compacted_events_prefix(dt: str, hr: str) -> str:
 
 def quarantine_key(source: str, entity: str, dt: str, name: str) -> str:
     return f"quarantine/{source}/{entity}/dt={dt}/{name}.json.gz"
+
+
+def receipt_key(key: str) -> str:
+    """Where the landing receipt of the raw or quarantine object ``key`` is kept."""
+    return f"{RECEIPTS}{key}.json"
 
 
 def partition_values(key: str) -> dict[str, str]:

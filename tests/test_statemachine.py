@@ -179,7 +179,7 @@ def test_a_failed_step_reports_the_failure_to_the_state_machine(
         {
             "taskToken": "token-2",
             "error": "c360.BuildFailedError",
-            "cause": "dbt build failed: no build result; the published copy was left as it was",
+            "cause": "the build failed: no build result; the published copy was left as it was",
         },
     )
     with stubber:

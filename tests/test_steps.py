@@ -93,7 +93,7 @@ def test_the_gate_step_refuses_a_failed_build_in_one_line(tmp_path: Path) -> Non
     )
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "error: dbt build failed: test x failed; the published copy was left as it was"
+        "error: the build failed: test x failed; the published copy was left as it was"
     ]
 
 
@@ -132,7 +132,7 @@ def _failed_document() -> dict[str, Any]:
                     ],
                 },
             },
-            {"name": "gate", "status": "failed", "error": "dbt build failed: unique_fct_orders_order_id"},
+            {"name": "gate", "status": "failed", "error": "the build failed: unique_fct_orders_order_id"},
         ],
     }
 
@@ -299,3 +299,26 @@ def test_dirty_exports_are_accounted_for_row_by_row_as_the_answer_key_says(tmp_p
         assert numbers["balanced"], source
         parts = numbers["accepted"] + numbers["quarantined"] + numbers["rejected"] + numbers["duplicates"]
         assert parts == numbers["received"]
+        assert numbers["unlanded"] == 0, source
+
+    # A file copied into raw/ by hand has no landing receipt: its rows are read but were
+    # never received, so the run fails, naming the file, and the published copy stays.
+    published = settings.published.read_bytes()
+    lake = open_lake(settings.lake)
+    [landed] = lake.list_keys("raw/shop/products/")
+    copied = landed.replace(".csv", "0.csv")
+    lake.put_bytes(copied, lake.get_bytes(landed))
+    with pytest.raises(
+        pipeline.BuildFailedError, match=r"the accounts do not balance: shop\.products"
+    ) as failed:
+        pipeline.run(settings, say=lambda _m: None)
+    assert copied in str(failed.value) and "c360 unland" in str(failed.value)
+    assert settings.published.read_bytes() == published
+    [alert] = lake.list_keys("_alerts/")
+    assert "do not balance" in json.loads(lake.get_bytes(alert))["error"]
+
+    # Taken back, the lake holds again exactly what the published copy was built from.
+    result = runner.invoke(app, ["unland", copied, "--reason", "copied by hand", "--lake", settings.lake])
+    assert result.exit_code == 0, result.output
+    again = pipeline.run(settings, say=lambda _m: None).document
+    assert again["nothing_new_since"] == document["run_id"]

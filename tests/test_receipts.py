@@ -1,0 +1,66 @@
+"""Landing receipts: every raw and quarantine object counted once, replays and crashes included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loaders import receipts
+from loaders.batch_upload import land, unland
+from loaders.contracts import contract
+from loaders.events_writer import RawRecord, write_batch
+from loaders.lake import LocalLake, open_lake, receipt_key
+from tests.conftest import event_bytes
+
+MOMENT = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def _records(*bodies: bytes) -> list[RawRecord]:
+    return [RawRecord("shard-1", f"{n:05d}", body, MOMENT) for n, body in enumerate(bodies, start=1)]
+
+
+def test_a_shop_export_gets_one_receipt_with_its_rows_and_quarantined_rows(tmp_path: Path) -> None:
+    lake = open_lake(tmp_path / "lake")
+    header = ",".join(contract("products").columns)
+    good = "P1,Mug,Home,Kitchen,Acme,9.99,3.10,true,2026-01-01T00:00:00Z"
+    (tmp_path / "products.csv").write_text(f"{header}\n{good}\nP2,Cup\n{good.replace('P1', 'P3')}\n")
+    land(tmp_path / "products.csv", lake, MOMENT)
+    land(tmp_path / "products.csv", lake, MOMENT)  # the same export again: no second receipt
+    totals = receipts.totals(lake)["shop.products"]
+    assert (totals.received, totals.written, totals.quarantined, totals.objects) == (3, 2, 1, 1)
+
+
+def test_events_receipts_add_up_to_what_the_batch_received(tmp_path: Path) -> None:
+    lake = open_lake(tmp_path / "lake")
+    batch = _records(
+        event_bytes(event_id="e1"),
+        event_bytes(event_id="e2", occurred_at="2026-01-01T11:00:00Z"),
+        b"not json",
+    )
+    result = write_batch(lake, batch, MOMENT)
+    write_batch(lake, batch, MOMENT)  # a replay: objects and receipts already there
+    totals = receipts.totals(lake)["web.events"]
+    assert (totals.received, totals.written, totals.quarantined) == (3, 2, 1)
+    assert totals.received == result.received
+
+
+def test_a_writer_killed_before_its_receipt_gets_it_written_by_the_replay(tmp_path: Path) -> None:
+    lake = LocalLake(tmp_path / "lake")
+    batch = _records(event_bytes(event_id="e1"), event_bytes(event_id="e2"))
+    write_batch(lake, batch, MOMENT)
+    [raw] = lake.list_keys("raw/")
+    lake.delete([receipt_key(raw)])  # as if killed between the object and its receipt
+    assert "web.events" not in receipts.totals(lake)
+    again = write_batch(lake, batch, MOMENT)
+    assert again.already_landed == 2
+    assert receipts.totals(lake)["web.events"].written == 2
+
+
+def test_an_unlanded_file_takes_its_receipt_along_and_counts_as_unlanded(tmp_path: Path) -> None:
+    lake = open_lake(tmp_path / "lake")
+    write_batch(lake, _records(event_bytes(event_id="e1"), event_bytes(event_id="e2")), MOMENT)
+    [raw] = lake.list_keys("raw/")
+    unland(lake, raw, "sent by mistake", MOMENT)
+    totals = receipts.totals(lake)["web.events"]
+    assert (totals.received, totals.written, totals.unlanded) == (2, 0, 2)
+    assert not lake.exists(receipt_key(raw))
