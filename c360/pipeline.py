@@ -59,18 +59,24 @@ def lake_for(settings: Settings, multipart_threshold: int = DEFAULT_MULTIPART_TH
     return open_lake(settings.lake, endpoint_url=settings.s3_endpoint_url, options=options)
 
 
-def layer_rows(warehouse: Path) -> dict[str, dict[str, int]]:
-    """Rows of every model in the warehouse, by layer (read-only: safe beside a reader)."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        relations = connection.execute(
+def layer_rows(settings: Settings) -> dict[str, dict[str, int]]:
+    """Rows of every model of the built warehouse, by layer: the DuckDB file (read-only,
+    safe beside a reader) or the PostgreSQL schemas (with the settings' prefix); empty on
+    Redshift, which c360 does not query from here."""
+    prefix = settings.schema_prefix
+    counts: dict[str, dict[str, int]] = {}
+    with warehouse_reader(settings) as query:
+        if query is None:
+            return counts
+        listed = ", ".join(f"'{prefix}{layer}'" for layer in LAYERS)
+        relations = query(
             "select table_schema, table_name from information_schema.tables"
-            " where table_schema in (select unnest(?)) order by 1, 2",
-            [list(LAYERS)],
-        ).fetchall()
-        counts: dict[str, dict[str, int]] = {}
-        for schema, name in relations:
-            (rows,) = connection.execute(f'select count(*) from "{schema}"."{name}"').fetchone() or (0,)
-            counts.setdefault(schema, {})[name] = int(rows)
+            f" where table_schema in ({listed}) order by 1, 2"
+        )
+        for relation in relations:
+            schema, name = relation["table_schema"], relation["table_name"]
+            [row] = query(f'select count(*) as found from "{schema}"."{name}"')
+            counts.setdefault(schema.removeprefix(prefix), {})[name] = int(row["found"])
     return counts
 
 

@@ -364,6 +364,7 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
         "passed": summary is None,
         "statuses": result.statuses,
         "failures": pipeline.failing_tests(ctx.settings),
+        "rejections": pipeline.rejections(ctx.settings),
         "accounts": found,
         "summary": summary,
     }
@@ -384,10 +385,9 @@ def publish_step(ctx: RunContext) -> dict[str, Any]:
     if ctx.nothing_new:
         return {"skipped": f"nothing new since run {ctx.nothing_new}"}
     published = pipeline.publish_warehouse(ctx.settings)
-    if ctx.settings.target != "local":  # the audit schemas were swapped in
-        return {"published": str(published)}
-    ctx.report.published = Path(published)
-    ctx.report.layer_rows = pipeline.layer_rows(ctx.settings.warehouse)
+    if ctx.settings.target == "local":
+        ctx.report.published = Path(published)
+    ctx.report.layer_rows = pipeline.layer_rows(ctx.settings)
     return {"published": str(published), "layer_rows": ctx.report.layer_rows}
 
 
