@@ -11,6 +11,7 @@ BIN := $(VENV)/bin
 BOUNCER := $(TOOLS)/dbt-bouncer/bin/dbt-bouncer
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 PG_SERVER := /usr/lib/postgresql/15/bin/postgres
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: install demo run app test lint format docs bench clean
 
@@ -39,7 +40,7 @@ run: install ## The main job without the app
 app: install ## Start the Streamlit app on the published warehouse
 	$(BIN)/c360 app
 
-test: install lint $(BOUNCER) $(PG_SERVER) ## Lint, then every test on two workers (the tests start PostgreSQL and moto_server)
+test: install lint $(BOUNCER) $(PG_SERVER) $(CHROMIUM) ## Lint, then every test on two workers (the tests start PostgreSQL, moto_server and the app)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The PostgreSQL target's tests need a real server: Debian's cluster 15/main, which the
@@ -47,6 +48,12 @@ test: install lint $(BOUNCER) $(PG_SERVER) ## Lint, then every test on two worke
 $(PG_SERVER):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15
+
+# The app's browser test drives Debian's Chromium with Playwright (whose own browser
+# download needs the internet). Installed here if missing.
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
 lint: install ## ruff (lint + format check), mypy, sqlfluff, contracts and state machine up to date
 	$(BIN)/ruff check .
@@ -69,6 +76,7 @@ bench: install ## Benchmarks (not tests); numbers go in the closing note
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_run.py
+	$(BIN)/python bench/bench_app.py
 
 clean: ## Remove generated data and build output (keeps .venv)
-	rm -rf lake warehouse sample-data dbt/target dbt/logs
+	rm -rf lake warehouse sample-data dbt/target dbt/logs test-output

@@ -1,39 +1,42 @@
-"""c360 Streamlit app: headline KPIs and monthly revenue from the published warehouse."""
+"""c360 Streamlit app: one page per question, on the published warehouse.
+
+``c360 app`` (or ``make demo``) starts it. The sidebar holds the page list and the global
+filters (dates, country, channel), which live in the URL so a view can be shared. Pages are
+in ``app/pages/``; what they read is in ``app/queries.py``, through ``app/warehouse.py``.
+"""
 
 from __future__ import annotations
 
-import altair as alt
+from pathlib import Path
+
 import streamlit as st
 
-from app import data
+from app import ui
+from app.warehouse import from_environment
+
+PAGES = Path(__file__).parent / "pages"
+# (file, title, icon): the sidebar's order. The URL path of a page is its file's name.
+PAGE_LIST = (
+    ("overview.py", "Overview", ":material/dashboard:"),
+    ("clv.py", "Customer lifetime value", ":material/paid:"),
+    ("rfm.py", "RFM segments", ":material/grid_view:"),
+    ("cohorts.py", "Cohort retention", ":material/calendar_view_month:"),
+    ("churn.py", "Churn risk", ":material/trending_down:"),
+    ("funnel.py", "Conversion funnel", ":material/filter_alt:"),
+    ("products.py", "Products", ":material/inventory_2:"),
+    ("geography.py", "Geography", ":material/public:"),
+    ("demand.py", "Demand", ":material/show_chart:"),
+    ("customer_360.py", "Customer 360", ":material/person_search:"),
+    ("pipeline_health.py", "Pipeline health", ":material/monitor_heart:"),
+)
 
 st.set_page_config(page_title="c360 · Customer 360", page_icon="📈", layout="wide")
-st.title("c360 · Customer 360")
-
-path = data.published_path()
-try:
-    kpis = data.kpis(path)
-    revenue = data.monthly_revenue(path)
-except FileNotFoundError as exc:
-    st.error(str(exc))
-    st.stop()
-
-st.caption(f"Published warehouse: {path}")
-net, orders, aov, months = st.columns(4)
-net.metric("Net revenue", f"{kpis['net_revenue']:,.2f}")
-orders.metric("Orders", f"{kpis['orders']:,.0f}")
-aov.metric("Average order value", f"{kpis['average_order_value']:,.2f}")
-months.metric("Months", f"{kpis['months']:,.0f}")
-
-st.subheader("Monthly revenue")
-chart = (
-    alt.Chart(revenue)
-    .mark_bar()
-    .encode(
-        x=alt.X("yearmonth(month_start):T", title="Month"),
-        y=alt.Y("net_revenue:Q", title="Net revenue"),
-        tooltip=["month_start:T", "orders:Q", "customers:Q", "net_revenue:Q", "net_revenue_mom_growth:Q"],
-    )
+page = st.navigation(
+    [
+        st.Page(PAGES / name, title=title, icon=icon, default=index == 0)
+        for index, (name, title, icon) in enumerate(PAGE_LIST)
+    ]
 )
-st.altair_chart(chart, width="stretch")
-st.dataframe(revenue, hide_index=True, width="stretch")
+st.sidebar.caption(f"Reading {from_environment().label}")
+st.session_state[ui.FILTERS_KEY] = ui.filters()
+page.run()

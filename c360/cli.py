@@ -702,13 +702,21 @@ def contracts_command(
 def app_command(
     published: PublishedOption = DEFAULT_PUBLISHED,
     port: Annotated[int, typer.Option(help="Port to serve the app on.")] = 8501,
+    address: Annotated[
+        str, typer.Option(help="Address to listen on; 0.0.0.0 to be reachable from other machines.")
+    ] = "127.0.0.1",
+    target: TargetOption = DEFAULT_TARGET,
 ) -> None:
-    """Start the Streamlit app on the published warehouse copy."""
-    settings = Settings.resolve(published=published)
-    if not settings.published.exists():
+    """Start the Streamlit app on the published warehouse: the DuckDB copy (local target),
+    or the published schemas on PostgreSQL or Redshift (--target, with the same C360_*
+    variables as the build)."""
+    settings = Settings.resolve(published=published, target=target)
+    if settings.target == "local" and not settings.published.exists():
         raise FileNotFoundError(f"{settings.published}: nothing published yet; run `c360 run` first")
     page = PROJECT_ROOT / "app" / "streamlit_app.py"
-    console.print(f"c360 app: http://localhost:{port}  (Ctrl+C to stop)")
+    console.print(
+        f"c360 app: http://{'localhost' if address == '127.0.0.1' else address}:{port}  (Ctrl+C to stop)"
+    )
     env = {**os.environ, **settings.environment()}
     command = [
         sys.executable,
@@ -718,10 +726,14 @@ def app_command(
         str(page),
         "--server.port",
         str(port),
+        "--server.address",
+        address,
         "--server.headless",
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
     raise typer.Exit(subprocess.run(command, env=env, check=False).returncode)
 

@@ -353,7 +353,8 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
     selection = ctx.document.get("build_selection")
     if selection and "--select" not in dbt_args and "-s" not in dbt_args:
         dbt_args += ["--select", *selection]
-    ledger = [*previous_runs(ctx), {**ctx.document, "status": "running"}]
+    # This run is in the ledger it builds as "built": what readers of the warehouse see of it.
+    ledger = [*previous_runs(ctx), {**ctx.document, "status": "built"}]
     result = pipeline.build_audit(ctx.settings, dbt_args, ctx.say, load_raw_first=False, ledger=ledger)
     found = accounts(ctx)
     # A build passes when dbt's every error-severity test did and every row is accounted for.

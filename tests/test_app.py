@@ -1,50 +1,272 @@
+"""The Streamlit app: every page renders on the published warehouse and shows its numbers."""
+
 from __future__ import annotations
 
+import ast
+import re
+import shutil
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest
 
-from c360.settings import PROJECT_ROOT
+from app import queries
+from app.streamlit_app import PAGE_LIST
+from app.warehouse import Query, Warehouse
+from c360.settings import PROJECT_ROOT, Settings
 from tests.conftest import Built
 
 pytestmark = [pytest.mark.app, pytest.mark.xdist_group("built")]
-PAGE = str(PROJECT_ROOT / "app" / "streamlit_app.py")
+ENTRY = str(PROJECT_ROOT / "app" / "streamlit_app.py")
+PAGES_DIR = PROJECT_ROOT / "app" / "pages"
+EXPOSURES = PROJECT_ROOT / "dbt" / "models" / "marts" / "_app__exposures.yml"
 
 
-def test_page_shows_the_published_numbers(
-    built: Built, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+def _sql(path: Path, sql: str, *params: Any) -> Any:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(sql, list(params)).fetchone()
+
+
+def _page(name: str, published: Path, monkeypatch: pytest.MonkeyPatch, **query_params: str) -> AppTest:
+    monkeypatch.setenv("C360_TARGET", "local")
+    monkeypatch.setenv("C360_PUBLISHED", str(published))
+    app = AppTest.from_file(ENTRY, default_timeout=60)
+    for key, value in query_params.items():
+        app.query_params[key] = value
+    app.run()
+    if name != "overview.py":
+        app.switch_page(f"pages/{name}")
+        app.run()
+    return app
+
+
+def _metrics(app: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in app.metric}
+
+
+def _money(value: Any) -> str:
+    return f"${float(value):,.2f}"
+
+
+# --- every page, with one number checked against the warehouse -----------------------------
+
+
+def test_overview_tiles_equal_the_monthly_revenue_mart_over_the_whole_history(
+    built: Built, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("C360_PUBLISHED", str(built.settings.published))
-    with duckdb.connect(str(built.settings.published), read_only=True) as connection:
-        net, orders, months = connection.execute(
-            "select sum(net_revenue), sum(orders), count(*) from analytics.monthly_revenue"
-        ).fetchone()
-    page = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not page.exception
-    metrics = {metric.label: metric.value for metric in page.metric}
-    assert metrics["Net revenue"] == f"{float(net):,.2f}"
-    assert metrics["Orders"] == f"{orders:,.0f}"
-    assert metrics["Months"] == f"{months:,.0f}"
-    assert len(page.dataframe[0].value) == months
-    logged = capfd.readouterr()
-    assert "deprecated" not in (logged.out + logged.err).lower(), "Streamlit logged a deprecation"
+    published = built.settings.published
+    app = _page("overview.py", published, monkeypatch)
+    assert not app.exception
+    net, orders = _sql(published, "select sum(net_revenue), sum(orders) from analytics.monthly_revenue")
+    metrics = _metrics(app)
+    assert metrics["Net revenue"] == _money(net)
+    assert metrics["Orders"] == f"{int(orders):,}"
+    (customers,) = _sql(
+        published, "select count(distinct customer_id) from core.fct_order_lines where not is_cancelled"
+    )
+    assert metrics["Customers"] == f"{customers:,}"
+    assert len(app.dataframe[0].value) == _sql(published, "select count(*) from analytics.monthly_revenue")[0]
 
 
-def test_page_explains_when_nothing_is_published(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("C360_PUBLISHED", str(tmp_path / "missing.duckdb"))
-    page = AppTest.from_file(PAGE, default_timeout=60).run()
-    assert not page.exception
-    assert "nothing published yet" in page.error[0].value
+def test_filters_from_the_url_reach_the_queries_and_change_the_numbers(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = built.settings.published
+    app = _page(
+        "overview.py", published, monkeypatch, country="DE", **{"from": "2025-01-01", "to": "2025-03-31"}
+    )
+    assert not app.exception
+    (net,) = _sql(
+        published,
+        "select coalesce(sum(net_revenue), 0) from core.fct_order_lines"
+        " where country_code = 'DE' and order_date between ? and ?",
+        date(2025, 1, 1),
+        date(2025, 3, 31),
+    )
+    assert _metrics(app)["Net revenue"] == _money(net)
+    assert app.sidebar.selectbox[0].value == "DE"
+
+
+PAGE_CHECKS: dict[str, tuple[str, str]] = {
+    # page file: (metric label, SQL giving its value on the published warehouse, whole history)
+    "clv.py": ("Customers with a purchase", "select count(*) from analytics.customer_lifetime_value"),
+    "rfm.py": ("Customers scored", "select count(*) from analytics.rfm_segments"),
+    "cohorts.py": ("Cohorts", "select count(distinct cohort_month) from analytics.cohort_retention"),
+    "churn.py": ("High risk", "select count(*) from analytics.churn_risk where churn_band = 'high'"),
+    "products.py": (
+        "Stars",
+        "select count(*) from analytics.product_performance where quadrant = 'star' and not is_inferred",
+    ),
+    "geography.py": (
+        "Countries with orders",
+        "select count(distinct country_code) from analytics.geo_revenue where orders > 0 or net_revenue <> 0",
+    ),
+    "pipeline_health.py": ("Runs in the ledger", "select least(count(*), 50) from ops.run_ledger"),
+}
+
+
+@pytest.mark.parametrize("page", sorted(PAGE_CHECKS))
+def test_each_page_renders_and_shows_the_number_the_mart_holds(
+    page: str, built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = built.settings.published
+    app = _page(page, published, monkeypatch)
+    assert not app.exception, app.exception
+    label, sql = PAGE_CHECKS[page]
+    (expected,) = _sql(published, sql)
+    assert _metrics(app)[label] == f"{int(expected):,}"
+    assert app.caption and any("How to read this" in caption.value for caption in app.caption)
+
+
+def test_the_funnel_page_shows_the_sessions_of_the_chosen_channel(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = built.settings.published
+    app = _page("funnel.py", published, monkeypatch)
+    assert not app.exception
+    picked = app.selectbox(key="funnel_traffic").value
+    channel, source = picked.split(" / ")
+    (sessions,) = _sql(
+        published,
+        "select sessions from analytics.channel_funnel"
+        " where channel = ? and utm_source = ? and step_number = 1",
+        channel,
+        source,
+    )
+    assert _metrics(app)["Sessions"] == f"{sessions:,}"
+
+
+def test_the_demand_page_shows_the_units_of_the_chosen_product(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = built.settings.published
+    app = _page("demand.py", published, monkeypatch)
+    assert not app.exception
+    product = app.selectbox(key="demand_product").value
+    (units,) = _sql(
+        published, "select sum(units) from analytics.demand_forecast_base where product_id = ?", product
+    )
+    assert _metrics(app)["Units sold"] == f"{int(units):,}"
+    app.radio(key="demand_by").set_value("Category").run()
+    assert not app.exception
+    assert _metrics(app)["Units sold"] != ""
+
+
+def test_customer_360_finds_a_customer_by_e_mail_and_shows_their_profile(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = built.settings.published
+    customer_id, email, orders = _sql(
+        published,
+        "select customer_id, email, orders from customer.customer_360"
+        " where email is not null and orders > 0 order by customer_id limit 1",
+    )
+    app = _page("customer_360.py", published, monkeypatch)
+    assert not app.exception
+    assert any("Type at least part" in info.value for info in app.info)
+    app.text_input(key="customer_term").set_value(email.upper()).run()
+    assert not app.exception
+    assert app.selectbox(key="customer_pick").value == customer_id
+    assert _metrics(app)["Orders"] == f"{orders:,}"
+    assert len(app.dataframe[0].value) == orders or len(app.dataframe[0].value) >= orders
+
+
+# --- what the app reads, and how -------------------------------------------------------------
+
+
+def _queries_used_by(page_file: Path) -> set[str]:
+    tree = ast.parse(page_file.read_text("utf-8"))
+    return {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "queries"
+    }
+
+
+def test_every_relation_the_app_reads_is_declared_by_its_page_s_exposure() -> None:
+    exposures = {item["name"]: item for item in yaml.safe_load(EXPOSURES.read_text("utf-8"))["exposures"]}
+    declared_queries = {query.name for group in queries.PAGES.values() for query in group}
+    page_files = {name.removesuffix(".py") for name, _title, _icon in PAGE_LIST}
+    assert page_files == set(queries.PAGES) - {"filters"}, "one query group per page"
+    for page in page_files:
+        used = _queries_used_by(PAGES_DIR / f"{page}.py")
+        group = {query_name(query) for query in queries.PAGES[page]}
+        assert used <= group, f"{page}.py uses queries outside its group: {used - group}"
+    for page, group in queries.PAGES.items():
+        reads = {relation for query in group for relation in query.reads}
+        depends = set()
+        for item in exposures[f"c360_app_{page}"]["depends_on"]:
+            match = re.fullmatch(r"(ref|source)\((.+)\)", item)
+            assert match, item
+            names = [part.strip().strip("'\"") for part in match.group(2).split(",")]
+            depends.add(names[-1])
+        assert {relation.split(".")[1] for relation in reads} == depends, page
+    assert len(declared_queries) == sum(len(group) for group in queries.PAGES.values()), (
+        "query names are unique"
+    )
+
+
+def query_name(query: Query) -> str:
+    return next(name for name, value in vars(queries).items() if value is query)
+
+
+def test_values_are_bound_never_formatted_into_the_sql(built: Built) -> None:
+    local = Warehouse(Settings.resolve(target="local", published=built.settings.published))
+    server = Warehouse(Settings.resolve(target="postgres"))
+    for group in queries.PAGES.values():
+        for query in group:
+            assert "{" not in local.sql(query) and "{" not in server.sql(query), query.name
+            if ":country" in query.sql:
+                assert "$country" in local.sql(query) and "%(country)s" in server.sql(query), query.name
+    # A value that would widen the query if it were pasted into the SQL matches nothing.
+    params = {"start_date": date(2000, 1, 1), "end_date": date(2100, 1, 1), "prior_start": date(1999, 1, 1)}
+    hostile = local.run(queries.KPIS, {**params, "country": "x' or '1' = '1", "channel": ""})
+    assert hostile.empty
+    assert not local.run(queries.KPIS, {**params, "country": "", "channel": ""}).empty
+    with pytest.raises(ValueError, match="no literal %"):
+        Query("bad", "select 1 from {core}.fct_orders where channel like 'w%'")
+
+
+# --- when there is nothing to show ------------------------------------------------------------
+
+
+def test_nothing_published_is_a_message_on_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _page("overview.py", tmp_path / "missing.duckdb", monkeypatch)
+    assert not app.exception
+    assert "nothing published yet" in app.error[0].value
+
+
+def test_a_missing_mart_is_a_message_and_the_other_pages_still_work(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = tmp_path / "published.duckdb"
+    shutil.copy(built.settings.published, published)
+    with duckdb.connect(str(published)) as connection:
+        connection.execute("drop table analytics.cohort_retention")
+    app = _page("cohorts.py", published, monkeypatch)
+    assert not app.exception
+    assert "has no analytics.cohort_retention" in app.warning[0].value
+    assert not _page("clv.py", published, monkeypatch).exception
+
+
+def test_an_unreachable_server_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("C360_TARGET", "postgres")
+    monkeypatch.setenv("C360_PG_HOST", "127.0.0.1")
+    monkeypatch.setenv("C360_PG_PORT", "1")
+    app = AppTest.from_file(ENTRY, default_timeout=60).run()
+    assert not app.exception
+    assert "cannot reach PostgreSQL" in app.error[0].value
 
 
 def test_the_app_renders_while_dbt_holds_the_warehouse(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
     """DuckDB refuses a second, read-only open of a file this process holds for writing:
     the page only renders if it reads the published copy and never dbt's file."""
-    monkeypatch.setenv("C360_PUBLISHED", str(built.settings.published))
     with duckdb.connect(str(built.settings.warehouse)) as writer:
         writer.execute("select 1")
-        page = AppTest.from_file(PAGE, default_timeout=60).run()
-        assert not page.exception
-        assert page.metric and not page.error
+        app = _page("overview.py", built.settings.published, monkeypatch)
+        assert not app.exception
+        assert app.metric and not app.error

@@ -70,7 +70,7 @@ def test_a_run_with_nothing_new_does_no_work_and_publishes_nothing(built: Built,
             " where file = 'products_new.csv'"
         ).fetchall()
     ids = [report.document["run_id"] for report in documents]
-    assert ledger[ids[0]] == "published" and ledger[ids[1]] == "nothing new" and ledger[ids[2]] == "running"
+    assert ledger[ids[0]] == "published" and ledger[ids[1]] == "nothing new" and ledger[ids[2]] == "built"
     assert landed[:4] == (ids[2], "products", "landed", 1) and "/raw/shop/products/" in landed[4]
 
 

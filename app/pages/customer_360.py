@@ -1,0 +1,83 @@
+"""Customer 360: one customer's profile, scores, orders, sessions and events."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app import queries, ui
+
+st.title("Customer 360")
+ui.how_to_read(
+    "Search by customer id, name or e-mail, then pick the customer. The profile is the"
+    " current one; scores are as of the last build. Events are the clickstream of every"
+    " device stitched to the customer."
+)
+
+term = st.text_input(
+    "Customer id, name or e-mail", key="customer_term", value=st.query_params.get("customer", "")
+)
+if not term.strip():
+    st.info("Type at least part of a name or e-mail, or a customer id.")
+    st.stop()
+found = ui.load(queries.CUSTOMER_SEARCH, term=term.strip(), pattern=f"%{term.strip().lower()}%")
+if found.empty:
+    st.warning(f"No customer matches {term!r}.")
+    st.stop()
+labels = {
+    row.customer_id: f"{row.first_name or ''} {row.last_name or ''} · {row.customer_id}"
+    f" · {row.email or 'no e-mail'}"
+    for row in found.itertuples()
+}
+customer_id = st.selectbox(
+    f"{len(found)} customer(s) found", list(labels), format_func=labels.__getitem__, key="customer_pick"
+)
+
+profile = ui.numeric(ui.load(queries.CUSTOMER_PROFILE, customer_id=customer_id)).iloc[0]
+st.subheader(f"{profile['first_name'] or ''} {profile['last_name'] or ''}".strip() or customer_id)
+st.caption(
+    f"{customer_id} · {profile['email'] or 'no e-mail'}"
+    f" · {profile['city'] or '?'}, {profile['country_code'] or '?'}"
+    f" · customer since {ui.day(profile['signup_at'])}"
+    + (" · inferred (seen in orders or events before the customer export)" if profile["is_inferred"] else "")
+)
+tiles = st.columns(5)
+tiles[0].metric("Lifetime value", ui.money(profile["historical_clv"]), profile["clv_tier"], delta_color="off")
+tiles[1].metric("Orders", ui.count(profile["orders"]))
+tiles[2].metric("RFM segment", str(profile["rfm_segment"] or "–"))
+tiles[3].metric(
+    "Churn risk",
+    str(profile["churn_band"] or "–"),
+    ui.percent(profile["churn_score"]) if pd.notna(profile["churn_score"]) else None,
+    delta_color="off",
+)
+tiles[4].metric("Sessions", ui.count(profile["sessions"]))
+
+orders_tab, sessions_tab, events_tab = st.tabs(["Orders", "Sessions", "Event timeline"])
+with orders_tab:
+    ui.table(ui.load(queries.CUSTOMER_ORDERS, customer_id=customer_id), "customer_orders")
+with sessions_tab:
+    ui.table(ui.load(queries.CUSTOMER_SESSIONS, customer_id=customer_id), "customer_sessions")
+with events_tab:
+    events = ui.load(queries.CUSTOMER_EVENTS, customer_id=customer_id)
+    if not events.empty:
+        timeline = (
+            alt.Chart(events.assign(occurred_at=pd.to_datetime(events["occurred_at"])))
+            .mark_tick(thickness=2, size=18)
+            .encode(
+                x=alt.X("occurred_at:T", title="When"),
+                y=alt.Y("event_type:N", title=None),
+                color=alt.Color("event_type:N", legend=None),
+                tooltip=[
+                    alt.Tooltip("occurred_at:T", format="%Y-%m-%d %H:%M"),
+                    "event_type:N",
+                    "page_url:N",
+                    "product_id:N",
+                ],
+            )
+        )
+        st.altair_chart(timeline, width="stretch")
+    ui.table(events, "customer_events")
+with st.expander("Full profile"):
+    st.json({key: (None if pd.isna(value) else str(value)) for key, value in profile.items()})

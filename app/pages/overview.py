@@ -1,0 +1,72 @@
+"""Overview: the headline numbers of the chosen days against the days before, and revenue by month."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app import queries, ui
+
+chosen = ui.current_filters()
+st.title("Overview")
+ui.how_to_read(
+    "Each tile is the chosen period; the small figure is its change against the period of"
+    " the same length just before. Revenue is net of returns; orders exclude cancelled ones."
+)
+ui.applies(f"{chosen.describe()} (the monthly chart shows every country and channel)")
+
+kpis = ui.numeric(ui.load(queries.KPIS, chosen.params)).set_index("period")
+
+
+def _value(period: str, name: str) -> float | None:
+    if period not in kpis.index or pd.isna(kpis.loc[period, name]):
+        return None
+    return float(kpis.loc[period, name])
+
+
+def _delta(name: str) -> str | None:
+    now, before = _value("current", name), _value("prior", name)
+    if now is None or not before:
+        return None
+    return ui.percent(now / before - 1, signed=True)
+
+
+tiles = st.columns(4)
+tiles[0].metric("Net revenue", ui.money(_value("current", "net_revenue") or 0), _delta("net_revenue"))
+tiles[1].metric("Orders", ui.count(_value("current", "orders") or 0), _delta("orders"))
+tiles[2].metric("Customers", ui.count(_value("current", "customers") or 0), _delta("customers"))
+tiles[3].metric(
+    "Average order value", ui.money(_value("current", "average_order_value")), _delta("average_order_value")
+)
+
+st.subheader("Net revenue by month")
+monthly = ui.numeric(ui.load(queries.MONTHLY_REVENUE, chosen.params))
+if monthly.empty:
+    st.info("No orders in these months.")
+else:
+    bars = (
+        alt.Chart(monthly)
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonth(month_start):T", title="Month"),
+            y=alt.Y(
+                "net_revenue:Q",
+                title=f"Net revenue ({ui.currency_symbol().strip()})",
+                axis=alt.Axis(format=",.0f"),
+            ),
+            color=alt.condition(
+                "datum.net_revenue_mom_growth < 0", alt.value("#d62728"), alt.value("#1f77b4")
+            ),
+            tooltip=[
+                alt.Tooltip("yearmonth(month_start):T", title="Month"),
+                alt.Tooltip("net_revenue:Q", title="Net revenue", format=",.2f"),
+                alt.Tooltip("net_revenue_mom_growth:Q", title="vs month before", format="+.1%"),
+                alt.Tooltip("orders:Q", title="Orders", format=","),
+                alt.Tooltip("customers:Q", title="Customers", format=","),
+            ],
+        )
+    )
+    st.altair_chart(bars, width="stretch")
+    st.caption("Red bars: revenue fell against the month before (hover a bar for its growth).")
+ui.table(monthly, "monthly_revenue")

@@ -1,0 +1,366 @@
+"""Every read of the app, by page. SQL that runs on DuckDB, PostgreSQL and Redshift alike.
+
+Relations are ``{schema}.name`` (see ``app.warehouse``); values are ``:name`` parameters.
+The global filters arrive as ``:start_date`` / ``:end_date`` (dates), ``:country`` and
+``:channel`` ('' for all). The app reads marts only and computes no business metric: the
+overview's totals follow ``monthly_revenue``'s definitions over the chosen days, and a test
+checks that over the whole history they equal that mart.
+
+``PAGES`` maps each page to its queries; ``dbt/models/exposures.yml`` has one exposure per
+page naming what they read, and a test fails when a query reads anything else.
+"""
+
+from __future__ import annotations
+
+from app.warehouse import Query
+
+ORDERS_FILTER = "(:country = '' or o.country_code = :country) and (:channel = '' or o.channel = :channel)"
+
+# --- overview ------------------------------------------------------------------------------
+
+KPIS = Query(
+    "kpis",
+    f"""
+    select
+        case when o.order_date >= :start_date then 'current' else 'prior' end as period,
+        coalesce(sum(o.net_revenue), 0) as net_revenue,
+        count(distinct case when not o.is_cancelled then o.order_id end) as orders,
+        count(distinct case when not o.is_cancelled then o.customer_id end) as customers,
+        sum(o.net_revenue)
+            / nullif(count(distinct case when not o.is_cancelled then o.order_id end), 0)
+            as average_order_value
+    from {{core}}.fct_order_lines as o
+    where o.order_date between :prior_start and :end_date and {ORDERS_FILTER}
+    group by 1
+    """,
+)
+
+MONTHLY_REVENUE = Query(
+    "monthly_revenue",
+    """
+    select month_start, orders, customers, new_customers, returning_customers,
+        gross_revenue, returned_revenue, net_revenue, average_order_value, net_revenue_mom_growth
+    from {analytics}.monthly_revenue
+    where month_start between :start_month and :end_date
+    order by month_start
+    """,
+)
+
+DATA_RANGE = Query(
+    "data_range",
+    "select min(order_date) as first_day, max(order_date) as last_day from {core}.fct_orders",
+)
+
+COUNTRIES = Query(
+    "countries",
+    "select distinct country_code from {core}.fct_orders where country_code is not null order by 1",
+)
+
+CHANNELS = Query(
+    "channels", "select distinct channel from {core}.fct_orders where channel is not null order by 1"
+)
+
+# --- CLV -----------------------------------------------------------------------------------
+
+CLV_DISTRIBUTION = Query(
+    "clv_distribution",
+    """
+    select v.customer_id, v.historical_clv, v.clv_tier, v.orders
+    from {analytics}.customer_lifetime_value as v
+    join {customer}.customer_360 as c on c.customer_id = v.customer_id
+    where (:country = '' or c.country_code = :country)
+    """,
+)
+
+CLV_TIERS = Query(
+    "clv_tiers",
+    """
+    select v.clv_tier, count(*) as customers, sum(v.historical_clv) as historical_clv,
+        avg(v.historical_clv) as average_clv, avg(v.orders) as average_orders
+    from {analytics}.customer_lifetime_value as v
+    join {customer}.customer_360 as c on c.customer_id = v.customer_id
+    where (:country = '' or c.country_code = :country)
+    group by v.clv_tier
+    order by min(v.historical_clv) desc
+    """,
+)
+
+TOP_CUSTOMERS = Query(
+    "top_customers",
+    """
+    select v.customer_id, c.first_name, c.last_name, c.country_code, v.clv_tier,
+        v.historical_clv, v.orders, v.average_order_value, v.first_order_at, v.last_order_at
+    from {analytics}.customer_lifetime_value as v
+    join {customer}.customer_360 as c on c.customer_id = v.customer_id
+    where (:country = '' or c.country_code = :country)
+    order by v.historical_clv desc, v.customer_id
+    limit 25
+    """,
+)
+
+# --- RFM -----------------------------------------------------------------------------------
+
+RFM_SEGMENTS = Query(
+    "rfm_segments",
+    """
+    select r.segment, count(*) as customers, sum(r.monetary) as monetary,
+        avg(r.recency_days) as average_recency_days, avg(r.frequency) as average_frequency
+    from {analytics}.rfm_segments as r
+    join {customer}.customer_360 as c on c.customer_id = r.customer_id
+    where (:country = '' or c.country_code = :country)
+    group by r.segment
+    order by customers desc
+    """,
+)
+
+RFM_GRID = Query(
+    "rfm_grid",
+    """
+    select r.recency_score, r.frequency_score, count(*) as customers, sum(r.monetary) as monetary
+    from {analytics}.rfm_segments as r
+    join {customer}.customer_360 as c on c.customer_id = r.customer_id
+    where (:country = '' or c.country_code = :country)
+    group by r.recency_score, r.frequency_score
+    """,
+)
+
+RFM_MEMBERS = Query(
+    "rfm_members",
+    """
+    select r.customer_id, c.first_name, c.last_name, c.country_code, r.rfm_code,
+        r.recency_days, r.frequency, r.monetary, r.last_purchase_date
+    from {analytics}.rfm_segments as r
+    join {customer}.customer_360 as c on c.customer_id = r.customer_id
+    where r.segment = :segment and (:country = '' or c.country_code = :country)
+    order by r.monetary desc, r.customer_id
+    limit 500
+    """,
+)
+
+# --- cohorts -------------------------------------------------------------------------------
+
+COHORTS = Query(
+    "cohorts",
+    """
+    select cohort_month, months_since_first_order, cohort_size, active_customers,
+        retention_rate, revenue
+    from {analytics}.cohort_retention
+    where cohort_month between :start_month and :end_date
+    order by cohort_month, months_since_first_order
+    """,
+)
+
+# --- churn ---------------------------------------------------------------------------------
+
+CHURN_BANDS = Query(
+    "churn_bands",
+    """
+    select k.churn_band, count(*) as customers, sum(coalesce(v.historical_clv, 0)) as historical_clv,
+        avg(k.churn_score) as average_score
+    from {analytics}.churn_risk as k
+    left join {analytics}.customer_lifetime_value as v on v.customer_id = k.customer_id
+    join {customer}.customer_360 as c on c.customer_id = k.customer_id
+    where (:country = '' or c.country_code = :country)
+    group by k.churn_band
+    order by avg(k.churn_score) desc
+    """,
+)
+
+AT_RISK = Query(
+    "at_risk",
+    """
+    select k.customer_id, c.first_name, c.last_name, c.country_code, k.churn_band, k.churn_score,
+        k.days_since_last_purchase, k.expected_interval_days, k.engagement_trend,
+        v.historical_clv
+    from {analytics}.churn_risk as k
+    join {analytics}.customer_lifetime_value as v on v.customer_id = k.customer_id
+    join {customer}.customer_360 as c on c.customer_id = k.customer_id
+    where k.churn_band = 'high' and (:country = '' or c.country_code = :country)
+    order by v.historical_clv desc, k.customer_id
+    limit 50
+    """,
+)
+
+# --- funnel --------------------------------------------------------------------------------
+
+FUNNEL = Query(
+    "funnel",
+    """
+    select channel, utm_source, step, step_number, sessions, step_conversion_rate,
+        overall_conversion_rate
+    from {analytics}.channel_funnel
+    order by channel, utm_source, step_number
+    """,
+)
+
+# --- products ------------------------------------------------------------------------------
+
+PRODUCT_MATRIX = Query(
+    "product_matrix",
+    """
+    select product_id, product_name, category, brand, units_sold, net_revenue, gross_margin,
+        return_rate, view_to_purchase_rate, revenue_growth, quadrant
+    from {analytics}.product_performance
+    where not is_inferred
+    order by net_revenue desc
+    """,
+)
+
+TOP_PAIRS = Query(
+    "top_pairs",
+    """
+    select a.antecedent_product_id, pa.product_name as antecedent_name,
+        a.consequent_product_id, pc.product_name as consequent_name,
+        a.orders_with_both, a.support, a.confidence, a.lift
+    from {analytics}.product_affinity as a
+    left join {analytics}.product_performance as pa on pa.product_id = a.antecedent_product_id
+    left join {analytics}.product_performance as pc on pc.product_id = a.consequent_product_id
+    where a.antecedent_product_id < a.consequent_product_id
+    order by a.lift desc, a.orders_with_both desc, a.antecedent_product_id, a.consequent_product_id
+    limit 25
+    """,
+)
+
+BOUGHT_TOGETHER = Query(
+    "bought_together",
+    """
+    select a.consequent_product_id as product_id, p.product_name, p.category,
+        a.orders_with_both, a.confidence, a.lift
+    from {analytics}.product_affinity as a
+    left join {analytics}.product_performance as p on p.product_id = a.consequent_product_id
+    where a.antecedent_product_id = :product_id
+    order by a.confidence desc, a.lift desc, a.consequent_product_id
+    limit 10
+    """,
+)
+
+# --- geography -----------------------------------------------------------------------------
+
+GEO_REVENUE = Query(
+    "geo_revenue",
+    """
+    select country_code, country_name, region, latitude, longitude,
+        sum(orders) as orders, sum(net_revenue) as net_revenue
+    from {analytics}.geo_revenue
+    where month_start between :start_month and :end_date
+        and (:country = '' or country_code = :country)
+    group by country_code, country_name, region, latitude, longitude
+    order by net_revenue desc
+    """,
+)
+
+# --- demand --------------------------------------------------------------------------------
+
+DEMAND_PRODUCTS = Query(
+    "demand_products",
+    """
+    select product_id, product_name, category
+    from {analytics}.product_performance
+    where units_sold > 0
+    order by net_revenue desc
+    """,
+)
+
+PRODUCT_DEMAND = Query(
+    "product_demand",
+    """
+    select date_day, units, net_revenue, units_mean_7d, units_mean_28d, is_holiday
+    from {analytics}.demand_forecast_base
+    where product_id = :product_id and date_day between :start_date and :end_date
+    order by date_day
+    """,
+)
+
+CATEGORY_DEMAND = Query(
+    "category_demand",
+    """
+    select d.date_day, sum(d.units) as units, sum(d.net_revenue) as net_revenue,
+        sum(d.units_mean_7d) as units_mean_7d, sum(d.units_mean_28d) as units_mean_28d
+    from {analytics}.demand_forecast_base as d
+    join {analytics}.product_performance as p on p.product_id = d.product_id
+    where p.category = :category and d.date_day between :start_date and :end_date
+    group by d.date_day
+    order by d.date_day
+    """,
+)
+
+# --- customer 360 --------------------------------------------------------------------------
+
+CUSTOMER_SEARCH = Query(
+    "customer_search",
+    """
+    select customer_id, first_name, last_name, email, country_code, clv_tier, rfm_segment
+    from {customer}.customer_360
+    where customer_id = :term
+        or lower(coalesce(first_name, '') || ' ' || coalesce(last_name, '')) like :pattern
+        or lower(coalesce(email, '')) like :pattern
+    order by case when customer_id = :term then 0 else 1 end, net_revenue desc, customer_id
+    limit 50
+    """,
+)
+
+CUSTOMER_PROFILE = Query(
+    "customer_profile",
+    "select * from {customer}.customer_360 where customer_id = :customer_id",
+)
+
+CUSTOMER_ORDERS = Query(
+    "customer_orders",
+    """
+    select o.order_id, o.order_date, o.channel, o.order_lines, o.units, o.gross_amount,
+        o.returned_amount, o.net_amount, o.is_cancelled
+    from {core}.fct_orders as o
+    where o.customer_id = :customer_id
+    order by o.ordered_at desc
+    """,
+)
+
+CUSTOMER_SESSIONS = Query(
+    "customer_sessions",
+    """
+    select session_id, session_started_at, duration_seconds, events, page_views, device_type,
+        utm_source, utm_medium, has_add_to_cart, has_purchase
+    from {core}.fct_sessions
+    where customer_id = :customer_id
+    order by session_started_at desc
+    limit 200
+    """,
+)
+
+CUSTOMER_EVENTS = Query(
+    "customer_events",
+    """
+    select occurred_at, event_type, page_url, product_id, order_id, device_type
+    from {core}.fct_events
+    where customer_id = :customer_id
+    order by occurred_at desc
+    limit 500
+    """,
+)
+
+# --- pipeline health -----------------------------------------------------------------------
+
+RUNS = Query(
+    "runs",
+    """
+    select run_id, target, status, started_at, finished_at, seconds, failed_step, document
+    from {ops}.run_ledger
+    order by started_at desc
+    limit 50
+    """,
+)
+
+PAGES: dict[str, tuple[Query, ...]] = {
+    "filters": (DATA_RANGE, COUNTRIES, CHANNELS),
+    "overview": (KPIS, MONTHLY_REVENUE),
+    "clv": (CLV_DISTRIBUTION, CLV_TIERS, TOP_CUSTOMERS),
+    "rfm": (RFM_SEGMENTS, RFM_GRID, RFM_MEMBERS),
+    "cohorts": (COHORTS,),
+    "churn": (CHURN_BANDS, AT_RISK),
+    "funnel": (FUNNEL,),
+    "products": (PRODUCT_MATRIX, TOP_PAIRS, BOUGHT_TOGETHER),
+    "geography": (GEO_REVENUE,),
+    "demand": (DEMAND_PRODUCTS, PRODUCT_DEMAND, CATEGORY_DEMAND),
+    "customer_360": (CUSTOMER_SEARCH, CUSTOMER_PROFILE, CUSTOMER_ORDERS, CUSTOMER_SESSIONS, CUSTOMER_EVENTS),
+    "pipeline_health": (RUNS,),
+}

@@ -1,0 +1,236 @@
+"""What every page shares: the global filters, cached reads, formats and tables.
+
+- ``filters()`` draws the sidebar's date range, country and channel, kept in the URL's
+  query parameters (``?from=2025-01-01&to=2025-06-30&country=DE&channel=web``) so a view
+  can be bookmarked and shared.
+- ``load(query, ...)`` runs a query of ``app.queries`` through the cache, keyed on the
+  warehouse's identity (a publish is picked up at once). A failure stops the page with
+  one line (nothing published, a missing mart, an unreachable server), never a traceback.
+- ``table(frame, name)`` shows a table with formatted columns (money, percentages, dates
+  without a time) and a CSV download; ``money`` / ``percent`` format single numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app import queries
+from app.warehouse import MissingRelationError, Query, WarehouseError, from_environment
+
+CURRENCIES = {"EUR": "€", "USD": "$", "GBP": "£"}
+MONEY = ("revenue", "clv", "monetary", "amount", "order_value", "margin", "value")
+PERCENT = ("_rate", "growth", "support", "confidence", "retention")
+ALL = "All"
+
+
+def currency_symbol() -> str:
+    code = os.environ.get("C360_CURRENCY", "USD").upper()
+    return CURRENCIES.get(code, f"{code} ")
+
+
+def money(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{currency_symbol()}{float(value):,.2f}"
+
+
+def percent(value: Any, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):+.1%}" if signed else f"{float(value):.1%}"
+
+
+def count(value: Any) -> str:
+    return "–" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def day(value: Any) -> str:
+    return "–" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(identity: str, query: Query, params: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+    del identity  # the cache key: the published file's identity, or the server's cache period
+    return from_environment().run(query, dict(params))
+
+
+def load(query: Query, params: Mapping[str, Any] | None = None, **more: Any) -> pd.DataFrame:
+    """The query's rows, from the cache while the published warehouse is the same."""
+    warehouse = from_environment()
+    bound = {**(params or {}), **more}
+    try:
+        return _cached(warehouse.identity(), query, tuple(sorted(bound.items())))
+    except MissingRelationError as exc:
+        st.warning(str(exc))
+        st.stop()
+    except WarehouseError as exc:
+        st.error(str(exc))
+        st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
+# --- the global filters ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    start_date: date
+    end_date: date
+    country: str  # '' for all
+    channel: str  # '' for all
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The bound parameters every query may use."""
+        length = (self.end_date - self.start_date).days + 1
+        return {
+            "start_date": self.start_date,
+            "end_date": self.end_date,
+            "start_month": self.start_date.replace(day=1),
+            "prior_start": self.start_date - timedelta(days=length),
+            "country": self.country,
+            "channel": self.channel,
+        }
+
+    def describe(self) -> str:
+        where = (
+            ", ".join(part for part in (self.country, self.channel) if part) or "all countries and channels"
+        )
+        return f"{self.start_date:%Y-%m-%d} to {self.end_date:%Y-%m-%d}, {where}"
+
+
+def _parsed_date(text: str | None, fallback: date) -> date:
+    try:
+        return date.fromisoformat(text) if text else fallback
+    except ValueError:
+        return fallback
+
+
+def filters() -> Filters:
+    """The sidebar's filters, seeded from and written back to the URL's query parameters."""
+    span = load(queries.DATA_RANGE)
+    first = pd.Timestamp(span["first_day"].iloc[0]).date() if span["first_day"].notna().all() else None
+    last = pd.Timestamp(span["last_day"].iloc[0]).date() if span["last_day"].notna().all() else None
+    first = first or date.today() - timedelta(days=365)
+    last = last or date.today()
+    countries = [ALL, *load(queries.COUNTRIES)["country_code"].astype(str)]
+    channels = [ALL, *load(queries.CHANNELS)["channel"].astype(str)]
+    asked = st.query_params
+    start = min(max(_parsed_date(asked.get("from"), first), first), last)
+    end = max(min(_parsed_date(asked.get("to"), last), last), start)
+
+    sidebar = st.sidebar
+    sidebar.header("Filters")
+    chosen = sidebar.date_input(
+        "Order dates", value=(start, end), min_value=first, max_value=last, format="YYYY-MM-DD"
+    )
+    if isinstance(chosen, tuple) and len(chosen) == 2:  # one end while being picked
+        start, end = chosen
+    country = sidebar.selectbox(
+        "Country",
+        countries,
+        index=_index(countries, asked.get("country")),
+        help="Orders and customers of one country",
+    )
+    channel = sidebar.selectbox(
+        "Sales channel",
+        channels,
+        index=_index(channels, asked.get("channel")),
+        help="Where orders were placed",
+    )
+    chosen_filters = Filters(start, end, "" if country == ALL else country, "" if channel == ALL else channel)
+    wanted = {"from": start.isoformat(), "to": end.isoformat()}
+    if chosen_filters.country:
+        wanted["country"] = chosen_filters.country
+    if chosen_filters.channel:
+        wanted["channel"] = chosen_filters.channel
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
+    return chosen_filters
+
+
+FILTERS_KEY = "c360_filters"
+
+
+def current_filters() -> Filters:
+    """The filters the app's entry point drew this run; drawn here when a page runs alone."""
+    found = st.session_state.get(FILTERS_KEY)
+    return found if isinstance(found, Filters) else filters()
+
+
+def _index(options: list[str], wanted: str | None) -> int:
+    return options.index(wanted) if wanted in options else 0
+
+
+# --- showing -----------------------------------------------------------------------------
+
+
+def how_to_read(text: str) -> None:
+    st.caption(f"**How to read this.** {text}")
+
+
+def applies(note: str) -> None:
+    """Which global filters a page uses (the others do not apply to its mart)."""
+    st.caption(f"Filters: {note}")
+
+
+def _column_config(frame: pd.DataFrame) -> dict[str, Any]:
+    symbol = currency_symbol()
+    config: dict[str, Any] = {}
+    for column in frame.columns:
+        name = str(column)
+        dtype = frame[column].dtype
+        if name.endswith("_at") and pd.api.types.is_datetime64_any_dtype(dtype):
+            config[name] = st.column_config.DatetimeColumn(name, format="YYYY-MM-DD HH:mm")
+        elif pd.api.types.is_datetime64_any_dtype(dtype) or name.endswith(("_date", "_month", "date_day")):
+            config[name] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
+        elif not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            continue
+        elif any(part in name for part in PERCENT):
+            config[name] = st.column_config.NumberColumn(name, format="percent")
+        elif any(part in name for part in MONEY):
+            config[name] = st.column_config.NumberColumn(name, format=f"{symbol}%,.2f")
+        elif pd.api.types.is_integer_dtype(dtype):
+            config[name] = st.column_config.NumberColumn(name, format="%,d")
+    return config
+
+
+def numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    """Decimal columns (PostgreSQL and Redshift numerics) as floats, for charts."""
+    converted = frame.copy()
+    for column in converted.columns:
+        if (
+            converted[column].dtype == object
+            and converted[column].map(type).astype(str).str.contains("Decimal").any()
+        ):
+            converted[column] = pd.to_numeric(converted[column], errors="coerce")
+    return converted
+
+
+def table(frame: pd.DataFrame, name: str, height: int | None = None) -> None:
+    """The rows, formatted, with a CSV download of exactly what is shown."""
+    if frame.empty:
+        st.info("No rows for these filters.")
+        return
+    shown = numeric(frame)
+    st.dataframe(
+        shown, hide_index=True, width="stretch", column_config=_column_config(shown), height=height or "auto"
+    )
+    st.download_button(
+        f"Download {name}.csv",
+        shown.to_csv(index=False).encode("utf-8"),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"download-{name}",
+    )
