@@ -206,30 +206,17 @@ def _column_config(frame: pd.DataFrame) -> dict[str, Any]:
     return config
 
 
-def numeric(frame: pd.DataFrame) -> pd.DataFrame:
-    """Decimal columns (PostgreSQL and Redshift numerics) as floats, for charts."""
-    converted = frame.copy()
-    for column in converted.columns:
-        if (
-            converted[column].dtype == object
-            and converted[column].map(type).astype(str).str.contains("Decimal").any()
-        ):
-            converted[column] = pd.to_numeric(converted[column], errors="coerce")
-    return converted
-
-
 def table(frame: pd.DataFrame, name: str, height: int | None = None) -> None:
     """The rows, formatted, with a CSV download of exactly what is shown."""
     if frame.empty:
         st.info("No rows for these filters.")
         return
-    shown = numeric(frame)
     st.dataframe(
-        shown, hide_index=True, width="stretch", column_config=_column_config(shown), height=height or "auto"
+        frame, hide_index=True, width="stretch", column_config=_column_config(frame), height=height or "auto"
     )
     st.download_button(
         f"Download {name}.csv",
-        shown.to_csv(index=False).encode("utf-8"),
+        frame.to_csv(index=False).encode("utf-8"),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"download-{name}",

@@ -23,6 +23,8 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +129,7 @@ class Warehouse:
             cursor = connection.cursor()
             cursor.execute(self.sql(query), bound)
             columns = [column[0] for column in cursor.description]
-            return pd.DataFrame.from_records(list(cursor.fetchall()), columns=columns)
+            return _like_duckdb(pd.DataFrame.from_records(list(cursor.fetchall()), columns=columns))
         except Exception as exc:
             message = _first_line(exc)
             if "does not exist" in message and ("relation" in message or "schema" in message):
@@ -165,6 +167,20 @@ class Warehouse:
             )
         except Exception as exc:
             raise WarehouseError(f"cannot reach {self.label}: {_first_line(exc)}") from None
+
+
+def _like_duckdb(frame: pd.DataFrame) -> pd.DataFrame:
+    """The server drivers' Python values as DuckDB's frames have them, so a page sees the
+    same types on every backend: numerics as floats, dates and timestamps as datetimes."""
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if frame[column].dtype != object or values.empty:
+            continue
+        if all(isinstance(value, Decimal) for value in values):
+            frame[column] = frame[column].astype(float)
+        elif all(isinstance(value, date) for value in values):  # datetime is a date too
+            frame[column] = pd.to_datetime(frame[column])
+    return frame
 
 
 def _first_line(exc: BaseException) -> str:

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from app.streamlit_app import PAGE_LIST
 from c360 import pipeline
-from c360.settings import Settings
+from c360.settings import PROJECT_ROOT, Settings
 from loaders.lake import events_key, open_lake
 
 pytestmark = pytest.mark.dbt
@@ -35,13 +37,29 @@ def _inbox(sample_dir: Path, root: Path, names: list[str]) -> Path:
     return inbox
 
 
+def _app_messages(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
+    """Every page of the app rendered on the published copy: no exception, and its messages."""
+    monkeypatch.setenv("C360_TARGET", "local")
+    monkeypatch.setenv("C360_PUBLISHED", str(settings.published))
+    said = {}
+    for name, _title, _icon in PAGE_LIST:
+        app = AppTest.from_file(str(PROJECT_ROOT / "app" / "streamlit_app.py"), default_timeout=60).run()
+        app.switch_page(f"pages/{name}").run()
+        assert not app.exception, f"{name}: {app.exception[0].value}"
+        assert not app.error, f"{name}: {app.error[0].value}"
+        said[name] = [element.value for element in [*app.info, *app.warning]]
+    return said
+
+
 def _rows(settings: Settings, table: str) -> int:
     with duckdb.connect(str(settings.published), read_only=True) as connection:
         [(count,)] = connection.execute(f"select count(*) from {table}").fetchall()
     return int(count)
 
 
-def test_shop_exports_without_clickstream_build_and_publish(sample_dir: Path, tmp_path: Path) -> None:
+def test_shop_exports_without_clickstream_build_and_publish(
+    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = _settings(tmp_path)
     messages: list[str] = []
     inbox = _inbox(sample_dir, tmp_path, ["customers.csv", "products.csv", "transactions.csv"])
@@ -60,9 +78,14 @@ def test_shop_exports_without_clickstream_build_and_publish(sample_dir: Path, tm
     assert _rows(settings, "analytics.churn_risk where engagement_trend != 'none'") == 0
     assert _rows(settings, "customer.customer_360 where sessions > 0 or stitched_devices > 0") == 0
     assert _rows(settings, "customer.customer_360 where orders > 0") > 0
+    # The app: every page renders; the funnel says why it is empty.
+    said = _app_messages(settings, monkeypatch)
+    assert any("No clickstream yet" in message for message in said["funnel.py"])
 
 
-def test_clickstream_without_shop_exports_builds_and_publishes(sample_dir: Path, tmp_path: Path) -> None:
+def test_clickstream_without_shop_exports_builds_and_publishes(
+    sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = _settings(tmp_path)
     report = pipeline.run(
         settings, input_dir=_inbox(sample_dir, tmp_path, ["events.jsonl.gz"]), say=lambda _m: None
@@ -87,6 +110,10 @@ def test_clickstream_without_shop_exports_builds_and_publishes(sample_dir: Path,
     assert _rows(settings, "analytics.product_performance where product_views > 0") > 0
     assert _rows(settings, "analytics.product_performance where units_sold > 0") == 0
     assert _rows(settings, "customer.customer_360 where orders > 0") == 0
+    # The app: every page renders; the revenue pages say there is nothing to show yet.
+    said = _app_messages(settings, monkeypatch)
+    for page in ("clv.py", "rfm.py", "churn.py"):
+        assert any("No customer has a purchase yet" in message for message in said[page]), page
 
 
 def test_a_freshness_failure_names_the_source_and_its_first_error_line(

@@ -16,6 +16,8 @@ import pytest
 from conftest import PG_PASSWORD, Postgres, _as_postgres
 from typer.testing import CliRunner
 
+from app import queries as app_queries
+from app.warehouse import Warehouse
 from c360 import pipeline
 from c360.cli import app
 from c360.dbt_runner import run_dbt, target_dir
@@ -355,6 +357,52 @@ def test_every_core_model_is_the_same_on_duckdb_and_postgres(
         postgres_rows = _postgres_rows(connection, name, columns)
         assert len(postgres_rows) == len(duckdb_rows), name
         assert _checksums(columns, postgres_rows) == _checksums(columns, duckdb_rows), name
+
+    # Every query of every app page runs on both (PostgreSQL stands for the Redshift path)
+    # and, but for the run ledger (each target's own runs), gives the same answer.
+    readers = {"duckdb": Warehouse(local), "postgres": Warehouse(on_postgres)}
+    params = _app_parameters(readers["duckdb"])
+    for page, group in app_queries.PAGES.items():
+        for query in group:
+            answers = {kind: reader.run(query, params) for kind, reader in readers.items()}
+            if query is app_queries.RUNS:
+                assert len(answers["postgres"]) >= len(answers["duckdb"]) > 0
+                continue
+            assert _summary(answers["postgres"]) == _summary(answers["duckdb"]), f"{page}: {query.name}"
+
+
+def _app_parameters(reader: Warehouse) -> dict[str, Any]:
+    """A value for every parameter the app's queries take, from what the warehouse holds."""
+    span = reader.run(app_queries.DATA_RANGE)
+    first, last = span["first_day"].iloc[0].date(), span["last_day"].iloc[0].date()
+    product = reader.run(app_queries.DEMAND_PRODUCTS).iloc[0]
+    customer = reader.run(app_queries.TOP_CUSTOMERS, {"country": ""}).iloc[0]
+    return {
+        "start_date": first,
+        "end_date": last,
+        "start_month": first.replace(day=1),
+        "prior_start": first - (last - first) - datetime.timedelta(days=1),
+        "country": "",
+        "channel": "",
+        "segment": "Champions",
+        "product_id": product["product_id"],
+        "category": product["category"],
+        "customer_id": customer["customer_id"],
+        "term": customer["customer_id"],
+        "pattern": f"%{str(customer['last_name']).lower()}%",
+    }
+
+
+def _summary(frame: Any) -> tuple[int, list[Any]]:
+    """Rows, and each column's sum (numbers, to the cent) or sorted distinct text."""
+    columns = []
+    for column in sorted(frame.columns):
+        values = [value for value in frame[column].tolist() if value is not None and value == value]
+        if all(isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) for value in values):
+            columns.append((column, round(float(sum(values)), 2)))
+        else:
+            columns.append((column, sorted({str(value)[:19] for value in values})))
+    return len(frame), columns
 
 
 # --- write-audit-publish and setting a server up -----------------------------------------------

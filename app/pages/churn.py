@@ -17,7 +17,7 @@ ui.how_to_read(
 )
 ui.applies(f"country {chosen.country or 'all'} (scores are as of the last build)")
 
-bands = ui.numeric(ui.load(queries.CHURN_BANDS, chosen.params))
+bands = ui.load(queries.CHURN_BANDS, chosen.params)
 if bands.empty:
     st.info("No customer has a purchase yet.")
     st.stop()
@@ -31,6 +31,7 @@ for tile, band in zip(tiles, ("high", "medium", "low"), strict=True):
         ui.count(customers),
         f"{ui.money(value)} lifetime value",
         delta_color="off",
+        delta_arrow="off",
     )
 
 bars = (

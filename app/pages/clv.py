@@ -16,7 +16,7 @@ ui.how_to_read(
 )
 ui.applies(f"country {chosen.country or 'all'} (CLV is lifetime, so the dates do not apply)")
 
-tiers = ui.numeric(ui.load(queries.CLV_TIERS, chosen.params))
+tiers = ui.load(queries.CLV_TIERS, chosen.params)
 if tiers.empty:
     st.info("No customer has a purchase yet.")
     st.stop()
@@ -29,7 +29,7 @@ tiles[2].metric("Average CLV", ui.money(total / tiers["customers"].sum()))
 left, right = st.columns(2)
 with left:
     st.subheader("Distribution")
-    values = ui.numeric(ui.load(queries.CLV_DISTRIBUTION, chosen.params))
+    values = ui.load(queries.CLV_DISTRIBUTION, chosen.params)
     histogram = (
         alt.Chart(values)
         .mark_bar()

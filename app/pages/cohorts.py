@@ -16,7 +16,7 @@ ui.how_to_read(
 )
 ui.applies("cohort months in the chosen dates (all countries and channels)")
 
-cohorts = ui.numeric(ui.load(queries.COHORTS, chosen.params))
+cohorts = ui.load(queries.COHORTS, chosen.params)
 if cohorts.empty:
     st.info("No cohort starts in these months.")
     st.stop()

@@ -34,7 +34,7 @@ customer_id = st.selectbox(
     f"{len(found)} customer(s) found", list(labels), format_func=labels.__getitem__, key="customer_pick"
 )
 
-profile = ui.numeric(ui.load(queries.CUSTOMER_PROFILE, customer_id=customer_id)).iloc[0]
+profile = ui.load(queries.CUSTOMER_PROFILE, customer_id=customer_id).iloc[0]
 st.subheader(f"{profile['first_name'] or ''} {profile['last_name'] or ''}".strip() or customer_id)
 st.caption(
     f"{customer_id} · {profile['email'] or 'no e-mail'}"
@@ -43,7 +43,13 @@ st.caption(
     + (" · inferred (seen in orders or events before the customer export)" if profile["is_inferred"] else "")
 )
 tiles = st.columns(5)
-tiles[0].metric("Lifetime value", ui.money(profile["historical_clv"]), profile["clv_tier"], delta_color="off")
+tiles[0].metric(
+    "Lifetime value",
+    ui.money(profile["historical_clv"]),
+    profile["clv_tier"],
+    delta_color="off",
+    delta_arrow="off",
+)
 tiles[1].metric("Orders", ui.count(profile["orders"]))
 tiles[2].metric("RFM segment", str(profile["rfm_segment"] or "–"))
 tiles[3].metric(
@@ -51,6 +57,7 @@ tiles[3].metric(
     str(profile["churn_band"] or "–"),
     ui.percent(profile["churn_score"]) if pd.notna(profile["churn_score"]) else None,
     delta_color="off",
+    delta_arrow="off",
 )
 tiles[4].metric("Sessions", ui.count(profile["sessions"]))
 

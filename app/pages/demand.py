@@ -33,11 +33,11 @@ if by == "Product":
     product = st.selectbox(
         "Product (best sellers first)", list(names), format_func=names.__getitem__, key="demand_product"
     )
-    series = ui.numeric(ui.load(queries.PRODUCT_DEMAND, chosen.params, product_id=product))
+    series = ui.load(queries.PRODUCT_DEMAND, chosen.params, product_id=product)
     label = names[product]
 else:
     category = st.selectbox("Category", sorted(products["category"].dropna().unique()), key="demand_category")
-    series = ui.numeric(ui.load(queries.CATEGORY_DEMAND, chosen.params, category=category))
+    series = ui.load(queries.CATEGORY_DEMAND, chosen.params, category=category)
     label = category
 
 if series.empty:

@@ -15,7 +15,7 @@ ui.how_to_read(
 )
 ui.applies("none: the funnel covers every session the clickstream holds")
 
-funnel = ui.numeric(ui.load(queries.FUNNEL))
+funnel = ui.load(queries.FUNNEL)
 if funnel.empty:
     st.info("No clickstream yet: the funnel needs web events (this lake has shop exports only).")
     st.stop()

@@ -24,14 +24,20 @@ ui.applies(
     f"months from {chosen.start_date:%Y-%m} to {chosen.end_date:%Y-%m}, country {chosen.country or 'all'}"
 )
 
-countries = ui.numeric(ui.load(queries.GEO_REVENUE, chosen.params))
+countries = ui.load(queries.GEO_REVENUE, chosen.params)
 if countries.empty:
     st.info("No orders in these months.")
     st.stop()
 top = countries.iloc[0]
 tiles = st.columns(3)
 tiles[0].metric("Countries with orders", ui.count(len(countries)))
-tiles[1].metric("Top country", str(top["country_name"]), ui.money(top["net_revenue"]), delta_color="off")
+tiles[1].metric(
+    "Top country",
+    str(top["country_name"]),
+    ui.money(top["net_revenue"]),
+    delta_color="off",
+    delta_arrow="off",
+)
 tiles[2].metric("Net revenue", ui.money(countries["net_revenue"].sum()))
 
 land = alt.Chart(alt.InlineData(values=LAND, format=alt.TopoDataFormat(type="topojson", feature="land")))

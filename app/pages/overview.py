@@ -16,7 +16,7 @@ ui.how_to_read(
 )
 ui.applies(f"{chosen.describe()} (the monthly chart shows every country and channel)")
 
-kpis = ui.numeric(ui.load(queries.KPIS, chosen.params)).set_index("period")
+kpis = ui.load(queries.KPIS, chosen.params).set_index("period")
 
 
 def _value(period: str, name: str) -> float | None:
@@ -41,7 +41,7 @@ tiles[3].metric(
 )
 
 st.subheader("Net revenue by month")
-monthly = ui.numeric(ui.load(queries.MONTHLY_REVENUE, chosen.params))
+monthly = ui.load(queries.MONTHLY_REVENUE, chosen.params)
 if monthly.empty:
     st.info("No orders in these months.")
 else:

@@ -22,20 +22,24 @@ ui.how_to_read(
 )
 
 runs = ui.load(queries.RUNS)
+for moment in ("started_at", "finished_at"):  # ISO text in the run documents
+    runs[moment] = pd.to_datetime(runs[moment], utc=True, errors="coerce").dt.tz_localize(None)
 if runs.empty:
     st.info("The run ledger is empty: no `c360 run` has built this warehouse yet.")
     st.stop()
 
 latest = runs.iloc[0]
 tiles = st.columns(4)
-tiles[0].metric("Last run", str(latest["status"]), ui.day(latest["started_at"]), delta_color="off")
+tiles[0].metric(
+    "Last run", str(latest["status"]), ui.day(latest["started_at"]), delta_color="off", delta_arrow="off"
+)
 tiles[1].metric("Runs in the ledger", ui.count(len(runs)))
 tiles[2].metric("Failed runs", ui.count((runs["status"] == "failed").sum()))
 seconds = pd.to_numeric(runs["seconds"], errors="coerce")
 tiles[3].metric("Last run took", f"{float(seconds.iloc[0]):,.1f} s" if pd.notna(seconds.iloc[0]) else "–")
 
 durations = (
-    alt.Chart(runs.assign(seconds=seconds, started_at=pd.to_datetime(runs["started_at"])))
+    alt.Chart(runs.assign(seconds=seconds))
     .mark_bar()
     .encode(
         x=alt.X("started_at:T", title="Started"),

@@ -16,7 +16,7 @@ ui.how_to_read(
 )
 ui.applies("none: product figures cover the whole history")
 
-matrix = ui.numeric(ui.load(queries.PRODUCT_MATRIX))
+matrix = ui.load(queries.PRODUCT_MATRIX)
 if matrix.empty:
     st.info("No product has sold yet.")
     st.stop()
@@ -26,14 +26,24 @@ for tile, quadrant in zip(tiles, ("star", "cash_cow", "question_mark", "dog"), s
     tile.metric(quadrant.replace("_", " ").capitalize() + "s", ui.count(counts.get(quadrant, 0)))
 
 dots = (
-    alt.Chart(matrix)
-    .mark_circle(opacity=0.7)
+    alt.Chart(matrix[matrix["net_revenue"] > 0])  # a log axis: products that sold
+    .mark_circle(opacity=0.75)
     .encode(
         x=alt.X(
-            "net_revenue:Q", title="Net revenue", scale=alt.Scale(type="symlog"), axis=alt.Axis(format=",.0f")
+            "net_revenue:Q",
+            title="Net revenue (log scale)",
+            scale=alt.Scale(type="log"),
+            axis=alt.Axis(format="~s"),
         ),
         y=alt.Y("revenue_growth:Q", title="Revenue growth", axis=alt.Axis(format="%")),
-        color=alt.Color("quadrant:N", title="Quadrant", sort=["star", "cash_cow", "question_mark", "dog"]),
+        color=alt.Color(
+            "quadrant:N",
+            title="Quadrant",
+            scale=alt.Scale(
+                domain=["star", "cash_cow", "question_mark", "dog"],
+                range=["#2ca02c", "#1f77b4", "#ff7f0e", "#7f7f7f"],
+            ),
+        ),
         size=alt.Size("units_sold:Q", title="Units", legend=None),
         tooltip=[
             "product_name:N",

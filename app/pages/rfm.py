@@ -16,7 +16,7 @@ ui.how_to_read(
 )
 ui.applies(f"country {chosen.country or 'all'} (scores are as of the last build)")
 
-segments = ui.numeric(ui.load(queries.RFM_SEGMENTS, chosen.params))
+segments = ui.load(queries.RFM_SEGMENTS, chosen.params)
 if segments.empty:
     st.info("No customer has a purchase yet.")
     st.stop()
@@ -47,7 +47,7 @@ with left:
     st.altair_chart(bars, width="stretch")
 with right:
     st.subheader("Recency x frequency")
-    grid = ui.numeric(ui.load(queries.RFM_GRID, chosen.params))
+    grid = ui.load(queries.RFM_GRID, chosen.params)
     heatmap = (
         alt.Chart(grid)
         .mark_rect()
