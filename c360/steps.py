@@ -255,6 +255,7 @@ def accounts(ctx: RunContext) -> dict[str, dict[str, Any]]:
             "accepted": staging["staged"],
             "rejected": staging["rejected"],
             "duplicates": staging["duplicates"],
+            "quarantined_by_reason": dict(sums.reasons),
         }
         explained = sum(numbers[part] for part in ACCOUNT_PARTS)
         numbers["balanced"] = numbers["received"] == explained

@@ -227,7 +227,13 @@ def find_landed(lake: Lake, entity: str, sha256: str) -> str | None:
 def land_csv(export: CsvExport, lake: Lake, now: datetime) -> tuple[LandResult, list[str]]:
     """Land one checked export; the keys written (for undoing an all-or-nothing landing)."""
     total = export.rows + len(export.quarantined)
-    receipt = receipts.Receipt(total, export.rows, len(export.quarantined), receipts.stamp(now))
+    receipt = receipts.Receipt(
+        total,
+        export.rows,
+        len(export.quarantined),
+        receipts.stamp(now),
+        receipts.reason_counts(row.reason for row in export.quarantined),
+    )
     existing = find_landed(lake, export.entity, export.sha256)
     if existing is not None:
         # A landing killed before its receipt left the file without one: write it now.

@@ -387,7 +387,13 @@ def write_batch(lake: Lake, records: list[RawRecord], landed_at: datetime | None
             receipts.write(
                 lake,
                 item.key,
-                receipts.Receipt(rows, rows - quarantined, quarantined, receipts.stamp(moment)),
+                receipts.Receipt(
+                    rows,
+                    rows - quarantined,
+                    quarantined,
+                    receipts.stamp(moment),
+                    receipts.reason_counts(item.reasons or []),
+                ),
             )
         except Exception as exc:  # any write failure: redeliver from this object's first record
             result.retry_from = records[item.positions[0]].sequence_number

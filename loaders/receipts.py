@@ -3,7 +3,8 @@
 Every object a loader writes to ``raw/`` (a shop export, a group of events) or to
 ``quarantine/`` (the events it refused) gets one receipt at ``_receipts/<its key>.json``::
 
-    {"received": 1000, "written": 997, "quarantined": 3, "landed_at": "..."}
+    {"received": 1000, "written": 997, "quarantined": 3, "landed_at": "...",
+     "reasons": {"wrong number of fields": 2, "malformed CSV": 1}}
 
 ``received`` is what the loader read for that object, ``written`` the rows the object holds,
 ``quarantined`` the rows set aside with it (a shop export's bad rows; an events quarantine
@@ -23,6 +24,7 @@ a re-landed export finds its object and writes only a missing receipt, never a s
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -40,6 +42,12 @@ class Receipt:
     written: int = 0
     quarantined: int = 0
     landed_at: str = ""
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows by kind of reason
+
+
+def reason_counts(reasons: Iterable[str]) -> dict[str, int]:
+    """Quarantine reasons counted by kind: the text before the first colon."""
+    return dict(Counter(reason.split(":", 1)[0].strip() for reason in reasons))
 
 
 @dataclass
@@ -52,6 +60,7 @@ class SourceTotals:
     unlanded: int = 0
     objects: int = 0
     keys: set[str] = field(default_factory=set)  # raw objects that have a receipt
+    reasons: Counter[str] = field(default_factory=Counter)  # quarantined rows by kind of reason
 
 
 def write(lake: Lake, key: str, receipt: Receipt) -> bool:
@@ -96,6 +105,7 @@ def totals(lake: Lake, threads: int = 16) -> dict[str, SourceTotals]:
             sums.objects += 1
             sums.received += int(receipt["received"])
             sums.quarantined += int(receipt.get("quarantined", 0))
+            sums.reasons.update(receipt.get("reasons") or {})
             if area == UNLANDED:
                 sums.unlanded += int(receipt.get("written", 0))
             elif area == "raw":

@@ -18,7 +18,7 @@ from app import queries
 from app.streamlit_app import PAGE_LIST
 from app.warehouse import Query, Warehouse
 from c360.settings import PROJECT_ROOT, Settings
-from tests.conftest import Built
+from tests.conftest import Built, redshift_parse_errors
 
 pytestmark = [pytest.mark.app, pytest.mark.xdist_group("built")]
 ENTRY = str(PROJECT_ROOT / "app" / "streamlit_app.py")
@@ -231,6 +231,14 @@ def test_values_are_bound_never_formatted_into_the_sql(built: Built) -> None:
         Query("bad", "select 1 from {core}.fct_orders where channel like 'w%'")
 
 
+def test_every_query_parses_as_redshift_sql() -> None:
+    redshift = Warehouse(Settings.resolve(target="redshift"))
+    for group in queries.PAGES.values():
+        for query in group:
+            sql = re.sub(r"%\((\w+)\)s", "'value'", redshift.sql(query))
+            assert redshift_parse_errors(sql) == [], query.name
+
+
 # --- when there is nothing to show ------------------------------------------------------------
 
 
@@ -260,6 +268,25 @@ def test_an_unreachable_server_is_a_message(monkeypatch: pytest.MonkeyPatch) -> 
     app = AppTest.from_file(ENTRY, default_timeout=60).run()
     assert not app.exception
     assert "cannot reach PostgreSQL" in app.error[0].value
+
+
+def test_a_publish_is_picked_up_at_the_next_render(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = tmp_path / "published.duckdb"
+    shutil.copy(built.settings.published, published)
+    before = _metrics(_page("overview.py", published, monkeypatch))["Orders"]
+    # A new build, published as publish does: another file renamed over the copy.
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(published, rebuilt)
+    with duckdb.connect(str(rebuilt)) as connection:
+        connection.execute("delete from core.fct_order_lines where country_code = 'US'")
+        (orders,) = connection.execute(
+            "select count(distinct order_id) from core.fct_order_lines where not is_cancelled"
+        ).fetchone()
+    rebuilt.replace(published)
+    after = _metrics(_page("overview.py", published, monkeypatch))["Orders"]
+    assert after == f"{orders:,}" and after != before
 
 
 def test_the_app_renders_while_dbt_holds_the_warehouse(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:

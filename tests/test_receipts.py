@@ -28,6 +28,7 @@ def test_a_shop_export_gets_one_receipt_with_its_rows_and_quarantined_rows(tmp_p
     land(tmp_path / "products.csv", lake, MOMENT)  # the same export again: no second receipt
     totals = receipts.totals(lake)["shop.products"]
     assert (totals.received, totals.written, totals.quarantined, totals.objects) == (3, 2, 1, 1)
+    assert totals.reasons == {"wrong number of fields": 1}
 
 
 def test_events_receipts_add_up_to_what_the_batch_received(tmp_path: Path) -> None:
@@ -42,6 +43,7 @@ def test_events_receipts_add_up_to_what_the_batch_received(tmp_path: Path) -> No
     totals = receipts.totals(lake)["web.events"]
     assert (totals.received, totals.written, totals.quarantined) == (3, 2, 1)
     assert totals.received == result.received
+    assert dict(totals.reasons) == result.quarantine_reasons
 
 
 def test_a_writer_killed_before_its_receipt_gets_it_written_by_the_replay(tmp_path: Path) -> None:

@@ -294,6 +294,7 @@ def test_dirty_exports_are_accounted_for_row_by_row_as_the_answer_key_says(tmp_p
         expected = key["expected"][entity]
         assert numbers["received"] == received[source], source
         assert numbers["quarantined"] == sum(expected["quarantined"].values()), source
+        assert numbers["quarantined_by_reason"] == expected["quarantined"], source
         assert numbers["rejected"] == sum(expected["rejected"].values()), source
         assert numbers["duplicates"] == key["injected"][entity]["duplicates"], source
         assert numbers["balanced"], source

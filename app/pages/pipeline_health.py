@@ -97,12 +97,24 @@ with right:
     )
 
 build = output("build")
+accounts = build.get("accounts") or {}
 st.caption("Accounts per source")
 ui.table(
-    pd.DataFrame(
-        [{"source": source, **numbers} for source, numbers in (build.get("accounts") or {}).items()]
-    ).drop(columns=["without_receipt"], errors="ignore"),
+    pd.DataFrame([{"source": source, **numbers} for source, numbers in accounts.items()]).drop(
+        columns=["without_receipt", "quarantined_by_reason"], errors="ignore"
+    ),
     f"accounts_{run_id}",
+)
+st.caption("Rows quarantined when landing, by reason (every landing so far)")
+ui.table(
+    pd.DataFrame(
+        [
+            {"source": source, "reason": reason, "rows": rows}
+            for source, numbers in accounts.items()
+            for reason, rows in (numbers.get("quarantined_by_reason") or {}).items()
+        ]
+    ),
+    f"quarantined_{run_id}",
 )
 st.caption("Rows staging rejected, by reason")
 ui.table(
