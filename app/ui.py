@@ -126,37 +126,46 @@ def filters() -> Filters:
     last = last or date.today()
     countries = [ALL, *load(queries.COUNTRIES)["country_code"].astype(str)]
     channels = [ALL, *load(queries.CHANNELS)["channel"].astype(str)]
+    # The widgets keep their values in the session (so they survive a page switch); a new
+    # session, or a value the warehouse no longer has, takes the URL's (or the default).
     asked = st.query_params
     start = min(max(_parsed_date(asked.get("from"), first), first), last)
     end = max(min(_parsed_date(asked.get("to"), last), last), start)
+    kept = st.session_state.get("filter_dates")
+    if not (isinstance(kept, tuple) and all(first <= day <= last for day in kept)):
+        st.session_state["filter_dates"] = (start, end)
+    for key, options, parameter in (
+        ("filter_country", countries, "country"),
+        ("filter_channel", channels, "channel"),
+    ):
+        if st.session_state.get(key) not in options:
+            st.session_state[key] = options[_index(options, asked.get(parameter))]
 
     sidebar = st.sidebar
     sidebar.header("Filters")
     chosen = sidebar.date_input(
-        "Order dates", value=(start, end), min_value=first, max_value=last, format="YYYY-MM-DD"
+        "Order dates", key="filter_dates", min_value=first, max_value=last, format="YYYY-MM-DD"
     )
     if isinstance(chosen, tuple) and len(chosen) == 2:  # one end while being picked
         start, end = chosen
     country = sidebar.selectbox(
-        "Country",
-        countries,
-        index=_index(countries, asked.get("country")),
-        help="Orders and customers of one country",
+        "Country", countries, key="filter_country", help="Orders and customers of one country"
     )
     channel = sidebar.selectbox(
-        "Sales channel",
-        channels,
-        index=_index(channels, asked.get("channel")),
-        help="Where orders were placed",
+        "Sales channel", channels, key="filter_channel", help="Where orders were placed"
     )
     chosen_filters = Filters(start, end, "" if country == ALL else country, "" if channel == ALL else channel)
-    wanted = {"from": start.isoformat(), "to": end.isoformat()}
-    if chosen_filters.country:
-        wanted["country"] = chosen_filters.country
-    if chosen_filters.channel:
-        wanted["channel"] = chosen_filters.channel
-    if dict(st.query_params) != wanted:
-        st.query_params.from_dict(wanted)
+    wanted = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "country": chosen_filters.country,
+        "channel": chosen_filters.channel,
+    }
+    for key, value in wanted.items():  # a page's own parameters (e.g. ?customer=) are kept
+        if not value:
+            st.query_params.pop(key, None)
+        elif st.query_params.get(key) != value:
+            st.query_params[key] = value
     return chosen_filters
 
 

@@ -17,20 +17,20 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from app.streamlit_app import PAGE_LIST
+from app.main import PAGE_LIST
 from c360 import pipeline
 from c360.settings import PROJECT_ROOT, Settings
 from loaders.generator import generate
 
 GOAL_SECONDS = 1.0
-ENTRY = str(PROJECT_ROOT / "app" / "streamlit_app.py")
+ENTRY = str(PROJECT_ROOT / "streamlit_app.py")
 
 
 def render(name: str) -> tuple[float, AppTest]:
     started = time.perf_counter()
     app = AppTest.from_file(ENTRY, default_timeout=120).run()
     if name != PAGE_LIST[0][0]:
-        app.switch_page(f"pages/{name}").run()
+        app.switch_page(f"app/pages/{name}").run()
     seconds = time.perf_counter() - started
     if app.exception:
         raise RuntimeError(f"{name}: {app.exception[0].value}")

@@ -713,7 +713,7 @@ def app_command(
     settings = Settings.resolve(published=published, target=target)
     if settings.target == "local" and not settings.published.exists():
         raise FileNotFoundError(f"{settings.published}: nothing published yet; run `c360 run` first")
-    page = PROJECT_ROOT / "app" / "streamlit_app.py"
+    page = PROJECT_ROOT / "streamlit_app.py"
     console.print(
         f"c360 app: http://{'localhost' if address == '127.0.0.1' else address}:{port}  (Ctrl+C to stop)"
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app.streamlit_app import PAGE_LIST
+from app.main import PAGE_LIST
 from c360.settings import PROJECT_ROOT
 from tests.conftest import Built
 
@@ -80,7 +80,9 @@ def test_every_page_opens_in_chromium_without_an_exception(running_app: str) -> 
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            for index, (name, title, _icon) in enumerate(PAGE_LIST):
+            # Last page first: a fresh server's first visit is to a page's own URL (a
+            # bookmark), and it still gets the app's navigation and filters.
+            for index, (name, title, _icon) in reversed(list(enumerate(PAGE_LIST))):
                 path = "" if index == 0 else name.removesuffix(".py")
                 page.goto(f"{running_app}/{path}", wait_until="domcontentloaded")
                 page.get_by_role("heading", name=title, level=1).wait_for(timeout=30_000)
@@ -89,6 +91,11 @@ def test_every_page_opens_in_chromium_without_an_exception(running_app: str) -> 
                     timeout=30_000
                 )
                 page.wait_for_function(DRAWN, timeout=30_000)  # charts and tables drawn, too
+                links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+                assert [link.split("\n")[-1].strip() for link in links] == [
+                    title for _n, title, _i in PAGE_LIST
+                ]
+                assert page.locator('[data-testid="stSidebar"]').get_by_text("Order dates").count() == 1
                 errors = page.locator('[data-testid="stException"]')
                 assert errors.count() == 0, f"{title}: {errors.first.inner_text()}"
                 assert page.locator('[data-testid="stAlertContentError"]').count() == 0, title

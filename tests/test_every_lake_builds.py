@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.streamlit_app import PAGE_LIST
+from app.main import PAGE_LIST
 from c360 import pipeline
 from c360.settings import PROJECT_ROOT, Settings
 from loaders.lake import events_key, open_lake
@@ -43,8 +43,8 @@ def _app_messages(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[s
     monkeypatch.setenv("C360_PUBLISHED", str(settings.published))
     said = {}
     for name, _title, _icon in PAGE_LIST:
-        app = AppTest.from_file(str(PROJECT_ROOT / "app" / "streamlit_app.py"), default_timeout=60).run()
-        app.switch_page(f"pages/{name}").run()
+        app = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=60).run()
+        app.switch_page(f"app/pages/{name}").run()
         assert not app.exception, f"{name}: {app.exception[0].value}"
         assert not app.error, f"{name}: {app.error[0].value}"
         said[name] = [element.value for element in [*app.info, *app.warning]]

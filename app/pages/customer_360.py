@@ -33,6 +33,7 @@ labels = {
 customer_id = st.selectbox(
     f"{len(found)} customer(s) found", list(labels), format_func=labels.__getitem__, key="customer_pick"
 )
+st.query_params["customer"] = customer_id  # a link to this view opens this customer
 
 profile = ui.load(queries.CUSTOMER_PROFILE, customer_id=customer_id).iloc[0]
 st.subheader(f"{profile['first_name'] or ''} {profile['last_name'] or ''}".strip() or customer_id)

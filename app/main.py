@@ -1,8 +1,9 @@
 """c360 Streamlit app: one page per question, on the published warehouse.
 
-``c360 app`` (or ``make demo``) starts it. The sidebar holds the page list and the global
-filters (dates, country, channel), which live in the URL so a view can be shared. Pages are
-in ``app/pages/``; what they read is in ``app/queries.py``, through ``app/warehouse.py``.
+``c360 app`` (or ``make demo``) starts it through ``streamlit_app.py`` at the project's
+root. The sidebar holds the page list and the global filters (dates, country, channel),
+which live in the URL so a view can be shared. Pages are in ``app/pages/``; what they read
+is in ``app/queries.py``, through ``app/warehouse.py``.
 """
 
 from __future__ import annotations
@@ -30,13 +31,16 @@ PAGE_LIST = (
     ("pipeline_health.py", "Pipeline health", ":material/monitor_heart:"),
 )
 
-st.set_page_config(page_title="c360 · Customer 360", page_icon="📈", layout="wide")
-page = st.navigation(
-    [
-        st.Page(PAGES / name, title=title, icon=icon, default=index == 0)
-        for index, (name, title, icon) in enumerate(PAGE_LIST)
-    ]
-)
-st.sidebar.caption(f"Reading {from_environment().label}")
-st.session_state[ui.FILTERS_KEY] = ui.filters()
-page.run()
+
+def run() -> None:
+    """One run of the app: navigation, the filters, then the chosen page."""
+    st.set_page_config(page_title="c360 · Customer 360", page_icon="📈", layout="wide")
+    page = st.navigation(
+        [
+            st.Page(PAGES / name, title=title, icon=icon, default=index == 0)
+            for index, (name, title, icon) in enumerate(PAGE_LIST)
+        ]
+    )
+    st.sidebar.caption(f"Reading {from_environment().label}")
+    st.session_state[ui.FILTERS_KEY] = ui.filters()
+    page.run()
