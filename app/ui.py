@@ -185,6 +185,13 @@ def _index(options: list[str], wanted: str | None) -> int:
 # --- showing -----------------------------------------------------------------------------
 
 
+def require_rows(frame: pd.DataFrame, message: str) -> None:
+    """Stop the page with ``message`` when there is nothing to show (an empty mart)."""
+    if frame.empty:
+        st.info(message)
+        st.stop()
+
+
 def how_to_read(text: str) -> None:
     st.caption(f"**How to read this.** {text}")
 

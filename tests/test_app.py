@@ -44,6 +44,13 @@ def _page(name: str, published: Path, monkeypatch: pytest.MonkeyPatch, **query_p
     return app
 
 
+def _copy_of_published(built: Built, tmp_path: Path) -> Path:
+    """A private copy of the session's published warehouse, for a test that changes it."""
+    published = tmp_path / "published.duckdb"
+    shutil.copy(built.settings.published, published)
+    return published
+
+
 def _metrics(app: AppTest) -> dict[str, str]:
     return {metric.label: metric.value for metric in app.metric}
 
@@ -272,8 +279,7 @@ def test_nothing_published_is_a_message_on_the_page(tmp_path: Path, monkeypatch:
 def test_a_missing_mart_is_a_message_and_the_other_pages_still_work(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    published = tmp_path / "published.duckdb"
-    shutil.copy(built.settings.published, published)
+    published = _copy_of_published(built, tmp_path)
     with duckdb.connect(str(published)) as connection:
         connection.execute("drop table analytics.cohort_retention")
     app = _page("cohorts.py", published, monkeypatch)
@@ -294,8 +300,7 @@ def test_an_unreachable_server_is_a_message(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_publish_is_picked_up_at_the_next_render(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    published = tmp_path / "published.duckdb"
-    shutil.copy(built.settings.published, published)
+    published = _copy_of_published(built, tmp_path)
     before = _metrics(_page("overview.py", published, monkeypatch))["Orders"]
     # A new build, published as publish does: another file renamed over the copy.
     rebuilt = tmp_path / "rebuilt.duckdb"

@@ -18,9 +18,7 @@ ui.how_to_read(
 ui.applies(f"country {chosen.country or 'all'} (scores are as of the last build)")
 
 bands = ui.load(queries.CHURN_BANDS, chosen.params)
-if bands.empty:
-    st.info("No customer has a purchase yet.")
-    st.stop()
+ui.require_rows(bands, "No customer has a purchase yet.")
 by_band = bands.set_index("churn_band")
 tiles = st.columns(3)
 for tile, band in zip(tiles, ("high", "medium", "low"), strict=True):

@@ -17,9 +17,7 @@ ui.how_to_read(
 ui.applies(f"country {chosen.country or 'all'} (CLV is lifetime, so the dates do not apply)")
 
 tiers = ui.load(queries.CLV_TIERS, chosen.params)
-if tiers.empty:
-    st.info("No customer has a purchase yet.")
-    st.stop()
+ui.require_rows(tiers, "No customer has a purchase yet.")
 total = tiers["historical_clv"].sum()
 tiles = st.columns(3)
 tiles[0].metric("Customers with a purchase", ui.count(tiers["customers"].sum()))

@@ -17,9 +17,7 @@ ui.how_to_read(
 ui.applies("cohort months in the chosen dates (all countries and channels)")
 
 cohorts = ui.load(queries.COHORTS, chosen.params)
-if cohorts.empty:
-    st.info("No cohort starts in these months.")
-    st.stop()
+ui.require_rows(cohorts, "No cohort starts in these months.")
 month_one = cohorts[cohorts["months_since_first_order"] == 1].sort_values("cohort_month")
 tiles = st.columns(3)
 tiles[0].metric("Cohorts", ui.count(cohorts["cohort_month"].nunique()))

@@ -18,9 +18,7 @@ ui.how_to_read(
 ui.applies(f"days {chosen.start_date:%Y-%m-%d} to {chosen.end_date:%Y-%m-%d} (all countries and channels)")
 
 products = ui.load(queries.DEMAND_PRODUCTS)
-if products.empty:
-    st.info("No product has sold yet.")
-    st.stop()
+ui.require_rows(products, "No product has sold yet.")
 by = st.radio("Show", ["Product", "Category"], horizontal=True, key="demand_by")
 if by == "Product":
     names = dict(
@@ -40,9 +38,7 @@ else:
     series = ui.load(queries.CATEGORY_DEMAND, chosen.params, category=category)
     label = category
 
-if series.empty:
-    st.info(f"{label}: no sales in these days.")
-    st.stop()
+ui.require_rows(series, f"{label}: no sales in these days.")
 tiles = st.columns(3)
 tiles[0].metric("Units sold", ui.count(series["units"].sum()))
 tiles[1].metric("Net revenue", ui.money(series["net_revenue"].sum()))

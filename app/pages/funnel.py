@@ -16,9 +16,7 @@ ui.how_to_read(
 ui.applies("none: the funnel covers every session the clickstream holds")
 
 funnel = ui.load(queries.FUNNEL)
-if funnel.empty:
-    st.info("No clickstream yet: the funnel needs web events (this lake has shop exports only).")
-    st.stop()
+ui.require_rows(funnel, "No clickstream yet: the funnel needs web events (this lake has shop exports only).")
 funnel["traffic"] = funnel["channel"].fillna("(none)") + " / " + funnel["utm_source"].fillna("(none)")
 purchases = funnel[funnel["step"] == "purchase"].sort_values("overall_conversion_rate", ascending=False)
 picked = st.selectbox("Channel / source", purchases["traffic"].tolist(), key="funnel_traffic")

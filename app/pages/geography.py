@@ -25,9 +25,7 @@ ui.applies(
 )
 
 countries = ui.load(queries.GEO_REVENUE, chosen.params)
-if countries.empty:
-    st.info("No orders in these months.")
-    st.stop()
+ui.require_rows(countries, "No orders in these months.")
 top = countries.iloc[0]
 tiles = st.columns(3)
 tiles[0].metric("Countries with orders", ui.count(len(countries)))

@@ -24,9 +24,7 @@ ui.how_to_read(
 runs = ui.load(queries.RUNS)
 for moment in ("started_at", "finished_at"):  # ISO text in the run documents
     runs[moment] = pd.to_datetime(runs[moment], utc=True, errors="coerce").dt.tz_localize(None)
-if runs.empty:
-    st.info("The run ledger is empty: no `c360 run` has built this warehouse yet.")
-    st.stop()
+ui.require_rows(runs, "The run ledger is empty: no `c360 run` has built this warehouse yet.")
 
 latest = runs.iloc[0]
 tiles = st.columns(4)

@@ -17,9 +17,7 @@ ui.how_to_read(
 ui.applies("none: product figures cover the whole history")
 
 matrix = ui.load(queries.PRODUCT_MATRIX)
-if matrix.empty:
-    st.info("No product has sold yet.")
-    st.stop()
+ui.require_rows(matrix, "No product has sold yet.")
 counts = matrix["quadrant"].value_counts()
 tiles = st.columns(4)
 for tile, quadrant in zip(tiles, ("star", "cash_cow", "question_mark", "dog"), strict=True):

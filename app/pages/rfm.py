@@ -17,9 +17,7 @@ ui.how_to_read(
 ui.applies(f"country {chosen.country or 'all'} (scores are as of the last build)")
 
 segments = ui.load(queries.RFM_SEGMENTS, chosen.params)
-if segments.empty:
-    st.info("No customer has a purchase yet.")
-    st.stop()
+ui.require_rows(segments, "No customer has a purchase yet.")
 tiles = st.columns(3)
 tiles[0].metric("Customers scored", ui.count(segments["customers"].sum()))
 tiles[1].metric("Segments", ui.count(len(segments)))
