@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -34,7 +33,6 @@ import pandas as pd
 from c360.settings import Settings
 
 CACHE_SECONDS = 300
-PUBLISHED_SCHEMAS = ("core", "analytics", "customer", "ops")
 PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
 RELATION = re.compile(r"\{(core|analytics|customer|ops|test_failures)\}\.(\w+)")
 
@@ -197,7 +195,3 @@ def _missing(query: Query, message: str) -> MissingRelationError:
 
 def from_environment() -> Warehouse:
     return Warehouse(Settings.resolve())
-
-
-def published_path() -> Path:
-    return from_environment().settings.published
