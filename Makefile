@@ -9,11 +9,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Tools whose pins clash with the project's get an environment of their own.
 BOUNCER := $(TOOLS)/dbt-bouncer/bin/dbt-bouncer
+CHECKOV := $(TOOLS)/checkov/bin/checkov
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 PG_SERVER := /usr/lib/postgresql/15/bin/postgres
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo run app test lint format docs bench clean
+.PHONY: install demo run app test lint format docs bench clean lambda-zip
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -30,6 +31,11 @@ $(BOUNCER): lint/tools/dbt-bouncer.txt
 	$(TOOLS)/dbt-bouncer/bin/pip install --quiet -r lint/tools/dbt-bouncer.txt
 	touch $@
 
+$(CHECKOV): lint/tools/checkov.txt
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet -r lint/tools/checkov.txt
+	touch $@
+
 demo: install ## Generate sample data, land, build, publish, then start the app
 	$(BIN)/c360 run
 	$(BIN)/c360 app
@@ -40,7 +46,7 @@ run: install ## The main job without the app
 app: install ## Start the Streamlit app on the published warehouse
 	$(BIN)/c360 app
 
-test: install lint $(BOUNCER) $(PG_SERVER) $(CHROMIUM) ## Lint, then every test on two workers (the tests start PostgreSQL, moto_server and the app)
+test: install lint $(BOUNCER) $(CHECKOV) $(PG_SERVER) $(CHROMIUM) ## Lint, then every test on two workers (the tests start PostgreSQL, moto_server and the app)
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The PostgreSQL target's tests need a real server: Debian's cluster 15/main, which the
@@ -71,6 +77,9 @@ format: install ## Apply ruff's and sqlfluff's fixes
 docs: install ## The dbt docs site as one page that opens offline (dbt/target/static_index.html)
 	$(BIN)/c360 docs
 
+lambda-zip: install ## The consumer Lambda's and the Glue job's packages (build/), for terraform apply
+	$(BIN)/python -m c360.packaging $(abspath $(UV))
+
 bench: install ## Benchmarks (not tests); numbers go in the closing note
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_ingest.py
@@ -79,4 +88,4 @@ bench: install ## Benchmarks (not tests); numbers go in the closing note
 	$(BIN)/python bench/bench_app.py
 
 clean: ## Remove generated data and build output (keeps .venv)
-	rm -rf lake warehouse sample-data dbt/target dbt/logs test-output
+	rm -rf lake warehouse sample-data dbt/target dbt/logs test-output build

@@ -56,3 +56,38 @@ def raise_alert(lake: Lake, document: dict[str, Any], sns: Any = None) -> dict[s
         )
         raised["sns_message_id"] = response["MessageId"]
     return raised
+
+
+def publish_metrics(document: dict[str, Any], cloudwatch: Any = None) -> dict[str, float] | None:
+    """With ``C360_METRICS_NAMESPACE`` set, the run's numbers as CloudWatch metrics
+    (dimension ``Target``): FailedTests (the monitoring module's alarm), RunSeconds and
+    Published (1 or 0). None when not configured."""
+    namespace = os.environ.get("C360_METRICS_NAMESPACE")
+    if not namespace:
+        return None
+    build: dict[str, Any] = next(
+        (e.get("output") or {} for e in document.get("steps", []) if e["name"] == "build"), {}
+    )
+    values = {
+        "FailedTests": float(len(build.get("failures") or [])),
+        "RunSeconds": float(sum(step.get("seconds") or 0 for step in document.get("steps", []))),
+        "Published": 1.0 if document.get("status") == "published" else 0.0,
+    }
+    if cloudwatch is None:
+        import boto3
+
+        cloudwatch = boto3.client("cloudwatch", endpoint_url=os.environ.get("C360_S3_ENDPOINT_URL") or None)
+    dimensions = [{"Name": "Target", "Value": str(document.get("target"))}]
+    cloudwatch.put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {
+                "MetricName": name,
+                "Dimensions": dimensions,
+                "Value": value,
+                "Unit": "Count" if name != "RunSeconds" else "Seconds",
+            }
+            for name, value in values.items()
+        ],
+    )
+    return values

@@ -416,6 +416,9 @@ def report_step(ctx: RunContext) -> dict[str, Any]:
     output: dict[str, Any] = {"run_document": ctx.lake.url(key), "status": document["status"]}
     if document["status"] == "failed":
         output["alert"] = alerts.raise_alert(ctx.lake, document)
+    metrics = alerts.publish_metrics(document)  # with C360_METRICS_NAMESPACE (the AWS alarms)
+    if metrics is not None:
+        output["metrics"] = metrics
     return output
 
 

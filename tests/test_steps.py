@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,34 @@ def test_an_alert_is_a_file_in_the_lake_and_an_sns_message(
     assert envelope["Subject"] == "c360 run 20261126T010203Z-ffffff failed at gate"
     assert json.loads(envelope["Message"]) == written
     assert raised["sns_message_id"] == envelope["MessageId"]
+
+
+def test_the_report_step_publishes_the_metrics_the_aws_alarms_watch(
+    tmp_path: Path, moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("C360_ALERT_TOPIC_ARN", raising=False)
+    monkeypatch.delenv("C360_METRICS_NAMESPACE", raising=False)
+    assert alerts.publish_metrics(_failed_document()) is None  # not configured: nothing sent
+    monkeypatch.setenv("C360_METRICS_NAMESPACE", "c360")
+    result = runner.invoke(
+        app,
+        ["step", "report", "--event", json.dumps(_failed_document()), "--lake", str(tmp_path / "lake")],
+        env={"C360_WAREHOUSE": str(tmp_path / "c360.duckdb")},
+    )
+    assert result.exit_code == 0, result.output
+    cloudwatch = boto3.client("cloudwatch")
+    listed = cloudwatch.list_metrics(Namespace="c360", MetricName="FailedTests")["Metrics"]
+    assert listed[0]["Dimensions"] == [{"Name": "Target", "Value": "local"}]
+    stats = cloudwatch.get_metric_statistics(
+        Namespace="c360",
+        MetricName="FailedTests",
+        Dimensions=[{"Name": "Target", "Value": "local"}],
+        StartTime=datetime.now(UTC) - timedelta(hours=1),
+        EndTime=datetime.now(UTC) + timedelta(hours=1),
+        Period=3600,
+        Statistics=["Maximum"],
+    )
+    assert stats["Datapoints"][0]["Maximum"] == 1.0  # the one failing test of the document
 
 
 def test_without_a_topic_the_alert_is_the_file_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
