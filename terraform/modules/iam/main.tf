@@ -4,109 +4,34 @@
 # marked. tests/test_terraform.py checks that each role allows exactly the API calls its
 # code makes (derived from the code) plus a documented list of what AWS itself needs.
 
-data "aws_iam_policy_document" "assume_lambda" {
+locals {
+  # role: the AWS services that assume it
+  roles = {
+    consumer       = ["lambda.amazonaws.com"]
+    compaction     = ["glue.amazonaws.com"]
+    pipeline       = ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]
+    task_execution = ["ecs-tasks.amazonaws.com"]
+    state_machine  = ["states.amazonaws.com"]
+    scheduler      = ["scheduler.amazonaws.com"]
+    spectrum       = ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"]
+  }
+}
+
+data "aws_iam_policy_document" "assume" {
+  for_each = local.roles
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
+      identifiers = each.value
     }
   }
 }
 
-data "aws_iam_policy_document" "assume_pipeline" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "assume_ecs_tasks" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "assume_glue" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["glue.amazonaws.com"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "assume_states" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["states.amazonaws.com"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "assume_scheduler" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["scheduler.amazonaws.com"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "assume_redshift" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "consumer" {
-  name               = "${var.name}-consumer"
-  assume_role_policy = data.aws_iam_policy_document.assume_lambda.json
-}
-
-resource "aws_iam_role" "compaction" {
-  name               = "${var.name}-compaction"
-  assume_role_policy = data.aws_iam_policy_document.assume_glue.json
-}
-
-resource "aws_iam_role" "pipeline" {
-  name               = "${var.name}-pipeline"
-  assume_role_policy = data.aws_iam_policy_document.assume_pipeline.json
-}
-
-resource "aws_iam_role" "task_execution" {
-  name               = "${var.name}-task-execution"
-  assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
-}
-
-resource "aws_iam_role" "state_machine" {
-  name               = "${var.name}-state-machine"
-  assume_role_policy = data.aws_iam_policy_document.assume_states.json
-}
-
-resource "aws_iam_role" "scheduler" {
-  name               = "${var.name}-scheduler"
-  assume_role_policy = data.aws_iam_policy_document.assume_scheduler.json
-}
-
-resource "aws_iam_role" "spectrum" {
-  name               = "${var.name}-spectrum"
-  assume_role_policy = data.aws_iam_policy_document.assume_redshift.json
+resource "aws_iam_role" "this" {
+  for_each           = local.roles
+  name               = "${var.name}-${replace(each.key, "_", "-")}"
+  assume_role_policy = data.aws_iam_policy_document.assume[each.key].json
 }
 
 # --- the Kinesis consumer (loaders/kinesis_consumer.py) ----------------------------------
@@ -147,12 +72,6 @@ data "aws_iam_policy_document" "consumer" {
   }
 }
 
-resource "aws_iam_role_policy" "consumer" {
-  name   = "consumer"
-  role   = aws_iam_role.consumer.id
-  policy = data.aws_iam_policy_document.consumer.json
-}
-
 # --- the compaction job (loaders/glue_compaction.py) -------------------------------------
 
 data "aws_iam_policy_document" "compaction" {
@@ -176,12 +95,6 @@ data "aws_iam_policy_document" "compaction" {
     actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
     resources = ["arn:aws:logs:${var.region}:${var.account_id}:log-group:/aws-glue/*"]
   }
-}
-
-resource "aws_iam_role_policy" "compaction" {
-  name   = "compaction"
-  role   = aws_iam_role.compaction.id
-  policy = data.aws_iam_policy_document.compaction.json
 }
 
 # --- the pipeline's tasks and steps Lambda (c360 step NAME) ------------------------------
@@ -238,12 +151,6 @@ data "aws_iam_policy_document" "pipeline" {
   }
 }
 
-resource "aws_iam_role_policy" "pipeline" {
-  name   = "pipeline"
-  role   = aws_iam_role.pipeline.id
-  policy = data.aws_iam_policy_document.pipeline.json
-}
-
 # --- ECS: pulling the image and handing the secrets to the task ---------------------------
 
 data "aws_iam_policy_document" "task_execution" {
@@ -276,12 +183,6 @@ data "aws_iam_policy_document" "task_execution" {
   }
 }
 
-resource "aws_iam_role_policy" "task_execution" {
-  name   = "task-execution"
-  role   = aws_iam_role.task_execution.id
-  policy = data.aws_iam_policy_document.task_execution.json
-}
-
 # --- the state machine ---------------------------------------------------------------------
 
 data "aws_iam_policy_document" "state_machine" {
@@ -308,7 +209,7 @@ data "aws_iam_policy_document" "state_machine" {
   statement {
     sid       = "PassTheTaskRoles"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.pipeline.arn, aws_iam_role.task_execution.arn]
+    resources = [aws_iam_role.this["pipeline"].arn, aws_iam_role.this["task_execution"].arn]
   }
   statement {
     sid       = "AlertState"
@@ -329,24 +230,12 @@ data "aws_iam_policy_document" "state_machine" {
   }
 }
 
-resource "aws_iam_role_policy" "state_machine" {
-  name   = "state-machine"
-  role   = aws_iam_role.state_machine.id
-  policy = data.aws_iam_policy_document.state_machine.json
-}
-
 data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "StartRuns"
     actions   = ["states:StartExecution"]
     resources = [var.state_machine_arn]
   }
-}
-
-resource "aws_iam_role_policy" "scheduler" {
-  name   = "scheduler"
-  role   = aws_iam_role.scheduler.id
-  policy = data.aws_iam_policy_document.scheduler.json
 }
 
 # --- Redshift Spectrum (c360 spectrum's external schema and tables) ------------------------
@@ -378,8 +267,18 @@ data "aws_iam_policy_document" "spectrum" {
   }
 }
 
-resource "aws_iam_role_policy" "spectrum" {
-  name   = "spectrum"
-  role   = aws_iam_role.spectrum.id
-  policy = data.aws_iam_policy_document.spectrum.json
+# Each role's policy: the document of the same name above.
+resource "aws_iam_role_policy" "this" {
+  for_each = {
+    consumer       = data.aws_iam_policy_document.consumer.json
+    compaction     = data.aws_iam_policy_document.compaction.json
+    pipeline       = data.aws_iam_policy_document.pipeline.json
+    task_execution = data.aws_iam_policy_document.task_execution.json
+    state_machine  = data.aws_iam_policy_document.state_machine.json
+    scheduler      = data.aws_iam_policy_document.scheduler.json
+    spectrum       = data.aws_iam_policy_document.spectrum.json
+  }
+  name   = replace(each.key, "_", "-")
+  role   = aws_iam_role.this[each.key].id
+  policy = each.value
 }

@@ -16,22 +16,22 @@ resource "aws_s3_bucket" "logs" {
   bucket_prefix = "${var.name}-lake-logs-"
 }
 
-resource "aws_s3_bucket_versioning" "lake" {
-  bucket = aws_s3_bucket.lake.id
+# What both buckets get alike: versioning, SSE-KMS with bucket keys, no public access.
+locals {
+  buckets = { lake = aws_s3_bucket.lake.id, logs = aws_s3_bucket.logs.id }
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = local.buckets
+  bucket   = each.value
   versioning_configuration {
     status = "Enabled"
   }
 }
 
-resource "aws_s3_bucket_versioning" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "lake" {
-  bucket = aws_s3_bucket.lake.id
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  for_each = local.buckets
+  bucket   = each.value
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
@@ -41,27 +41,9 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "lake" {
   }
 }
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = var.kms_key_arn
-    }
-    bucket_key_enabled = true
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "lake" {
-  bucket                  = aws_s3_bucket.lake.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_public_access_block" "logs" {
-  bucket                  = aws_s3_bucket.logs.id
+resource "aws_s3_bucket_public_access_block" "this" {
+  for_each                = local.buckets
+  bucket                  = each.value
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
