@@ -46,7 +46,7 @@ tiles[2].metric("Busiest day", ui.day(series.loc[series["units"].idxmax(), "date
 
 series["date_day"] = pd.to_datetime(series["date_day"])
 base = alt.Chart(series).encode(x=alt.X("date_day:T", title="Day"))
-bars = base.mark_bar(opacity=0.35).encode(
+bars = base.mark_bar(opacity=0.5, color="#9e9e9e").encode(
     y=alt.Y("units:Q", title="Units"),
     tooltip=[
         alt.Tooltip("date_day:T", format="%Y-%m-%d"),
@@ -57,7 +57,14 @@ bars = base.mark_bar(opacity=0.35).encode(
 means = (
     base.transform_fold(["units_mean_7d", "units_mean_28d"], as_=["mean", "value"])
     .mark_line()
-    .encode(y="value:Q", color=alt.Color("mean:N", title="Rolling mean"))
+    .encode(
+        y="value:Q",
+        color=alt.Color(
+            "mean:N",
+            title="Rolling mean",
+            scale=alt.Scale(domain=["units_mean_7d", "units_mean_28d"], range=["#ff7f0e", "#d62728"]),
+        ),
+    )
 )
 st.altair_chart((bars + means).properties(height=380), width="stretch")
 ui.table(series, "demand")
