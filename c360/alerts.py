@@ -11,6 +11,7 @@ import json
 import os
 from typing import Any
 
+from c360.run_document import step_output
 from loaders.lake import Lake
 
 ALERTS_PREFIX = "_alerts/"
@@ -20,9 +21,7 @@ SNS_SUBJECT_LIMIT = 100  # characters SNS accepts in a subject
 def summary(document: dict[str, Any]) -> dict[str, Any]:
     """What someone paged needs: which run, which step failed and why, which tests, where to look."""
     failed = [entry for entry in document.get("steps", []) if entry.get("status") == "failed"]
-    build: dict[str, Any] = next(
-        (e.get("output", {}) for e in document.get("steps", []) if e["name"] == "build"), {}
-    )
+    build = step_output(document, "build")
     return {
         "run_id": document.get("run_id"),
         "target": document.get("target"),
@@ -65,9 +64,7 @@ def publish_metrics(document: dict[str, Any], cloudwatch: Any = None) -> dict[st
     namespace = os.environ.get("C360_METRICS_NAMESPACE")
     if not namespace:
         return None
-    build: dict[str, Any] = next(
-        (e.get("output") or {} for e in document.get("steps", []) if e["name"] == "build"), {}
-    )
+    build = step_output(document, "build")
     values = {
         "FailedTests": float(len(build.get("failures") or [])),
         "RunSeconds": float(sum(step.get("seconds") or 0 for step in document.get("steps", []))),

@@ -33,6 +33,7 @@ from typing import Any
 
 from c360 import alerts, pipeline
 from c360.publish import GREEN, last_build
+from c360.run_document import step_output
 from c360.settings import DBT_PROJECT_DIR, Settings
 from loaders import compaction, receipts
 from loaders.batch_upload import land
@@ -72,15 +73,7 @@ class RunContext:
 
     def output(self, step: str) -> dict[str, Any]:
         """The output of an earlier step of this run ({} if it has not run)."""
-        return self.output_of(self.document, step)
-
-    @staticmethod
-    def output_of(document: dict[str, Any], step: str) -> dict[str, Any]:
-        """The output of a step in a run document ({} if it did not run)."""
-        for entry in document.get("steps", []):
-            if entry["name"] == step:
-                return entry.get("output", {})  # type: ignore[no-any-return]
-        return {}
+        return step_output(self.document, step)
 
     @property
     def nothing_new(self) -> str | None:
@@ -229,7 +222,7 @@ def changed_sources(
     whose audit schemas start empty)."""
     if previous is None or ctx.settings.target != "local" or ctx.document.get("full_refresh"):
         return None
-    before = (ctx.output_of(previous, "freshness") or {}).get("fingerprints") or {}
+    before = step_output(previous, "freshness").get("fingerprints") or {}
     record = last_build(pipeline.build_record(ctx.settings))
     if before.get("project") != current["project"] or record is None or record.status != GREEN:
         return None

@@ -192,11 +192,10 @@ def test_the_consumer_zip_holds_only_what_its_handler_imports(tmp_path: Path) ->
 # --- IAM --------------------------------------------------------------------------------------
 
 
-def _policy_documents() -> dict[str, list[dict[str, Any]]]:
-    """Every aws_iam_policy_document of the iam module: its statements, strings unquoted."""
-    parsed = _load(MODULES / "iam" / "main.tf")
+def _policy_documents(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """The aws_iam_policy_document blocks of a file by name: their statements, strings unquoted."""
     documents: dict[str, list[dict[str, Any]]] = {}
-    for block in parsed["data"]:
+    for block in _load(path).get("data", []):
         for kind, named in block.items():
             if _text(kind) != "aws_iam_policy_document":
                 continue
@@ -211,25 +210,17 @@ def _policy_documents() -> dict[str, list[dict[str, Any]]]:
     return documents
 
 
-def _all_statements() -> list[tuple[Path, dict[str, Any]]]:
-    found = []
-    for path in sorted(MODULES.rglob("*.tf")):
-        for block in _load(path).get("data", []):
-            for kind, named in block.items():
-                if _text(kind) == "aws_iam_policy_document":
-                    for body in named.values():
-                        found += [(path, statement) for statement in body.get("statement", [])]
-    return found
-
-
 def test_no_statement_allows_a_wildcard_action() -> None:
-    statements = _all_statements()
+    statements = [
+        (path, statement)
+        for path in sorted(MODULES.rglob("*.tf"))
+        for document in _policy_documents(path).values()
+        for statement in document
+    ]
     assert len(statements) > 30
     for path, statement in statements:
-        effect = _text(statement.get("effect", '"Allow"'))
-        for action in statement.get("actions", []):
-            action = _text(action)
-            if effect == "Allow":
+        if statement.get("effect", "Allow") == "Allow":
+            for action in statement.get("actions", []):
                 assert "*" not in action, f"{path}: {statement.get('sid')} allows {action}"
 
 
@@ -375,7 +366,7 @@ def _code_actions(entries: tuple[str, ...]) -> set[str]:
 
 @pytest.mark.parametrize("role", sorted(ROLE_ENTRIES))
 def test_each_role_allows_exactly_the_calls_of_its_code_and_the_documented_rest(role: str) -> None:
-    policy = _policy_documents()[role]
+    policy = _policy_documents(MODULES / "iam" / "main.tf")[role]
     allowed = {action for statement in policy for action in statement.get("actions", [])}
     needed = _code_actions(ROLE_ENTRIES[role]) - set(NEVER_RUN.get(role, {}))
     assert needed, role
@@ -420,3 +411,42 @@ def test_the_alarms_the_design_asks_for_exist() -> None:
     assert 'protocol  = "email"' in monitoring and "aws_cloudwatch_dashboard" in monitoring
     # The metric the alarm watches is the one the report step publishes.
     assert "FailedTests" in (PROJECT_ROOT / "c360" / "alerts.py").read_text("utf-8")
+
+
+def test_every_reference_names_something_declared() -> None:
+    """What `terraform validate` would catch first, without the binary: in each module,
+    every var.X is a declared variable, every local.X a defined local, every data.T.N and
+    resource T.N a declared block, and every module.M.O an output of module M."""
+    directories = [TERRAFORM, *sorted(path for path in MODULES.iterdir() if path.is_dir())]
+    outputs_of: dict[Path, set[str]] = {}
+    for directory in directories:
+        outputs_of[directory] = set()
+        for path in directory.glob("*.tf"):
+            outputs_of[directory] |= set(_blocks(_load(path), "output"))
+    for directory in directories:
+        text = "\n".join(path.read_text("utf-8") for path in sorted(directory.glob("*.tf")))
+        code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())  # no comments
+        parsed = [_load(path) for path in sorted(directory.glob("*.tf"))]
+        variables = {name for p in parsed for name in _blocks(p, "variable")}
+        locals_ = {_text(key) for p in parsed for block in p.get("locals", []) for key in block}
+        declared = {
+            (kind, _text(type_), _text(name))
+            for p in parsed
+            for kind in ("resource", "data")
+            for block in p.get(kind, [])
+            for type_, named in block.items()
+            for name in named
+        }
+        modules = {name: body for p in parsed for name, body in _blocks(p, "module").items()}
+        for name in set(re.findall(r"\bvar\.(\w+)", code)):
+            assert name in variables, f"{directory.name}: var.{name} is not declared"
+        for name in set(re.findall(r"\blocal\.(\w+)", code)):
+            assert name in locals_, f"{directory.name}: local.{name} is not defined"
+        for type_, name in set(re.findall(r"\bdata\.(\w+)\.(\w+)", code)):
+            assert ("data", type_, name) in declared, f"{directory.name}: data.{type_}.{name}"
+        for type_, name in set(re.findall(r"(?<![\w.])(aws_\w+)\.(\w+)", code)):
+            assert ("resource", type_, name) in declared, f"{directory.name}: {type_}.{name} is not declared"
+        for module, output in set(re.findall(r"\bmodule\.(\w+)\.(\w+)", code)):
+            assert module in modules, f"{directory.name}: module.{module} is not called"
+            source = (directory / _text(modules[module]["source"])).resolve()
+            assert output in outputs_of[source], f"{directory.name}: module.{module} has no output {output}"

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app import queries, ui
+from c360.run_document import step_output
 
 st.title("Pipeline health")
 ui.how_to_read(
@@ -60,12 +61,6 @@ run_id = st.selectbox("Run", runs["run_id"].tolist(), key="health_run")
 document: dict[str, Any] = json.loads(runs.loc[runs["run_id"] == run_id, "document"].iloc[0])
 
 
-def output(step: str) -> dict[str, Any]:
-    return next(
-        (entry.get("output") or {} for entry in document.get("steps", []) if entry["name"] == step), {}
-    )
-
-
 steps = pd.DataFrame(
     [
         {
@@ -82,7 +77,7 @@ with left:
     st.caption("Steps")
     ui.table(steps, f"steps_{run_id}")
 with right:
-    layers = output("publish").get("layer_rows") or {}
+    layers = step_output(document, "publish").get("layer_rows") or {}
     st.caption("Rows per layer (models in it, rows in all)")
     ui.table(
         pd.DataFrame(
@@ -94,7 +89,7 @@ with right:
         f"layer_rows_{run_id}",
     )
 
-build = output("build")
+build = step_output(document, "build")
 accounts = build.get("accounts") or {}
 st.caption("Accounts per source")
 ui.table(
