@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from c360 import pipeline
+from c360 import pipeline, redshift_check
 from c360.dbt_runner import run_dbt
 from c360.locking import WarehouseBusyError, command_line, warehouse_lock
 from c360.publish import PublishError
@@ -35,7 +35,7 @@ from c360.settings import (
     PROJECT_ROOT,
     Settings,
 )
-from loaders import event_source_mapping, kinesis_consumer, kinesis_producer, spectrum
+from loaders import connections, event_source_mapping, kinesis_consumer, kinesis_producer, spectrum
 from loaders.batch_upload import DEFAULT_ENCODING, ContractError, LandResult, land, unland
 from loaders.compaction import DEFAULT_TARGET_BYTES, CompactionError, compact
 from loaders.contracts import codegen
@@ -106,6 +106,9 @@ EXPECTED_FAILURES = (
     pipeline.BuildFailedError,
     CompactionError,
     event_source_mapping.ConsumeError,
+    spectrum.SpectrumError,
+    connections.ConnectionFailedError,
+    redshift_check.RedshiftCheckError,
     ValueError,
     OSError,
     BotoCoreError,
@@ -403,47 +406,59 @@ def spectrum_command(
     lake: LakeOption = DEFAULT_LAKE,
     endpoint_url: EndpointOption = None,
     iam_role: Annotated[
-        str,
+        str | None,
         typer.Option(
             envvar="C360_SPECTRUM_IAM_ROLE", help="IAM role ARN for Spectrum, or 'default' (the cluster's)."
         ),
-    ] = "default",
+    ] = None,
     apply: Annotated[
-        bool, typer.Option(help="Run the statements on Redshift (C360_REDSHIFT_* and its password from env).")
+        bool,
+        typer.Option(
+            help="Register on Redshift (C360_REDSHIFT_* and its password from env): create what is"
+            " missing, add new partitions, list the committed compacted parts."
+        ),
+    ] = False,
+    recreate: Annotated[
+        bool,
+        typer.Option(
+            help="With --apply: drop and create again the external tables whose columns differ"
+            " from the contracts, and register all their partitions (catalog only; S3 is untouched)."
+        ),
     ] = False,
 ) -> None:
-    """Print (or --apply) the Spectrum DDL: external schemas, tables and the lake's partitions."""
-    settings = Settings.resolve(lake=lake, s3_endpoint_url=endpoint_url)
-    ddl = spectrum.statements(pipeline.lake_for(settings), iam_role=iam_role)
+    """Print (or --apply) the Spectrum DDL: external schemas, tables and the lake's partitions.
+
+    `c360 run --target redshift` does what --apply does at every run (its load_raw step), so
+    hours and days landed since the last run are read by the next build.
+    """
+    settings = Settings.resolve(
+        lake=lake, s3_endpoint_url=endpoint_url, target="redshift", spectrum_iam_role=iam_role
+    )
     if not apply:
+        ddl = spectrum.statements(
+            pipeline.lake_for(settings),
+            iam_role=settings.spectrum_iam_role,
+            schema_prefix=settings.schema_prefix,
+        )
         typer.echo("\n\n".join(ddl))
         return
-    redshift_apply(ddl)
-    console.print(f"Applied {len(ddl)} statements")
-
-
-def redshift_apply(ddl: list[str]) -> None:
-    """Run statements one by one, autocommit (external DDL cannot run in a transaction)."""
-    import redshift_connector
-
-    password = os.environ.get("DBT_ENV_SECRET_REDSHIFT_PASSWORD")
-    host = os.environ.get("C360_REDSHIFT_HOST")
-    if not host or not password:
-        raise ValueError("--apply needs C360_REDSHIFT_HOST and DBT_ENV_SECRET_REDSHIFT_PASSWORD set")
-    connection = redshift_connector.connect(
-        host=host,
-        port=int(os.environ.get("C360_REDSHIFT_PORT", "5439")),
-        database=os.environ.get("C360_REDSHIFT_DATABASE", "c360"),
-        user=os.environ.get("C360_REDSHIFT_USER", "c360"),
-        password=password,
-    )
+    connection = connections.redshift()
     try:
-        connection.autocommit = True
-        cursor = connection.cursor()
-        for statement in ddl:
-            cursor.execute(statement)
+        done = spectrum.register(
+            pipeline.lake_for(settings),
+            connection,
+            schema_prefix=settings.schema_prefix,
+            iam_role=settings.spectrum_iam_role,
+            recreate=recreate,
+            say=console.print,
+        )
     finally:
         connection.close()
+    console.print(
+        f"Spectrum: {len(done.schemas_created)} schema(s) and {len(done.tables_created)} table(s) created,"
+        f" {len(done.tables_recreated)} recreated, {sum(done.partitions_added.values())} partition(s) added,"
+        f" {done.compacted_parts} committed compacted part(s) listed"
+    )
 
 
 @app.command(
@@ -638,6 +653,60 @@ def publish_command(
         warehouse=warehouse, published=published, target=target, lock_timeout=lock_timeout
     )
     console.print(f"Published {pipeline.publish_warehouse(settings)}")
+
+
+redshift_app = typer.Typer(help="The Redshift target: check a cluster end to end.", no_args_is_help=True)
+app.add_typer(redshift_app, name="redshift")
+
+
+@redshift_app.command("check")
+@one_line_errors
+def redshift_check_command(
+    bucket: Annotated[
+        str, typer.Option("--bucket", help="S3 bucket (or s3://bucket/prefix) the check lands its sample in.")
+    ],
+    schema_prefix: Annotated[
+        str | None,
+        typer.Option(
+            "--schema-prefix",
+            envvar="C360_SCHEMA_PREFIX",
+            help="Prefix of every schema the check makes (default: a new c360_check_<id>_).",
+        ),
+    ] = None,
+    keep: Annotated[bool, typer.Option(help="Leave the schemas and the landed sample in place.")] = False,
+    endpoint_url: EndpointOption = None,
+    lock_timeout: LockTimeoutOption = None,
+) -> None:
+    """Smoke-test a Redshift cluster, e.g. right after `terraform apply`.
+
+    Under schemas of its own (C360_SCHEMA_PREFIX) and an S3 prefix of its own in --bucket, it
+    lands a tiny sample, registers Spectrum, builds, audits, publishes, reads every published
+    mart once, and drops what it made, printing one line per stage. The cluster comes from
+    C360_REDSHIFT_HOST, C360_REDSHIFT_PORT, C360_REDSHIFT_USER, C360_REDSHIFT_DATABASE and
+    DBT_ENV_SECRET_REDSHIFT_PASSWORD; the PII salt from C360_PII_SALT. Exits 1 if a stage failed.
+    """
+    settings = Settings.resolve(
+        target="redshift",
+        s3_endpoint_url=endpoint_url,
+        lock_timeout=lock_timeout,
+        schema_prefix=schema_prefix or redshift_check.new_prefix(),
+    )
+
+    def line(stage: redshift_check.StageResult) -> None:
+        colour = {"ok": "green", "failed": "bold red", "skipped": "yellow"}[stage.status]
+        console.print(
+            f"{stage.stage:<9} [{colour}]{stage.status:<7}[/] {stage.seconds:6.1f} s  {stage.detail}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    report = redshift_check.check(bucket, settings, keep=keep, say=line)
+    if not report.passed:
+        failed = next(stage for stage in report.stages if stage.status == "failed")
+        raise redshift_check.RedshiftCheckError(
+            f"the Redshift check failed at {failed.stage}: {failed.detail}"
+        )
+    console.print(f"Redshift check passed (schemas {report.schema_prefix}*, sample in {report.lake}).")
 
 
 postgres_app = typer.Typer(help="The PostgreSQL target: set up a server for it.", no_args_is_help=True)

@@ -25,6 +25,7 @@ from c360.dbt_runner import DbtResult, check_buildable, run_dbt, target_dir
 from c360.locking import command_line, warehouse_lock
 from c360.publish import GREEN, PublishError, check_green, publish, record_build
 from c360.settings import Settings
+from loaders import connections, spectrum
 from loaders.batch_upload import LandResult
 from loaders.contracts import ENTITIES, contract
 from loaders.lake import DEFAULT_MULTIPART_THRESHOLD, Lake, S3Options, open_lake, raw_prefix
@@ -61,8 +62,7 @@ def lake_for(settings: Settings, multipart_threshold: int = DEFAULT_MULTIPART_TH
 
 def layer_rows(settings: Settings) -> dict[str, dict[str, int]]:
     """Rows of every model of the built warehouse, by layer: the DuckDB file (read-only,
-    safe beside a reader) or the PostgreSQL schemas (with the settings' prefix); empty on
-    Redshift, which c360 does not query from here."""
+    safe beside a reader) or the server's schemas (with the settings' prefix)."""
     prefix = settings.schema_prefix
     counts: dict[str, dict[str, int]] = {}
     with warehouse_reader(settings) as query:
@@ -81,14 +81,29 @@ def layer_rows(settings: Settings) -> dict[str, dict[str, int]]:
 
 
 def load_sources(settings: Settings, say: Callable[[str], None] = print) -> list[RawLoadResult]:
-    """Make the dbt sources readable on the target: on PostgreSQL, COPY the lake's new raw
-    files into the raw schemas. DuckDB reads the lake directly and Redshift through
-    Spectrum (``c360 spectrum``), so there is nothing to do for them."""
+    """Make the dbt sources readable on PostgreSQL: COPY the lake's new raw files into the
+    raw schemas. DuckDB reads the lake directly; Redshift, see ``register_spectrum``."""
     if settings.target != "postgres":
         return []
     connection = connection_from_env()
     try:
-        return load_raw(lake_for(settings), connection, progress=say)
+        return load_raw(lake_for(settings), connection, progress=say, schema_prefix=settings.schema_prefix)
+    finally:
+        connection.close()
+
+
+def register_spectrum(settings: Settings, say: Callable[[str], None] = print) -> spectrum.Registered:
+    """Make what landed readable on Redshift: the external schemas and tables Spectrum
+    reads, the partitions added since the last run, and the committed compacted parts."""
+    connection = connections.redshift()
+    try:
+        return spectrum.register(
+            lake_for(settings),
+            connection,
+            schema_prefix=settings.schema_prefix,
+            iam_role=settings.spectrum_iam_role,
+            say=say,
+        )
     finally:
         connection.close()
 
@@ -128,9 +143,9 @@ Query = Callable[[str], list[dict[str, Any]]]
 
 @contextmanager
 def warehouse_reader(settings: Settings) -> Iterator[Query | None]:
-    """One read-only connection to the built warehouse, as a function from SQL to rows
-    (dicts): the DuckDB file, or the PostgreSQL database. None on Redshift, which c360
-    does not query from here, and before a DuckDB warehouse exists."""
+    """One connection to the built warehouse for reading, as a function from SQL to rows
+    (dicts): the DuckDB file (read-only), or the PostgreSQL or Redshift database. None
+    before a DuckDB warehouse exists."""
     if settings.target == "local":
         if not settings.warehouse.exists():
             yield None
@@ -143,21 +158,19 @@ def warehouse_reader(settings: Settings) -> Iterator[Query | None]:
                 return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
             yield duck_query
-    elif settings.target == "postgres":
-        server = connection_from_env()
+    else:
+        server = connection_from_env() if settings.target == "postgres" else connections.redshift()
         try:
-            with server.cursor() as cursor:
+            cursor = server.cursor()
 
-                def server_query(sql: str) -> list[dict[str, Any]]:
-                    cursor.execute(sql)
-                    columns = [column[0] for column in cursor.description]
-                    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            def server_query(sql: str) -> list[dict[str, Any]]:
+                cursor.execute(sql)
+                columns = [column[0] for column in cursor.description or []]
+                return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
-                yield server_query
+            yield server_query
         finally:
             server.close()
-    else:
-        yield None
 
 
 def _has_table(query: Query, schema: str, table: str) -> bool:
@@ -367,17 +380,28 @@ def ledger_rows(documents: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ..
     return {"run_ledger": runs, "landed_files": files}
 
 
+# Redshift's spelling of the ledger's types: TEXT would be VARCHAR(256) there, and a run
+# document (JSON) outgrows VARCHAR's 64 KB, so it is SUPER, filled with json_parse.
+REDSHIFT_TYPES = {"text": "varchar(65535)", "document": "super"}
+LEDGER_ROWS_PER_INSERT = 100
+
+
+def _ledger_type(target: str, name: str, sql_type: str) -> str:
+    if target != "redshift":
+        return sql_type
+    return REDSHIFT_TYPES.get(name) or REDSHIFT_TYPES.get(sql_type) or sql_type
+
+
 def write_ledger(settings: Settings, documents: list[dict[str, Any]]) -> None:
     """Replace the warehouse's ``ops`` tables with the ledger of every run in the lake.
 
     Rebuilt from the run documents each time, so a new warehouse has the whole history.
-    DuckDB and PostgreSQL; on Redshift the documents are in the lake's ``_runs/``.
     """
     rows = ledger_rows(documents)
     schema = f"{settings.schema_prefix}ops"
     statements = [f'create schema if not exists "{schema}"']
     for table, columns in LEDGER_COLUMNS.items():
-        typed = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
+        typed = ", ".join(f"{name} {_ledger_type(settings.target, name, kind)}" for name, kind in columns)
         statements += [
             f'drop table if exists "{schema}".{table}',
             f'create table "{schema}".{table} ({typed})',
@@ -390,17 +414,30 @@ def write_ledger(settings: Settings, documents: list[dict[str, Any]]) -> None:
                 marks = ", ".join("?" for _ in LEDGER_COLUMNS[table])
                 if values:
                     connection.executemany(f'insert into "{schema}".{table} values ({marks})', values)
-    elif settings.target == "postgres":
-        connection = connection_from_env()
-        try:
-            with connection, connection.cursor() as cursor:
-                for statement in statements:
-                    cursor.execute(statement)
-                for table, values in rows.items():
-                    marks = ", ".join("%s" for _ in LEDGER_COLUMNS[table])
-                    cursor.executemany(f'insert into "{schema}".{table} values ({marks})', values)
-        finally:
-            connection.close()
+        return
+    connection = (
+        connection_from_env() if settings.target == "postgres" else connections.redshift(autocommit=False)
+    )
+    try:
+        cursor = connection.cursor()
+        for statement in statements:
+            cursor.execute(statement)
+        for table, values in rows.items():
+            marks = ", ".join(
+                "json_parse(%s)" if settings.target == "redshift" and name == "document" else "%s"
+                for name, _type in LEDGER_COLUMNS[table]
+            )
+            # Values are bound, never written into the SQL; many rows a statement.
+            for start in range(0, len(values), LEDGER_ROWS_PER_INSERT):
+                batch = values[start : start + LEDGER_ROWS_PER_INSERT]
+                tuples = ", ".join(f"({marks})" for _row in batch)
+                cursor.execute(
+                    f'insert into "{schema}".{table} values {tuples}',
+                    [value for row in batch for value in row],
+                )
+        connection.commit()
+    finally:
+        connection.close()
 
 
 AUDIT_VARS = ["--vars", json.dumps({"c360_audit": True})]

@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from loaders import connections
+
 DEFAULT_LAKE = "./lake"
 DEFAULT_WAREHOUSE = "./warehouse/c360.duckdb"
 DEFAULT_PUBLISHED = "./warehouse/published.duckdb"
@@ -31,6 +33,8 @@ class Settings:
     s3_endpoint_url: str | None = None
     kms_key_id: str | None = None
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    spectrum_iam_role: str = "default"  # the IAM role Spectrum assumes; default: the cluster's
+    prefix: str = ""  # C360_SCHEMA_PREFIX as given; see schema_prefix
 
     @classmethod
     def resolve(
@@ -42,6 +46,8 @@ class Settings:
         s3_endpoint_url: str | None = None,
         kms_key_id: str | None = None,
         lock_timeout: float | None = None,
+        spectrum_iam_role: str | None = None,
+        schema_prefix: str | None = None,
     ) -> Settings:
         """Build settings from explicit values, then the environment, then defaults."""
 
@@ -69,6 +75,8 @@ class Settings:
             s3_endpoint_url=s3_endpoint_url or os.environ.get("C360_S3_ENDPOINT_URL") or None,
             kms_key_id=kms_key_id or os.environ.get("C360_KMS_KEY_ID") or None,
             lock_timeout=wait,
+            spectrum_iam_role=spectrum_iam_role or os.environ.get("C360_SPECTRUM_IAM_ROLE") or "default",
+            prefix=pick(schema_prefix, "C360_SCHEMA_PREFIX", ""),
         )
 
     def warehouse_label(self) -> str:
@@ -76,12 +84,10 @@ class Settings:
         if self.target == "local":
             return str(self.warehouse)
         if self.target == "postgres":
-            host = os.environ.get("C360_PG_HOST", "127.0.0.1")
-            port = os.environ.get("C360_PG_PORT", "5432")
-            database = os.environ.get("C360_PG_DATABASE", "c360")
-            return f"PostgreSQL {host}:{port}/{database}{self._prefix_label()}"
-        host = os.environ.get("C360_REDSHIFT_HOST", "")
-        return f"Redshift {host}/{os.environ.get('C360_REDSHIFT_DATABASE', 'c360')}{self._prefix_label()}"
+            server = connections.postgres_settings()
+            return f"PostgreSQL {server.host}:{server.port}/{server.database}{self._prefix_label()}"
+        server = connections.redshift_settings()
+        return f"Redshift {server.host}/{server.database}{self._prefix_label()}"
 
     def _prefix_label(self) -> str:
         return f" (schemas {self.schema_prefix}*)" if self.schema_prefix else ""
@@ -89,7 +95,7 @@ class Settings:
     @property
     def schema_prefix(self) -> str:
         """C360_SCHEMA_PREFIX on a server target (a developer's or CI run's own schemas)."""
-        return "" if self.target == "local" else os.environ.get("C360_SCHEMA_PREFIX", "")
+        return "" if self.target == "local" else self.prefix
 
     def warehouse_identity(self) -> str:
         """A short, file-name-safe digest of the warehouse label (one lock per warehouse)."""
@@ -105,6 +111,8 @@ class Settings:
         }
         if self.s3_endpoint_url:
             variables["C360_S3_ENDPOINT_URL"] = self.s3_endpoint_url
+        if self.schema_prefix:
+            variables["C360_SCHEMA_PREFIX"] = self.schema_prefix
         return variables
 
     def pii_salt(self) -> str:

@@ -178,9 +178,18 @@ def compact_step(ctx: RunContext) -> dict[str, Any]:
 
 
 def load_raw_step(ctx: RunContext) -> dict[str, Any]:
-    """PostgreSQL: COPY the lake's new raw files into the raw schemas."""
+    """Make what landed readable by the warehouse: COPY new raw files into PostgreSQL's raw
+    schemas, or register Spectrum's new partitions and committed parts on Redshift."""
+    if ctx.settings.target == "redshift":
+        registered = pipeline.register_spectrum(ctx.settings, ctx.say)
+        return {
+            "schemas_created": registered.schemas_created,
+            "tables_created": registered.tables_created,
+            "partitions_added": sum(registered.partitions_added.values()),
+            "compacted_parts": registered.compacted_parts,
+        }
     if ctx.settings.target != "postgres":
-        return {"skipped": f"the {ctx.settings.target} target reads the lake itself"}
+        return {"skipped": "DuckDB reads the lake files themselves"}
     ctx.report.raw_loaded = pipeline.load_sources(ctx.settings, ctx.say)
     return {
         "files_loaded": sum(r.files_loaded for r in ctx.report.raw_loaded),
@@ -419,7 +428,12 @@ STEPS: tuple[Step, ...] = (
     Step("land", "Land new export files, or the sample on an empty lake.", land_step, "lambda"),
     Step("stream", "Drain the clickstream from Kinesis through the consumer.", stream_step, "pass"),
     Step("compact", "Compact closed hours of raw events to Parquet.", compact_step, "glue"),
-    Step("load_raw", "PostgreSQL: COPY new raw files into the raw schemas.", load_raw_step, "ecs"),
+    Step(
+        "load_raw",
+        "Make what landed readable: COPY to PostgreSQL, or Spectrum partitions on Redshift.",
+        load_raw_step,
+        "ecs",
+    ),
     Step("freshness", "Check source freshness, or find nothing new and stop.", freshness_step, "ecs"),
     Step("build", "dbt build into the audit copy, tests storing their failures.", build_step, "ecs"),
     Step("gate", "Pass only a build whose every error-severity test passed.", gate_step, "choice"),

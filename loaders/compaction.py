@@ -89,8 +89,11 @@ def _read_raw(data: bytes, source_url: str, schema: pa.Schema) -> pa.Table:
             continue
         column = table.column(schema_field.name)
         if pa.types.is_timestamp(schema_field.type):
-            # The contract's date-time carries an offset: normalise to UTC, store naive UTC.
-            column = pc.cast(pc.cast(column, pa.timestamp("us", tz="UTC")), schema_field.type)
+            # The contract's date-time (RFC 3339) carries an offset: normalise to UTC, store
+            # naive UTC. As staging reads it on every engine: `t` and `z` as `T` and `Z`, and
+            # digits past the microsecond dropped, which Arrow's parser refuses otherwise.
+            text = pc.replace_substring_regex(pc.utf8_upper(column), r"(\.\d{6})\d+", r"\1")
+            column = pc.cast(pc.cast(text, pa.timestamp("us", tz="UTC")), schema_field.type)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)
 

@@ -25,7 +25,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,13 +32,13 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from loaders import connections
 from loaders import lake as lake_keys
 from loaders.compaction import MANIFEST
 from loaders.contracts import contract
 from loaders.lake import Lake
-from loaders.spectrum import TEXT, ExternalTable, external_tables
+from loaders.spectrum import LOADER_SCHEMA, TEXT, ExternalTable, external_tables
 
-LOADER_SCHEMA = "c360_loader"
 SOURCE_FILE_COLUMN = "filename"
 
 
@@ -92,32 +91,17 @@ def _pg_type(sql_type: str) -> str:
     return "text" if sql_type == TEXT else sql_type
 
 
-def raw_tables() -> list[RawTable]:
-    return [RawTable(spec) for spec in external_tables()]
+def raw_tables(schema_prefix: str = "") -> list[RawTable]:
+    """The raw tables, in ``<schema_prefix>raw_<source>`` (``C360_SCHEMA_PREFIX``)."""
+    return [RawTable(spec) for spec in external_tables(schema_prefix)]
 
 
 def connection_from_env() -> Any:
     """A psycopg2 connection with the dbt profile's `postgres` settings (same variables)."""
-    import psycopg2
-
-    host = os.environ.get("C360_PG_HOST", "127.0.0.1")
-    port = int(os.environ.get("C360_PG_PORT", "5432"))
-    user = os.environ.get("C360_PG_USER", "c360")
-    database = os.environ.get("C360_PG_DATABASE", "c360")
     try:
-        return psycopg2.connect(
-            host=host,
-            port=port,
-            user=user,
-            password=os.environ.get("DBT_ENV_SECRET_PG_PASSWORD", ""),
-            dbname=database,
-            connect_timeout=10,
-        )
-    except psycopg2.OperationalError as exc:
-        reason = (str(exc).strip().splitlines() or ["connection failed"])[-1]
-        raise RawLoadError(
-            f"cannot connect to PostgreSQL {user}@{host}:{port}/{database}: {reason}"
-        ) from None
+        return connections.postgres()
+    except connections.ConnectionFailedError as exc:
+        raise RawLoadError(str(exc)) from None
 
 
 # --- encoding rows for COPY's text format -------------------------------------------------
@@ -264,11 +248,11 @@ def _units(table: RawTable, lake: Lake) -> list[_Unit]:
     return units
 
 
-def _ensure_tables(cursor: Any, tables: list[RawTable]) -> None:
-    for schema in sorted({table.spec.schema for table in tables} | {LOADER_SCHEMA}):
+def _ensure_tables(cursor: Any, tables: list[RawTable], loader: str) -> None:
+    for schema in sorted({table.spec.schema for table in tables} | {loader}):
         cursor.execute(f"create schema if not exists {schema}")
     cursor.execute(
-        f"create table if not exists {LOADER_SCHEMA}.loaded_files ("
+        f"create table if not exists {loader}.loaded_files ("
         " table_name text not null, file_key text not null, fingerprint text not null,"
         " rows bigint not null, loaded_at timestamptz not null default now(),"
         " primary key (table_name, file_key))"
@@ -282,31 +266,36 @@ def load_raw(
     connection: Any,
     tables: list[RawTable] | None = None,
     progress: Callable[[str], None] = lambda _message: None,
+    schema_prefix: str = "",
 ) -> list[LoadResult]:
-    """Load every lake file not loaded yet into its raw table; one transaction per file."""
-    tables = tables if tables is not None else raw_tables()
+    """Load every lake file not loaded yet into its raw table; one transaction per file.
+
+    The tables are in ``<schema_prefix>raw_<source>`` and the ledger of loaded files in
+    ``<schema_prefix>c360_loader`` (``C360_SCHEMA_PREFIX``: a developer's own schemas)."""
+    tables = tables if tables is not None else raw_tables(schema_prefix)
+    loader = f"{schema_prefix}{LOADER_SCHEMA}"
     with connection.cursor() as cursor:
-        _ensure_tables(cursor, tables)
+        _ensure_tables(cursor, tables, loader)
     connection.commit()
     results = []
     for table in tables:
         result = LoadResult(table.name)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"select file_key, fingerprint from {LOADER_SCHEMA}.loaded_files where table_name = %s",
+                f"select file_key, fingerprint from {loader}.loaded_files where table_name = %s",
                 [table.name],
             )
             loaded = dict(cursor.fetchall())
         units = _units(table, lake)
         present = {unit.key for unit in units}
         for gone in sorted(set(loaded) - present):
-            _remove_unit(table, gone, lake, connection)
+            _remove_unit(table, gone, lake, connection, loader)
             result.files_removed += 1
         for unit in units:
             if loaded.get(unit.key) == unit.fingerprint:
                 result.files_skipped += 1
                 continue
-            result.rows += _load_unit(table, unit, lake, connection, replace=unit.key in loaded)
+            result.rows += _load_unit(table, unit, lake, connection, loader, replace=unit.key in loaded)
             result.files_loaded += 1
         if result.files_loaded or result.files_removed:
             # Fresh statistics now, not when autovacuum gets to it: without them the
@@ -322,7 +311,7 @@ def load_raw(
     return results
 
 
-def _remove_unit(table: RawTable, key: str, lake: Lake, connection: Any) -> None:
+def _remove_unit(table: RawTable, key: str, lake: Lake, connection: Any, loader: str) -> None:
     """Delete the rows of a file (or compacted hour) that is no longer in the lake.
 
     The lake is the system of record: a file taken back with ``c360 unland`` leaves the
@@ -337,7 +326,7 @@ def _remove_unit(table: RawTable, key: str, lake: Lake, connection: Any) -> None
         else:
             cursor.execute(f"delete from {table.name} where {SOURCE_FILE_COLUMN} = %s", [lake.url(key)])
         cursor.execute(
-            f"delete from {LOADER_SCHEMA}.loaded_files where table_name = %s and file_key = %s",
+            f"delete from {loader}.loaded_files where table_name = %s and file_key = %s",
             [table.name, key],
         )
     connection.commit()
@@ -354,7 +343,7 @@ def _copy_lines(table: RawTable, unit: _Unit, lake: Lake) -> Iterator[bytes]:
                 raise RawLoadError(f"{source}: row {number}: {exc}") from None
 
 
-def _load_unit(table: RawTable, unit: _Unit, lake: Lake, connection: Any, replace: bool) -> int:
+def _load_unit(table: RawTable, unit: _Unit, lake: Lake, connection: Any, loader: str, replace: bool) -> int:
     stream = _CopyStream(_copy_lines(table, unit, lake))
     column_list = ", ".join(name for name, _type in table.columns)
     try:
@@ -366,7 +355,7 @@ def _load_unit(table: RawTable, unit: _Unit, lake: Lake, connection: Any, replac
                 )
             cursor.copy_expert(f"copy {table.name} ({column_list}) from stdin", stream)
             cursor.execute(
-                f"insert into {LOADER_SCHEMA}.loaded_files (table_name, file_key, fingerprint, rows)"
+                f"insert into {loader}.loaded_files (table_name, file_key, fingerprint, rows)"
                 " values (%s, %s, %s, %s)"
                 " on conflict (table_name, file_key) do update"
                 " set fingerprint = excluded.fingerprint, rows = excluded.rows, loaded_at = now()",

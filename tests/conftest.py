@@ -20,9 +20,6 @@ from typing import Any
 
 import pytest
 from filelock import FileLock
-from sqlfluff.core import FluffConfig, Linter
-from sqlfluff.core.dialects import dialect_selector
-from sqlfluff.core.parser import AnyNumberOf, Bracketed, Delimited, Ref, Sequence
 
 from c360 import pipeline
 from c360.settings import DBT_PROJECT_DIR, Settings
@@ -39,7 +36,9 @@ if worker := os.environ.get("PYTEST_XDIST_WORKER"):
 # One salt for the e-mail and phone hashes of every build in the session, as a production
 # secret would be: DuckDB and PostgreSQL builds of one lake must hash alike, and no test
 # writes a salt file into the checkout (test_cli covers the file a laptop keeps).
-os.environ["C360_PII_SALT"] = "c360-test-salt"
+# The salt holds a quote, a backslash and a percent sign: each engine must read it alike.
+PII_SALT = "c360'test\\salt%"
+os.environ["C360_PII_SALT"] = PII_SALT
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +79,6 @@ def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(settings, report, sample_dir)
 
 
-# --- Redshift SQL, checked offline ---------------------------------------------------------
-
-
 def copy_of_built(built: Built, tmp_path: Path) -> Settings:
     """A private copy of the session's lake and warehouse, for a test that changes them."""
     root = tmp_path / "copy"
@@ -92,39 +88,6 @@ def copy_of_built(built: Built, tmp_path: Path) -> Settings:
         warehouse=root / "warehouse" / "c360.duckdb",
         published=root / "warehouse" / "published.duckdb",
     )
-
-
-def redshift_parse_errors(sql: str) -> list[str]:
-    """sqlfluff's redshift dialect, plus the ALTER TABLE ... ADD PARTITION it does not know yet.
-
-    The added grammar follows the AWS reference for ALTER TABLE on external tables:
-    ADD [IF NOT EXISTS] PARTITION (column = 'value' [, ...]) LOCATION 's3://...' [...].
-    """
-    dialect = dialect_selector("redshift")
-    action = dialect.get_segment("AlterTableActionSegment")
-    partition = Sequence(
-        "PARTITION",
-        Bracketed(
-            Delimited(
-                Sequence(Ref("ColumnReferenceSegment"), Ref("EqualsSegment"), Ref("QuotedLiteralSegment"))
-            )
-        ),
-        "LOCATION",
-        Ref("QuotedLiteralSegment"),
-    )
-    add_partitions = Sequence(
-        "ADD", Sequence("IF", "NOT", "EXISTS", optional=True), AnyNumberOf(partition, min_times=1)
-    )
-    extended = type(
-        "AlterTableActionSegment",
-        (action,),
-        {"match_grammar": action.match_grammar.copy(insert=[add_partitions])},
-    )
-    dialect.replace(AlterTableActionSegment=extended)
-    config = FluffConfig(overrides={"dialect": "redshift"})
-    config._configs["core"]["dialect_obj"] = dialect  # use the extended dialect for this parse
-    parsed = Linter(config=config).parse_string(sql)
-    return [str(violation) for violation in parsed.violations]
 
 
 # --- AWS: moto in-process, and moto_server on 127.0.0.1 ---------------------------------

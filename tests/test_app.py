@@ -18,7 +18,8 @@ from app import queries
 from app.main import PAGE_LIST
 from app.warehouse import Query, Warehouse
 from c360.settings import PROJECT_ROOT, Settings
-from tests.conftest import Built, redshift_parse_errors
+from tests.conftest import Built
+from tests.redshift_rules import parse_errors as redshift_parse_errors
 
 pytestmark = [pytest.mark.app, pytest.mark.xdist_group("built")]
 ENTRY = str(PROJECT_ROOT / "streamlit_app.py")

@@ -101,7 +101,7 @@ def test_producer_kinesis_consumer_s3_duckdb(
     for object_key in s3_lake.list_keys("raw/web/events/"):
         local.put_bytes(object_key, s3_lake.get_bytes(object_key))
     settings = Settings.resolve(lake=mirror, warehouse=tmp_path / "c360.duckdb", target="local")
-    assert run_dbt(settings, ["run", "--select", "stg_web__events"]).ok
+    assert run_dbt(settings, ["run", "--select", "+stg_web__events"]).ok
     import duckdb
 
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:

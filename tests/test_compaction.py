@@ -63,6 +63,27 @@ def test_an_hour_becomes_parquet_with_every_row_typed_from_the_contract(tmp_path
     assert set(table.column("_source_file").to_pylist()) <= {lake.url(k) for k in lake.list_keys("raw/")}
 
 
+def test_every_rfc_3339_spelling_of_a_time_compacts_as_staging_reads_it(tmp_path: Path) -> None:
+    # Lower-case t and z, and digits past the microsecond, are RFC 3339 and pass the
+    # contract: compaction reads them as staging does on every engine (an hour it could not
+    # read would stay raw for good).
+    lake = open_lake(tmp_path)
+    spellings = ["2025-12-01t10:05:00z", "2025-12-01T10:06:00.123456789Z", "2025-12-01T12:07:00+02:00"]
+    for number, occurred_at in enumerate(spellings):
+        record = RawRecord(
+            "shardId-1", f"{number:012d}", event_bytes(event_id=f"t{number}", occurred_at=occurred_at), START
+        )
+        write_batch(lake, [record], START)
+    [result] = compact(lake, "2025-12-01", "10")
+    assert (result.status, result.rows) == ("compacted", 3)
+    times = pq.read_table(lake.url(result.parts[0])).sort_by("event_id").column("occurred_at").to_pylist()
+    assert times == [
+        datetime(2025, 12, 1, 10, 5),
+        datetime(2025, 12, 1, 10, 6, 0, 123456),
+        datetime(2025, 12, 1, 10, 7),
+    ]
+
+
 def test_compacting_again_is_a_no_op_and_late_files_recompact(tmp_path: Path) -> None:
     lake = open_lake(tmp_path)
     _land(lake, 400)

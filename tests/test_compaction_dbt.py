@@ -20,7 +20,7 @@ QUERY = "select * exclude (arrival_rank) from staging.stg_web__events order by e
 
 
 def _staged(settings: Settings) -> list[tuple[object, ...]]:
-    assert run_dbt(settings, ["run", "--select", "stg_web__events"]).ok
+    assert run_dbt(settings, ["run", "--select", "+stg_web__events"]).ok
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         return connection.execute(QUERY).fetchall()
 

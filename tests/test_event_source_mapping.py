@@ -86,7 +86,7 @@ def test_staging_after_redelivery_equals_a_failure_free_run(tmp_path: Path) -> N
     ):
         EventSourceMapping(lake, ARN, batch_size=64, sleep=lambda _s: None).deliver("shardId-0", records)
         settings = Settings.resolve(lake=lake.root, warehouse=tmp_path / f"{name}.duckdb", target="local")
-        assert run_dbt(settings, ["run", "--select", "stg_web__events"]).ok
+        assert run_dbt(settings, ["run", "--select", "+stg_web__events"]).ok
         with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
             staged[name] = connection.execute(
                 "select event_id, event_type, occurred_at, anonymous_id, _kinesis_sequence_number"

@@ -15,7 +15,7 @@ from c360 import pipeline
 from c360.dbt_runner import target_dir
 from c360.settings import Settings
 from c360.steps import STEP_NAMES
-from tests.conftest import Built, copy_of_built, read_csv
+from tests.conftest import PII_SALT, Built, copy_of_built, read_csv
 
 # Tests that read the session's built warehouse share one worker, so it is built once.
 pytestmark = [pytest.mark.dbt, pytest.mark.xdist_group("built")]
@@ -70,6 +70,21 @@ def test_the_latest_customer_version_is_current(built: Built) -> None:
         email = row["email"].lower()
         assert emails[customer_id] == email
         assert hashes[customer_id] == hashlib.sha256(f"{salt}{email}".encode()).hexdigest()
+
+
+def test_contact_details_are_hashed_with_the_salt_whatever_it_holds(built: Built) -> None:
+    # The session's salt holds a quote, a backslash and a percent sign (tests/conftest.py):
+    # the hash is SHA-256 of salt and value on DuckDB, as on PostgreSQL (test_postgres
+    # compares every column of every model) and Redshift (sha2).
+    with duckdb.connect(str(built.settings.published), read_only=True) as connection:
+        rows = connection.execute(
+            "select profile.email, dim.email_hash from customer.customer_360 as profile"
+            " inner join core.dim_customers as dim on profile.customer_id = dim.customer_id"
+            " where dim.is_current and profile.email is not null limit 20"
+        ).fetchall()
+    assert rows
+    for email, email_hash in rows:
+        assert email_hash == hashlib.sha256(f"{PII_SALT}{email}".encode()).hexdigest()
 
 
 def test_a_failed_build_keeps_the_last_good_copy(built: Built, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import datetime
 import gzip
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -192,34 +193,37 @@ def test_build_says_in_one_line_when_postgres_is_unreachable(tmp_path: Path) -> 
 def test_timestamp_offsets_are_converted_to_utc_on_both_engines(
     tmp_path: Path, pg_env: dict[str, str], connection: Any
 ) -> None:
-    values = {name: "" for name in contract("customers").columns}
-    values.update(
-        customer_id="C1",
-        first_name="Ana",
-        last_name="Lima",
-        email="ana@example.com",
-        country_code="PT",
-        marketing_opt_in="true",
-        signup_at="2025-01-01T10:00:00+02:00",
-        updated_at="2025-01-02T00:30:00-01:00",
-    )
+    # RFC 3339 as the contracts allow it: an offset, lower-case t and z, digits past the
+    # microsecond (dropped, not rounded). Every engine reads each alike (Redshift's form of
+    # the same rules is checked in tests/test_redshift_statements.py).
+    columns = contract("customers").columns
+    lines = [",".join(columns)]
+    for customer_id, signup_at, updated_at in (
+        ("C1", "2025-01-01T10:00:00+02:00", "2025-01-02T00:30:00-01:00"),
+        ("C2", "2025-01-01t10:00:00.123456789z", "2025-01-02T00:30:00.9999999Z"),
+    ):
+        values = dict.fromkeys(columns, "")
+        values.update(customer_id=customer_id, signup_at=signup_at, updated_at=updated_at)
+        lines.append(",".join(f'"{value}"' for value in values.values()))
     lake = open_lake(str(tmp_path / "lake"))
-    csv_text = ",".join(values) + "\n" + ",".join(f'"{value}"' for value in values.values()) + "\n"
-    lake.put_bytes("raw/shop/customers/ingest_date=2025-01-02/customers_offsets.csv", csv_text.encode())
-    expected = (datetime.datetime(2025, 1, 1, 8, 0), datetime.datetime(2025, 1, 2, 1, 30))
-    query = "select signup_at, updated_at from staging.stg_shop__customers"
+    lake.put_bytes("raw/shop/customers/ingest_date=2025-01-02/customers_offsets.csv", "\n".join(lines).encode())
+    expected = [
+        (datetime.datetime(2025, 1, 1, 8, 0), datetime.datetime(2025, 1, 2, 1, 30)),
+        (datetime.datetime(2025, 1, 1, 10, 0, 0, 123456), datetime.datetime(2025, 1, 2, 0, 30, 0, 999999)),
+    ]
+    query = "select signup_at, updated_at from staging.stg_shop__customers order by customer_id"
 
     local = Settings.resolve(lake=tmp_path / "lake", warehouse=tmp_path / "c360.duckdb", target="local")
-    assert run_dbt(local, ["run", "--select", "stg_shop__customers"]).ok
+    assert run_dbt(local, ["run", "--select", "+stg_shop__customers"]).ok
     with duckdb.connect(str(local.warehouse), read_only=True) as duck:
-        assert duck.execute(query).fetchall() == [expected]
+        assert duck.execute(query).fetchall() == expected
 
     on_postgres = Settings.resolve(lake=tmp_path / "lake", target="postgres")
     pipeline.load_sources(on_postgres, say=lambda _message: None)
-    assert run_dbt(on_postgres, ["run", "--select", "stg_shop__customers"]).ok
+    assert run_dbt(on_postgres, ["run", "--select", "+stg_shop__customers"]).ok
     with connection.cursor() as cursor:
         cursor.execute(query)
-        assert cursor.fetchall() == [expected]
+        assert cursor.fetchall() == expected
 
 
 def test_the_analyst_role_reads_the_marts_and_nothing_before_them(
@@ -440,6 +444,17 @@ def test_publish_swaps_whole_builds_in_and_a_failed_one_never_reaches_readers(
     assert _count(connection, "select count(*) from core__previous.dim_products") == products
     # fct_events was seeded from the published table and is still exactly the events.
     assert _count(connection, "select count(*) from core.fct_events") == events
+    # No view reads a published layer, under any of its names: on Redshift a view binds its
+    # names late, and publish renames the audit schema it was built against.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "select schemaname, viewname, definition from pg_views"
+            " where schemaname not in ('pg_catalog', 'information_schema')"
+        )
+        views = cursor.fetchall()
+    assert len(views) > 10
+    published = re.compile(r"\b(core|analytics|customer)(__audit|__previous)?\.")
+    assert [f"{schema}.{name}" for schema, name, definition in views if published.search(definition)] == []
 
     customers = ",".join(contract("customers").columns)
     rows = [f"C9{n:05d},Ann,Lee,a{n}@example.com,,,,,,,US,2025-01-01T00:00:00Z,true," for n in range(60)]

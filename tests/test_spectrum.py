@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import redshift_parse_errors
+from redshift_rules import parse_errors as redshift_parse_errors
 from typer.testing import CliRunner
 
 from c360.cli import app
@@ -34,7 +36,7 @@ def s3_lake(s3_bucket: str) -> Any:
         # hour 11: a part without its manifest (compaction still running): not registered
         "compacted/web/events/dt=2025-12-01/hr=11/part-def-00000.parquet",
     ):
-        lake.put_bytes(key, b"x")
+        lake.put_bytes(key, json.dumps({"parts": []}).encode() if key.endswith("_manifest.json") else b"x")
     return lake
 
 
@@ -83,4 +85,80 @@ def test_apply_without_a_redshift_connection_is_a_one_line_error(
 ) -> None:
     monkeypatch.delenv("C360_REDSHIFT_HOST", raising=False)
     result = CliRunner().invoke(app, ["spectrum", "--lake", s3_lake.uri, "--apply"])
-    assert result.exit_code == 1 and "--apply needs C360_REDSHIFT_HOST" in result.stderr
+    assert result.exit_code == 1 and "Redshift needs C360_REDSHIFT_HOST" in result.stderr
+
+
+@pytest.fixture
+def fake_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A connection to the fake Redshift of tests/fake_redshift (statements recorded)."""
+    monkeypatch.setenv("C360_FAKE_REDSHIFT", str(tmp_path / "fake"))
+    (tmp_path / "fake").mkdir()
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "fake_redshift"))
+    import fake_redshift
+
+    return fake_redshift.connect()
+
+
+def _sent(fake: Any) -> list[str]:
+    log = Path(os.environ["C360_FAKE_REDSHIFT"]) / "statements.jsonl"
+    return [" ".join(json.loads(line)["sql"].split()) for line in log.read_text().splitlines()]
+
+
+def test_each_run_registers_only_what_is_new_and_drops_nothing(s3_lake: Any, fake_cluster: Any) -> None:
+    first = spectrum.register(s3_lake, fake_cluster)
+    assert first.schemas_created == ["raw_shop", "raw_web"] and len(first.tables_created) == 5
+    assert first.partitions_added == {
+        "raw_shop.customers": 2,
+        "raw_shop.products": 1,
+        "raw_shop.transactions": 1,
+        "raw_web.events": 2,
+        "raw_web.events_compacted": 1,  # hour 11 has no manifest yet
+    }
+    again = spectrum.register(s3_lake, fake_cluster)
+    assert again.schemas_created == again.tables_created == [] and sum(again.partitions_added.values()) == 0
+    s3_lake.put_bytes("raw/web/events/dt=2025-12-02/hr=00/shardId-000000000000-30-39.json.gz", b"x")
+    committed = json.dumps({"parts": []}).encode()
+    s3_lake.put_bytes("compacted/web/events/dt=2025-12-01/hr=11/_manifest.json", committed)
+    later = spectrum.register(s3_lake, fake_cluster)
+    assert later.partitions_added["raw_web.events"] == 1
+    assert later.partitions_added["raw_web.events_compacted"] == 1
+    sent = _sent(fake_cluster)
+    assert not [statement for statement in sent if statement.startswith("drop")]
+    assert all(
+        "add if not exists" in statement for statement in sent if statement.startswith("alter table raw_")
+    )
+
+
+def test_the_committed_parts_are_listed_for_staging_to_join_on_path(s3_lake: Any, fake_cluster: Any) -> None:
+    part = "compacted/web/events/dt=2025-12-01/hr=10/part-abc-00000.parquet"
+    manifest = {"parts": [part]}
+    s3_lake.put_bytes(
+        "compacted/web/events/dt=2025-12-01/hr=10/_manifest.json", json.dumps(manifest).encode()
+    )
+    done = spectrum.register(s3_lake, fake_cluster, schema_prefix="alice_")
+    assert done.compacted_parts == 1 and done.schemas_created == ["alice_raw_shop", "alice_raw_web"]
+    sent = _sent(fake_cluster)
+    at = sent.index("begin;")
+    assert sent[at + 1] == "delete from alice_c360_loader.compacted_parts;"
+    assert sent[at + 2].endswith(f"('2025-12-01', '10', 's3://c360-lake/lake/{part}');")
+    assert sent[at + 3] == "commit;"
+
+
+def test_a_table_whose_columns_changed_is_recreated_only_when_asked(
+    s3_lake: Any, fake_cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spectrum.register(s3_lake, fake_cluster)
+    changed = [
+        replace(table, columns=[*table.columns, ("loyalty_tier", spectrum.TEXT)])
+        if table.name == "customers"
+        else table
+        for table in spectrum.external_tables()
+    ]
+    monkeypatch.setattr(spectrum, "external_tables", lambda _prefix="": changed)
+    with pytest.raises(
+        spectrum.SpectrumError, match=r"raw_shop\.customers on the cluster has columns .* --recreate"
+    ):
+        spectrum.register(s3_lake, fake_cluster)
+    done = spectrum.register(s3_lake, fake_cluster, recreate=True)
+    assert done.tables_recreated == ["raw_shop.customers"]
+    assert done.partitions_added["raw_shop.customers"] == 2

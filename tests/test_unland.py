@@ -31,7 +31,7 @@ def test_a_file_an_older_c360_let_through_is_taken_back_and_the_build_recovers(t
     land(tmp_path / "products.csv", lake)
     ragged = f"{header}\nP2,Cup,Home,Kitchen\n".encode()
     lake.put_bytes(RAGGED, ragged)  # landed before c360 read every row
-    assert not run_dbt(settings, ["run", "--select", "stg_shop__products"]).ok
+    assert not run_dbt(settings, ["run", "--select", "+stg_shop__products"]).ok
 
     result = CliRunner().invoke(
         app, ["unland", RAGGED, "--reason", "ragged row on line 2", "--lake", str(settings.lake)]
@@ -46,7 +46,7 @@ def test_a_file_an_older_c360_let_through_is_taken_back_and_the_build_recovers(t
     }
     assert result.stdout.strip().startswith(f"{RAGGED} -> {moved}"), "the CLI says where the file went"
     assert not lake.exists(RAGGED)
-    assert run_dbt(settings, ["run", "--select", "stg_shop__products"]).ok
+    assert run_dbt(settings, ["run", "--select", "+stg_shop__products"]).ok
 
 
 def test_an_events_file_leaves_its_compacted_hour_too(sample_dir: Path, tmp_path: Path) -> None:

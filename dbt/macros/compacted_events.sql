@@ -3,8 +3,18 @@
 {% endmacro %}
 
 {% macro default__c360_committed_compacted_events() %}
-    {#- Spectrum registers a compacted hour only once its manifest commits it. -#}
+    {#- PostgreSQL: the raw loader copies only the parts a manifest commits. -#}
     select * from {{ source('web', 'events_compacted') }}
+{% endmacro %}
+
+{% macro redshift__c360_committed_compacted_events() %}
+    {#- Spectrum reads every Parquet file of a partition folder, so while an hour is being
+        compacted again it would read old and new parts: only rows whose file ("$path") a
+        committed manifest lists are kept (the list is written by the load_raw step). -#}
+    select compacted.*
+    from {{ source('web', 'events_compacted') }} as compacted
+    inner join {{ source('c360_loader', 'compacted_parts') }} as committed
+        on compacted."$path" = committed.part
 {% endmacro %}
 
 {% macro duckdb__c360_committed_compacted_events() %}

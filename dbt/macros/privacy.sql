@@ -2,9 +2,10 @@
     {#- A salted SHA-256 of a personal value, as 64 lower-case hex digits (null stays null):
         marts can count, join and deduplicate on it without holding the value. The salt is
         the env var C360_PII_SALT (the c360 CLI supplies one on a laptop; see Settings),
-        and it is the same on every engine, so DuckDB, PostgreSQL and Redshift agree. -#}
-    {%- set salt = env_var('C360_PII_SALT') | replace("'", "''") -%}
-    {{ return(adapter.dispatch('c360_pii_hash')("'" ~ salt ~ "' || " ~ expression)) }}
+        and it is the same on every engine, so DuckDB, PostgreSQL and Redshift agree (the
+        salt reaches SQL through c360_string_literal, whatever characters it holds). -#}
+    {%- set salt = c360_string_literal(env_var('C360_PII_SALT')) -%}
+    {{ return(adapter.dispatch('c360_pii_hash')("(" ~ salt ~ ") || " ~ expression)) }}
 {% endmacro %}
 
 {% macro default__c360_pii_hash(salted) %}

@@ -1,35 +1,46 @@
-{% macro duckdb__safe_cast(field, type) %}
-    {#- dbt's default safe_cast is a plain cast on DuckDB; try_cast gives null instead of failing. -#}
+{% macro c360_safe_cast(field, type) %}
+    {#- A raw text value cast to `type`, or null where it does not cast (blank counts as
+        missing): what staging uses to tell unusable values from good ones. dbt's own
+        safe_cast is left as dbt ships it, for dbt's own use (unit test fixtures). -#}
+    {{ return(adapter.dispatch('c360_safe_cast')(field, type)) }}
+{% endmacro %}
+
+{% macro default__c360_safe_cast(field, type) %}
+    {{ dbt.safe_cast(field, type) }}
+{%- endmacro %}
+
+{% macro duckdb__c360_safe_cast(field, type) %}
     try_cast({{ field }} as {{ type }})
 {%- endmacro %}
 
-
-{% macro postgres__safe_cast(field, type) %}
+{% macro postgres__c360_safe_cast(field, type) %}
     {#- PostgreSQL has no try_cast: c360_try_cast (created by c360_create_functions at the
         start of every run) returns null where the cast would fail. The typed null picks
         the result type; the outer cast restores a typmod such as numeric(18, 2). -#}
     cast({{ target.schema }}.c360_try_cast(cast({{ field }} as text), cast(null as {{ type }})) as {{ type }})
 {%- endmacro %}
 
-
-{% macro redshift__safe_cast(field, type) %}
+{% macro redshift__c360_safe_cast(field, type) %}
     {#- Redshift's try_cast refuses blank strings, which mean "missing" here anyway. -#}
     try_cast(nullif(trim({{ field }}), '') as {{ type }})
 {%- endmacro %}
 
 
 {% macro c360_utc_timestamp(field) %}
-    {#- An ISO 8601 text timestamp with an offset (the contracts' date-time) as a UTC
-        timestamp, or null when it does not parse: `+02:00` is converted, not dropped. -#}
+    {#- An ISO 8601 text timestamp with an offset (the contracts' date-time, as RFC 3339 allows
+        it: `T` or `t`, `Z` or `z`, any number of fractional digits) as a UTC timestamp to the
+        microsecond, or null when it does not parse: `+02:00` is converted, not dropped, and
+        every engine keeps and rejects the same values. -#}
     {{ return(adapter.dispatch('c360_utc_timestamp')(field)) }}
 {% endmacro %}
 
 {% macro default__c360_utc_timestamp(field) %}
-    {{ dbt.safe_cast(field, dbt.type_timestamp()) }}
+    {{ c360_safe_cast(field, dbt.type_timestamp()) }}
 {%- endmacro %}
 
 {% macro duckdb__c360_utc_timestamp(field) %}
-    timezone('UTC', try_cast({{ field }} as timestamptz))
+    {#- DuckDB truncates digits past the microsecond, and reads only upper-case T and Z. -#}
+    timezone('UTC', try_cast(upper({{ field }}) as timestamptz))
 {%- endmacro %}
 
 {% macro postgres__c360_utc_timestamp(field) %}
@@ -37,7 +48,19 @@
 {%- endmacro %}
 
 {% macro redshift__c360_utc_timestamp(field) %}
-    convert_timezone('UTC', try_cast(nullif(trim({{ field }}), '') as timestamptz))
+    {#- Redshift's TIMESTAMPTZ input documents `yyyy-mm-dd hh:mi:ss+/-tz` with at most six
+        fractional digits (the Datetime types page), not RFC 3339's `T` and `Z`: the text is
+        brought to that form first (upper-cased, the T a space, Z as +00, digits past the
+        sixth dropped; no backreferences, which REGEXP_REPLACE does not document). -#}
+    {%- set text = "replace(upper(nullif(trim(" ~ field ~ "), '')), 'T', ' ')" -%}
+    {%- set zoned = "regexp_replace(" ~ text ~ ", 'Z$', '+00')" -%}
+    {%- set micro = (
+        "case when " ~ zoned ~ " ~ '[.][0-9]{7,}'"
+        ~ " then regexp_substr(" ~ zoned ~ ", '^[^.]*[.][0-9]{6}')"
+        ~ " || regexp_substr(" ~ zoned ~ ", '[+-][0-9]{2}(:?[0-9]{2})?$')"
+        ~ " else " ~ zoned ~ " end"
+    ) -%}
+    convert_timezone('UTC', try_cast({{ micro }} as timestamptz))
 {%- endmacro %}
 
 
@@ -46,7 +69,14 @@
 {% endmacro %}
 
 {% macro default__c360_create_functions() %}
-    {#- DuckDB and Redshift have try_cast and time zone conversion built in. -#}
+    {#- DuckDB has try_cast and time zone conversion built in. -#}
+    select 1
+{% endmacro %}
+
+{% macro redshift__c360_create_functions() %}
+    {#- Redshift has try_cast and convert_timezone built in, and its CREATE FUNCTION takes
+        only SQL and Python, so the PostgreSQL functions below must never reach it (dispatch
+        falls back from redshift__ to postgres__). -#}
     select 1
 {% endmacro %}
 
@@ -91,7 +121,9 @@
         if value !~ '^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}' then
             return null;
         end if;
-        return cast(value as timestamptz) at time zone 'UTC';
+        {#- As DuckDB does: digits past the microsecond are dropped, not rounded. #}
+        return cast(regexp_replace(upper(value), '([.][0-9]{6})[0-9]+', '\1') as timestamptz)
+            at time zone 'UTC';
     exception when others then
         return null;
     end;

@@ -19,12 +19,17 @@
 
 
 {% macro c360_row_hash(columns) %}
-    {#- A hash of a row's values, nulls included, to tell two versions apart. Text columns
-        only: cast others in the caller (Redshift cannot cast a boolean to text). -#}
+    {#- A hash of a row's values, nulls included, to tell two versions apart. Each value is
+        written as its length, a colon and the value, and a null as `n`, so no two rows give
+        the same text (a value holding the separator, or the text of a null sentinel, cannot
+        pass for another). Text columns only: cast others in the caller (Redshift cannot
+        cast a boolean to text). -#}
     {%- set parts = [] -%}
     {%- for column in columns -%}
-        {%- do parts.append("coalesce(" ~ column ~ ", '\\N')") -%}
-        {%- if not loop.last %}{% do parts.append("'|'") %}{% endif -%}
+        {%- do parts.append(
+            "coalesce(cast(length(" ~ column ~ ") as " ~ dbt.type_string() ~ ") || ':' || "
+            ~ column ~ ", 'n')"
+        ) -%}
     {%- endfor -%}
     {{ dbt.hash(dbt.concat(parts)) }}
 {%- endmacro %}
@@ -46,28 +51,9 @@
     {#- SCD2 history from every version of a key in `relation` (one row per key and
         updated_at), ordered by updated_at: a version whose `fingerprint` (text expressions
         over the attributes) equals the one before it is folded into it; each version gets
-        its version_number and valid_to (the next version's updated_at, or c360_scd2_end). -#}
-    with
-
-    fingerprinted as (
-        select
-            *,
-            {{ c360_row_hash(fingerprint) }} as attributes_hash
-        from {{ relation }}
-    ),
-
-    compared as (
-        select
-            *,
-            lag(attributes_hash) over (partition by {{ key }} order by updated_at) as previous_hash
-        from fingerprinted
-    ),
-
-    changes as (
-        select * from compared
-        where previous_hash is null or previous_hash != attributes_hash
-    )
-
+        its version_number and valid_to (the next version's updated_at, or c360_scd2_end).
+        One select with subqueries, no WITH: a model puts it in a CTE, and Redshift refuses
+        a WITH inside a WITH. -#}
     select
         {{ key }},
         cast(
@@ -81,7 +67,21 @@
             lead(updated_at) over (partition by {{ key }} order by updated_at),
             {{ c360_scd2_end() }}
         ) as valid_to
-    from changes
+    from (
+        select *
+        from (
+            select
+                *,
+                lag(attributes_hash) over (partition by {{ key }} order by updated_at) as previous_hash
+            from (
+                select
+                    *,
+                    {{ c360_row_hash(fingerprint) }} as attributes_hash
+                from {{ relation }}
+            ) as fingerprinted
+        ) as compared
+        where previous_hash is null or previous_hash != attributes_hash
+    ) as changes
 {% endmacro %}
 
 

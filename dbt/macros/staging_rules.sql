@@ -2,7 +2,7 @@
     {#- The first rule a row breaks, as text; null when it breaks none. -#}
     case
     {%- for condition, reason in rules %}
-        when {{ condition }} then '{{ reason | replace("'", "''") }}'
+        when {{ condition }} then {{ c360_string_literal(reason) }}
     {%- endfor %}
     end
 {%- endmacro %}
@@ -22,10 +22,10 @@
     {%- set vocabulary = var('c360_vocabularies')[entity][column] -%}
     case lower(trim({{ column }}))
         {%- for value in vocabulary['values'] %}
-        when '{{ value | replace("'", "''") }}' then '{{ value | replace("'", "''") }}'
+        when {{ c360_string_literal(value) }} then {{ c360_string_literal(value) }}
         {%- endfor %}
         {%- for spelling, value in vocabulary['synonyms'].items() %}
-        when '{{ spelling | replace("'", "''") }}' then '{{ value | replace("'", "''") }}'
+        when {{ c360_string_literal(spelling) }} then {{ c360_string_literal(value) }}
         {%- endfor %}
     end
 {%- endmacro %}

@@ -30,6 +30,9 @@ GENERATED_BY = (
 VARS_BEGIN = "  # BEGIN c360 contracts: generated from loaders/contracts/*.schema.json; do not edit"
 VARS_END = "  # END c360 contracts"
 LAKE = "{{ env_var('C360_LAKE', '../lake') }}"
+# On PostgreSQL and Redshift a developer's or CI run's schemas carry C360_SCHEMA_PREFIX,
+# the raw ones included (c360 loads and registers them there).
+SCHEMA_PREFIX = "{{ '' if target.type == 'duckdb' else env_var('C360_SCHEMA_PREFIX', '') }}"
 # Columns described once in a doc block (dbt/models/staging/shop/_shop__docs.md).
 DOC_BLOCKS = ("customer_id", "product_id", "order_id", "event_id", "anonymous_id")
 LINEAGE_DESCRIPTIONS = {
@@ -214,23 +217,51 @@ def _sources_yaml(source: str) -> str:
     if source == "web":
         tables += _compacted_tables()
     settings = SOURCES[source]
-    document = {
-        "version": 2,
-        "sources": [
+    sources: list[dict[str, Any]] = [
+        {
+            "name": source,
+            "description": _Folded(settings["description"]),
+            "schema": f"{SCHEMA_PREFIX}raw_{source}",
+            "loader": settings["loader"],
+            "config": {
+                "loaded_at_field": settings["loaded_at_field"],
+                "freshness": {"warn_after": {"count": 1, "period": "day"}},
+            },
+            "tables": tables,
+        }
+    ]
+    if source == "web":
+        sources.append(_loader_source())
+    return f"# {GENERATED_BY}\n{_dump({'version': 2, 'sources': sources})}"
+
+
+def _loader_source() -> dict[str, Any]:
+    """What c360's load_raw step writes on Redshift beside Spectrum: the committed parts."""
+    return {
+        "name": "c360_loader",
+        "description": _Folded(
+            "Written by c360's load_raw step on Redshift (loaders/spectrum.py), from the lake: not"
+            " a landed source. Read only on Redshift, where Spectrum sees every Parquet file of a"
+            " partition folder."
+        ),
+        "schema": f"{SCHEMA_PREFIX}c360_loader",
+        "loader": "c360 load_raw step (loaders/spectrum.py)",
+        "config": {"freshness": None},
+        "tables": [
             {
-                "name": source,
-                "description": _Folded(settings["description"]),
-                "schema": f"raw_{source}",
-                "loader": settings["loader"],
-                "config": {
-                    "loaded_at_field": settings["loaded_at_field"],
-                    "freshness": {"warn_after": {"count": 1, "period": "day"}},
-                },
-                "tables": tables,
+                "name": "compacted_parts",
+                "description": _Folded(
+                    "One row per Parquet part that a committed `_manifest.json` lists: its hour"
+                    ' and its S3 URL, equal to Spectrum\'s `"$path"` of the rows read from it.'
+                ),
+                "columns": [
+                    {"name": "dt", "description": "Day of the compacted hour."},
+                    {"name": "hr", "description": "Hour (00-23) of the compacted hour."},
+                    {"name": "part", "description": "S3 URL of the part."},
+                ],
             }
         ],
     }
-    return f"# {GENERATED_BY}\n{_dump(document)}"
 
 
 def vocabularies() -> dict[str, dict[str, dict[str, Any]]]:

@@ -10,8 +10,6 @@ database 'c360_raw_web'
 iam_role default
 create external database if not exists;
 
-drop table if exists raw_shop.customers;
-
 create external table raw_shop.customers (
     customer_id varchar(65535),
     first_name varchar(65535),
@@ -30,12 +28,10 @@ create external table raw_shop.customers (
 )
 partitioned by (ingest_date date)
 row format serde 'org.apache.hadoop.hive.serde2.OpenCSVSerde'
-with serdeproperties ('separatorChar' = ',', 'quoteChar' = '"')
+with serdeproperties ('separatorChar' = ',', 'quoteChar' = '"', 'wholeFile' = 'true')
 stored as textfile
 location 's3://c360-lake/lake/raw/shop/customers/'
 table properties ('skip.header.line.count' = '1');
-
-drop table if exists raw_shop.products;
 
 create external table raw_shop.products (
     product_id varchar(65535),
@@ -50,12 +46,10 @@ create external table raw_shop.products (
 )
 partitioned by (ingest_date date)
 row format serde 'org.apache.hadoop.hive.serde2.OpenCSVSerde'
-with serdeproperties ('separatorChar' = ',', 'quoteChar' = '"')
+with serdeproperties ('separatorChar' = ',', 'quoteChar' = '"', 'wholeFile' = 'true')
 stored as textfile
 location 's3://c360-lake/lake/raw/shop/products/'
 table properties ('skip.header.line.count' = '1');
-
-drop table if exists raw_shop.transactions;
 
 create external table raw_shop.transactions (
     transaction_id varchar(65535),
@@ -73,12 +67,10 @@ create external table raw_shop.transactions (
 )
 partitioned by (ingest_date date)
 row format serde 'org.apache.hadoop.hive.serde2.OpenCSVSerde'
-with serdeproperties ('separatorChar' = ',', 'quoteChar' = '"')
+with serdeproperties ('separatorChar' = ',', 'quoteChar' = '"', 'wholeFile' = 'true')
 stored as textfile
 location 's3://c360-lake/lake/raw/shop/transactions/'
 table properties ('skip.header.line.count' = '1');
-
-drop table if exists raw_web.events;
 
 create external table raw_web.events (
     event_id varchar(65535),
@@ -106,8 +98,6 @@ partitioned by (dt date, hr varchar(2))
 row format serde 'org.openx.data.jsonserde.JsonSerDe'
 stored as textfile
 location 's3://c360-lake/lake/raw/web/events/';
-
-drop table if exists raw_web.events_compacted;
 
 create external table raw_web.events_compacted (
     event_id varchar(65535),

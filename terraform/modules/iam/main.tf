@@ -242,9 +242,14 @@ data "aws_iam_policy_document" "scheduler" {
 
 data "aws_iam_policy_document" "spectrum" {
   statement {
-    sid       = "ReadTheLake"
-    actions   = ["s3:GetObject"]
-    resources = ["${var.lake_bucket_arn}/raw/*", "${var.lake_bucket_arn}/compacted/*"]
+    sid     = "ReadTheLake"
+    actions = ["s3:GetObject"]
+    # c360-check/: the sample `c360 redshift check` lands, under a prefix of its own.
+    resources = [
+      "${var.lake_bucket_arn}/raw/*",
+      "${var.lake_bucket_arn}/compacted/*",
+      "${var.lake_bucket_arn}/c360-check/*",
+    ]
   }
   statement {
     sid       = "ListTheLake"
@@ -257,12 +262,14 @@ data "aws_iam_policy_document" "spectrum" {
     resources = [var.kms_key_arn]
   }
   statement {
-    sid       = "Catalog"
-    actions   = ["glue:GetDatabase", "glue:GetDatabases", "glue:CreateDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition", "glue:DeletePartition", "glue:BatchDeletePartition"]
+    sid = "Catalog"
+    # DeleteDatabase: `c360 redshift check` drops its own external schemas with their
+    # databases (c360_<check prefix>raw_*), which the resources below also match.
+    actions   = ["glue:GetDatabase", "glue:GetDatabases", "glue:CreateDatabase", "glue:DeleteDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition", "glue:BatchCreatePartition", "glue:DeletePartition", "glue:BatchDeletePartition"]
     resources = [
       "arn:aws:glue:${var.region}:${var.account_id}:catalog",
-      "arn:aws:glue:${var.region}:${var.account_id}:database/${var.catalog_database_prefix}raw_*",
-      "arn:aws:glue:${var.region}:${var.account_id}:table/${var.catalog_database_prefix}raw_*/*",
+      "arn:aws:glue:${var.region}:${var.account_id}:database/${var.catalog_database_prefix}*raw_*",
+      "arn:aws:glue:${var.region}:${var.account_id}:table/${var.catalog_database_prefix}*raw_*/*",
     ]
   }
 }

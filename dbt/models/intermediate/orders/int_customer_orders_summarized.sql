@@ -1,11 +1,11 @@
 {#- The one customer-grain summary of purchases that the customer marts read (lifetime
     value, RFM, churn, cohorts, customer_360). A purchase is an order not cancelled, seen
     through its lines not cancelled, each counted for the customer the line names;
-    revenue and margin are fct_order_lines' net_revenue and gross_margin. -#}
+    revenue and margin are int_order_lines_costed's net_revenue and gross_margin. -#}
 with
 
 purchase_lines as (
-    select * from {{ ref('fct_order_lines') }}
+    select * from {{ ref('int_order_lines_costed') }}
     where not is_cancelled
 ),
 

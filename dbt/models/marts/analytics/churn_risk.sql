@@ -93,12 +93,14 @@ scored as (
                 input_scale=0,
             ) }}
         end as base_score,
-        case
-            when sessions_last_30d < sessions_prior_30d then 'falling'
-            when sessions_last_30d > sessions_prior_30d then 'rising'
-            when sessions_last_30d = 0 then 'none'
-            else 'steady'
-        end as engagement_trend
+        cast(
+            case
+                when sessions_last_30d < sessions_prior_30d then 'falling'
+                when sessions_last_30d > sessions_prior_30d then 'rising'
+                when sessions_last_30d = 0 then 'none'
+                else 'steady'
+            end as {{ dbt.type_string() }}
+        ) as engagement_trend
     from measured
 ),
 

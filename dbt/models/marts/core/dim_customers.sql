@@ -17,24 +17,13 @@ inferred as (
     ) }}
 ),
 
+-- The members: every version, and one version 0 per inferred key. Their attributes come
+-- from a left join, so an inferred member's are nulls of the columns' own types (no typed
+-- null stands alone in a union, which Redshift's contract check cannot type).
 members as (
     select
         customer_id,
         version_number,
-        first_name,
-        last_name,
-        {{ c360_pii_hash('email') }} as email_hash,
-        {{ c360_pii_hash('phone') }} as phone_hash,
-        birth_date,
-        gender,
-        city,
-        state,
-        postal_code,
-        country_code,
-        is_marketing_opt_in,
-        signup_at,
-        case when version_number = 1 then {{ c360_scd2_start() }} else updated_at end as valid_from,
-        valid_to,
         false as is_inferred
     from versions
 
@@ -43,22 +32,37 @@ members as (
     select
         customer_id,
         0 as version_number,
-        cast(null as {{ dbt.type_string() }}) as first_name,
-        cast(null as {{ dbt.type_string() }}) as last_name,
-        cast(null as {{ dbt.type_string() }}) as email_hash,
-        cast(null as {{ dbt.type_string() }}) as phone_hash,
-        cast(null as date) as birth_date,
-        cast(null as {{ dbt.type_string() }}) as gender,
-        cast(null as {{ dbt.type_string() }}) as city,
-        cast(null as {{ dbt.type_string() }}) as state,
-        cast(null as {{ dbt.type_string() }}) as postal_code,
-        cast(null as {{ dbt.type_string() }}) as country_code,
-        cast(null as {{ dbt.type_boolean() }}) as is_marketing_opt_in,
-        cast(null as {{ dbt.type_timestamp() }}) as signup_at,
-        {{ c360_scd2_start() }} as valid_from,
-        {{ c360_scd2_end() }} as valid_to,
         true as is_inferred
     from inferred
+),
+
+described as (
+    select
+        members.customer_id,
+        members.version_number,
+        versions.first_name,
+        versions.last_name,
+        {{ c360_pii_hash('versions.email') }} as email_hash,
+        {{ c360_pii_hash('versions.phone') }} as phone_hash,
+        versions.birth_date,
+        versions.gender,
+        versions.city,
+        versions.state,
+        versions.postal_code,
+        versions.country_code,
+        versions.is_marketing_opt_in,
+        versions.signup_at,
+        case
+            when members.version_number <= 1 then {{ c360_scd2_start() }}
+            else versions.updated_at
+        end as valid_from,
+        coalesce(versions.valid_to, {{ c360_scd2_end() }}) as valid_to,
+        members.is_inferred
+    from members
+    left join versions
+        on
+            members.customer_id = versions.customer_id
+            and members.version_number = versions.version_number
 ),
 
 final as (
@@ -82,7 +86,7 @@ final as (
         valid_to,
         valid_to = {{ c360_scd2_end() }} as is_current,
         is_inferred
-    from members
+    from described
 )
 
 select * from final

@@ -12,19 +12,12 @@ inferred as (
     ) }}
 ),
 
+-- The members: every version, and one version 0 per inferred key, described by a left
+-- join (see dim_customers).
 members as (
     select
         product_id,
         version_number,
-        product_name,
-        category,
-        subcategory,
-        brand,
-        unit_price,
-        unit_cost,
-        is_active,
-        case when version_number = 1 then {{ c360_scd2_start() }} else updated_at end as valid_from,
-        valid_to,
         false as is_inferred
     from versions
 
@@ -33,17 +26,32 @@ members as (
     select
         product_id,
         0 as version_number,
-        cast(null as {{ dbt.type_string() }}) as product_name,
-        cast(null as {{ dbt.type_string() }}) as category,
-        cast(null as {{ dbt.type_string() }}) as subcategory,
-        cast(null as {{ dbt.type_string() }}) as brand,
-        cast(null as numeric(18, 2)) as unit_price,
-        cast(null as numeric(18, 2)) as unit_cost,
-        cast(null as {{ dbt.type_boolean() }}) as is_active,
-        {{ c360_scd2_start() }} as valid_from,
-        {{ c360_scd2_end() }} as valid_to,
         true as is_inferred
     from inferred
+),
+
+described as (
+    select
+        members.product_id,
+        members.version_number,
+        versions.product_name,
+        versions.category,
+        versions.subcategory,
+        versions.brand,
+        versions.unit_price,
+        versions.unit_cost,
+        versions.is_active,
+        case
+            when members.version_number <= 1 then {{ c360_scd2_start() }}
+            else versions.updated_at
+        end as valid_from,
+        coalesce(versions.valid_to, {{ c360_scd2_end() }}) as valid_to,
+        members.is_inferred
+    from members
+    left join versions
+        on
+            members.product_id = versions.product_id
+            and members.version_number = versions.version_number
 ),
 
 final as (
@@ -62,7 +70,7 @@ final as (
         valid_to,
         valid_to = {{ c360_scd2_end() }} as is_current,
         is_inferred
-    from members
+    from described
 )
 
 select * from final

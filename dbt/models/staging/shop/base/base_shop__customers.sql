@@ -22,7 +22,7 @@ typed as (
         trim(last_name) as last_name,
         lower(trim(email)) as email,
         trim(phone) as phone,
-        {{ dbt.safe_cast('birth_date', 'date') }} as birth_date_parsed,
+        {{ c360_safe_cast('birth_date', 'date') }} as birth_date_parsed,
         {{ c360_vocabulary_value('gender', 'customers') }} as gender,
         -- address
         trim(city) as city,

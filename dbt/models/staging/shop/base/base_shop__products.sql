@@ -21,8 +21,8 @@ typed as (
         trim(subcategory) as subcategory,
         trim(brand) as brand,
         -- money
-        {{ dbt.safe_cast('unit_price', 'numeric(18, 2)') }} as unit_price,
-        {{ dbt.safe_cast('unit_cost', 'numeric(18, 2)') }} as unit_cost,
+        {{ c360_safe_cast('unit_price', 'numeric(18, 2)') }} as unit_price,
+        {{ c360_safe_cast('unit_cost', 'numeric(18, 2)') }} as unit_cost,
         -- flags
         {{ c360_vocabulary_value('is_active', 'products') }} as is_active_value,
         -- timestamps

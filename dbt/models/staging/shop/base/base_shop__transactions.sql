@@ -24,9 +24,9 @@ typed as (
         nullif(trim(customer_id), '') as customer_id,
         nullif(trim(product_id), '') as product_id,
         -- amounts
-        {{ dbt.safe_cast('quantity', 'numeric(18, 4)') }} as quantity_number,
-        {{ dbt.safe_cast('unit_price', 'numeric(18, 2)') }} as unit_price,
-        {{ dbt.safe_cast('discount_amount', 'numeric(18, 2)') }} as discount_amount_parsed,
+        {{ c360_safe_cast('quantity', 'numeric(18, 4)') }} as quantity_number,
+        {{ c360_safe_cast('unit_price', 'numeric(18, 2)') }} as unit_price,
+        {{ c360_safe_cast('discount_amount', 'numeric(18, 2)') }} as discount_amount_parsed,
         -- vocabularies
         {{ c360_vocabulary_value('channel', 'transactions') }} as channel,
         lower(trim(payment_method)) as payment_method,

@@ -2,7 +2,12 @@
     the events contract):
     rejected: no or an unparseable occurred_at; an occurred_at more than
     var c360_future_event_tolerance_hours after the event reached Kinesis.
-    kept, flagged in data_quality_issues: a device_type outside its vocabulary. -#}
+    kept, flagged in data_quality_issues: a device_type outside its vocabulary.
+    Which compacted parts are committed is read from the manifests on DuckDB and from the
+    list c360 keeps on Redshift (c360_committed_compacted_events); both are named here so
+    the model has the same parents on every target, and so do its unit tests. -#}
+-- depends_on: {{ source('web', 'events_compaction_manifests') }}
+-- depends_on: {{ source('c360_loader', 'compacted_parts') }}
 with
 
 raw_events as (

@@ -1,0 +1,63 @@
+{#- Order lines with what they are worth: the product's unit cost when the line was ordered
+    (the product version valid then) and revenue, cost and margin. Revenue is defined here,
+    once: a completed line keeps its amount; a returned line gives it back and a cancelled
+    one never had it. fct_order_lines carries these columns to the star schema, and the
+    customer-grain summary reads them here, so intermediate models never read a mart. -#}
+with
+
+order_lines as (
+    select * from {{ ref('stg_shop__transactions') }}
+),
+
+product_versions as (
+    select * from {{ ref('int_product_versions_collapsed') }}
+),
+
+-- Point in time: the product version valid when the line was ordered. The first version
+-- reaches back to any older line; a product no export describes has no cost (null).
+costed as (
+    select
+        order_lines.transaction_id,
+        order_lines.order_id,
+        order_lines.customer_id,
+        order_lines.product_id,
+        cast(order_lines.ordered_at as date) as order_date,
+        order_lines.channel,
+        order_lines.payment_method,
+        order_lines.status,
+        order_lines.quantity,
+        order_lines.unit_price,
+        order_lines.discount_amount,
+        order_lines.line_amount,
+        product_versions.unit_cost,
+        cast(
+            case when order_lines.status = 'completed' then order_lines.line_amount else 0 end
+            as numeric(18, 2)
+        ) as net_revenue,
+        cast(
+            case
+                when order_lines.status != 'completed' then 0
+                else order_lines.quantity * product_versions.unit_cost
+            end as numeric(18, 2)
+        ) as cost_amount,
+        order_lines.status = 'completed' as is_completed,
+        order_lines.status = 'returned' as is_returned,
+        order_lines.status = 'cancelled' as is_cancelled,
+        order_lines.ordered_at,
+        order_lines.updated_at
+    from order_lines
+    left join product_versions
+        on
+            order_lines.product_id = product_versions.product_id
+            and (product_versions.version_number = 1 or order_lines.ordered_at >= product_versions.updated_at)
+            and order_lines.ordered_at < product_versions.valid_to
+),
+
+final as (
+    select
+        *,
+        cast(net_revenue - cost_amount as numeric(18, 2)) as gross_margin
+    from costed
+)
+
+select * from final
