@@ -206,7 +206,9 @@ def test_timestamp_offsets_are_converted_to_utc_on_both_engines(
         values.update(customer_id=customer_id, signup_at=signup_at, updated_at=updated_at)
         lines.append(",".join(f'"{value}"' for value in values.values()))
     lake = open_lake(str(tmp_path / "lake"))
-    lake.put_bytes("raw/shop/customers/ingest_date=2025-01-02/customers_offsets.csv", "\n".join(lines).encode())
+    lake.put_bytes(
+        "raw/shop/customers/ingest_date=2025-01-02/customers_offsets.csv", "\n".join(lines).encode()
+    )
     expected = [
         (datetime.datetime(2025, 1, 1, 8, 0), datetime.datetime(2025, 1, 2, 1, 30)),
         (datetime.datetime(2025, 1, 1, 10, 0, 0, 123456), datetime.datetime(2025, 1, 2, 0, 30, 0, 999999)),

@@ -138,7 +138,7 @@ class Catalog:
             data.setdefault("relations", {})
             data.setdefault("partitions", {})
             yield data
-            written = json.dumps(data, indent=1, sort_keys=True)
+            written = json.dumps(data)
             if written != text:
                 self.path.write_text(written)
                 self._cached = (self.path.stat().st_mtime_ns, written)
@@ -505,6 +505,8 @@ class Connection:
 
     def _ddl(self, sql: str, text: str, node: str | None) -> None:
         """Follow a statement that changes the catalog."""
+        if not text.startswith(("create ", "alter ", "drop ")):
+            return  # DML, grants, comments: the catalog stays as it is
         with self.catalog.state() as state:
             schemas, relations = state["schemas"], state["relations"]
 

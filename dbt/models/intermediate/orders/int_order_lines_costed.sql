@@ -49,7 +49,10 @@ costed as (
     left join product_versions
         on
             order_lines.product_id = product_versions.product_id
-            and (product_versions.version_number = 1 or order_lines.ordered_at >= product_versions.updated_at)
+            and (
+                product_versions.version_number = 1
+                or order_lines.ordered_at >= product_versions.updated_at
+            )
             and order_lines.ordered_at < product_versions.valid_to
 ),
 
