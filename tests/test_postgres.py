@@ -53,7 +53,10 @@ def pg_env(
 
 @pytest.fixture
 def connection(pg_env: dict[str, str]) -> Iterator[Any]:
+    """A reader's connection: each query its own transaction, so no lock outlives its read
+    (pg_views' definitions lock every view, and a build replaces views)."""
     connection = connection_from_env()
+    connection.autocommit = True
     yield connection
     connection.close()
 
