@@ -86,12 +86,13 @@
 
 
 {% macro c360_inferred_keys(key, known, referenced_by) %}
-    {#- The keys facts name (the `key` column of each relation in `referenced_by`) that no
-        row of `known` has: the dimension's inferred members. -#}
+    {#- The keys facts name (the `key` column of each relation in `referenced_by`, among its
+        rows dated by "today") that no row of `known` has: the dimension's inferred members. -#}
     select distinct referenced.{{ key }}
     from (
-        {%- for relation in referenced_by %}
+        {%- for relation, moment in referenced_by %}
         select {{ key }} from {{ relation }}
+        where {{ c360_known_by_as_of(moment) }}
         {{ "union all" if not loop.last }}
         {%- endfor %}
     ) as referenced

@@ -40,3 +40,25 @@
         {%- endfor %}
     , ', '), '')
 {%- endmacro %}
+
+
+{% macro c360_implausible_moment_rules(column, landed_at, landed_phrase) %}
+    {#- The two rules that reject a row for an implausible timestamp, as (condition, reason)
+        pairs for rejection_reason: `column` before var c360_earliest_plausible_date (a
+        placeholder date, or a typo, e.g. 1900-01-01), or more than var
+        c360_future_tolerance_hours after `landed_at`, the moment the row reached us
+        (e.g. 2099). Either would move "today" or the first month of every mart. -#}
+    {%- set earliest = "cast('" ~ var('c360_earliest_plausible_date') ~ "' as " ~ dbt.type_timestamp() ~ ")" -%}
+    {%- set latest = dbt.dateadd('hour', var('c360_future_tolerance_hours'), landed_at) -%}
+    {{ return([
+        (column ~ " < " ~ earliest, column ~ " before c360_earliest_plausible_date"),
+        (column ~ " > " ~ latest, column ~ " after " ~ landed_phrase),
+    ]) }}
+{%- endmacro %}
+
+
+{% macro c360_export_landed_by(ingest_date) %}
+    {#- When a shop export had certainly been landed: the end of its ingest_date (the lake
+        partition says the day, not the moment). -#}
+    {{ dbt.dateadd('day', 1, ingest_date) }}
+{%- endmacro %}

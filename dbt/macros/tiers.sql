@@ -10,3 +10,18 @@
         end as {{ dbt.type_string() }}
     )
 {%- endmacro %}
+
+
+{% macro c360_quintile_score(value, best='highest') %}
+    {#- A 1-5 score from the share of rows with a worse `value`: 1 + floor(5 x rows worse /
+        rows). Equal values always get equal scores (a tie is never split, by id or
+        otherwise), the rows nobody is worse than score 1 (e.g. every one-time buyer's
+        frequency), and without ties the scores are quintiles. Computed on integers
+        (a = 5 x rows worse, b = rows: 1 + (a - a mod b) / b), so no rounding moves a
+        boundary. `best` says which end is best: 'highest' (frequency, revenue) or 'lowest'
+        (days since the last purchase). -#}
+    {%- set worst_first = 'asc' if best == 'highest' else 'desc' -%}
+    {%- set a = '(5 * (rank() over (order by ' ~ value ~ ' ' ~ worst_first ~ ') - 1))' -%}
+    {%- set b = 'count(*) over ()' -%}
+    cast(1 + ({{ a }} - mod({{ a }}, {{ b }})) / {{ b }} as integer)
+{%- endmacro %}

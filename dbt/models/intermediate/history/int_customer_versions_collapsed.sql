@@ -1,10 +1,14 @@
 {#- History comes from every version in the lake, ordered by updated_at, never from when
     builds ran: a rebuilt warehouse has the same history, however the exports were landed.
-    A re-export that changes nothing is folded into the version before it. -#}
+    A re-export that changes nothing is folded into the version before it. Point in time:
+    versions recorded after "today", and customers who signed up after it, do not exist. -#}
 with
 
 versions as (
     select * from {{ ref('stg_shop__customers') }}
+    where
+        {{ c360_known_by_as_of('updated_at') }}
+        and (signup_at is null or {{ c360_known_by_as_of('signup_at') }})
 ),
 
 collapsed as (

@@ -1,9 +1,10 @@
 {#- History comes from every version in the lake, ordered by updated_at (see
-    int_customer_versions_collapsed). -#}
+    int_customer_versions_collapsed); versions recorded after "today" do not exist. -#}
 with
 
 versions as (
     select * from {{ ref('stg_shop__products') }}
+    where {{ c360_known_by_as_of('updated_at') }}
 ),
 
 collapsed as (

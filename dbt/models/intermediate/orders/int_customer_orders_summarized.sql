@@ -1,12 +1,11 @@
-{#- The one customer-grain summary of purchases that the customer marts read (lifetime
-    value, RFM, churn, cohorts, customer_360). A purchase is an order not cancelled, seen
-    through its lines not cancelled, each counted for the customer the line names;
-    revenue and margin are int_order_lines_costed's net_revenue and gross_margin. -#}
+{#- The one customer-grain summary of purchases (int_purchases_valued) that the customer
+    marts read (lifetime value, RFM, churn, cohorts, customer_360), as of "today". Every
+    purchase has revenue, so every purchase day does too, and repeat monetary value is
+    positive whenever frequency is. Margin is unknown (null) when one purchase's is. -#}
 with
 
-purchase_lines as (
-    select * from {{ ref('int_order_lines_costed') }}
-    where not is_cancelled
+purchases as (
+    select * from {{ ref('int_purchases_valued') }}
 ),
 
 purchase_days as (
@@ -14,7 +13,7 @@ purchase_days as (
         customer_id,
         order_date,
         sum(net_revenue) as net_revenue
-    from purchase_lines
+    from purchases
     group by customer_id, order_date
 ),
 
@@ -42,36 +41,36 @@ by_day as (
     group by customer_id
 ),
 
-by_line as (
+by_order as (
     select
         customer_id,
-        count(distinct order_id) as orders,
+        count(*) as orders,
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at,
-        sum(quantity) as units,
+        sum(units) as units,
         sum(net_revenue) as net_revenue,
-        sum(gross_margin) as gross_margin
-    from purchase_lines
+        case when count(gross_margin) = count(*) then sum(gross_margin) end as gross_margin
+    from purchases
     group by customer_id
 ),
 
 final as (
     select
-        by_line.customer_id,
-        by_line.orders,
-        by_line.units,
-        by_line.first_order_at,
-        by_line.last_order_at,
+        by_order.customer_id,
+        by_order.orders,
+        by_order.units,
+        by_order.first_order_at,
+        by_order.last_order_at,
         by_day.first_purchase_date,
         by_day.last_purchase_date,
         by_day.purchase_days,
-        cast(by_line.net_revenue as numeric(18, 2)) as net_revenue,
-        cast(by_line.gross_margin as numeric(18, 2)) as gross_margin,
+        cast(by_order.net_revenue as numeric(18, 2)) as net_revenue,
+        cast(by_order.gross_margin as numeric(18, 2)) as gross_margin,
         cast(by_day.repeat_day_net_revenue as numeric(18, 2)) as repeat_day_net_revenue,
         {{ c360_as_of_date() }} as as_of_date
-    from by_line
+    from by_order
     inner join by_day
-        on by_line.customer_id = by_day.customer_id
+        on by_order.customer_id = by_day.customer_id
 )
 
 select * from final

@@ -1,12 +1,40 @@
 {#- Order lines with what they are worth: the product's unit cost when the line was ordered
     (the product version valid then) and revenue, cost and margin. Revenue is defined here,
-    once: a completed line keeps its amount; a returned line gives it back and a cancelled
-    one never had it. fct_order_lines carries these columns to the star schema, and the
-    customer-grain summary reads them here, so intermediate models never read a mart. -#}
+    once: a completed line keeps its amount; a returned line gives it back (at returned_at)
+    and a cancelled one never had it. fct_order_lines carries these columns to the star
+    schema, and the customer-grain summary reads them here, so intermediate models never
+    read a mart.
+    Point in time: only lines placed by the end of "today", each with the status it had
+    then. A line returned later was still a sale; a cancelled line never was one, whenever
+    it was cancelled. -#}
 with
 
 order_lines as (
-    select * from {{ ref('stg_shop__transactions') }}
+    select
+        transaction_id,
+        order_id,
+        customer_id,
+        product_id,
+        channel,
+        payment_method,
+        case
+            when status = 'returned' and not ({{ c360_known_by_as_of('returned_at') }}) then 'completed'
+            else status
+        end as status,
+        quantity,
+        unit_price,
+        discount_amount,
+        line_amount,
+        ordered_at,
+        -- A return after "today" is a version that does not exist yet: the sale is the last
+        -- thing known of the line.
+        case
+            when returned_at is not null and not ({{ c360_known_by_as_of('returned_at') }}) then ordered_at
+            else updated_at
+        end as updated_at,
+        case when {{ c360_known_by_as_of('returned_at') }} then returned_at end as returned_at
+    from {{ ref('stg_shop__transactions') }}
+    where {{ c360_known_by_as_of('ordered_at') }}
 ),
 
 product_versions as (
@@ -44,7 +72,8 @@ costed as (
         order_lines.status = 'returned' as is_returned,
         order_lines.status = 'cancelled' as is_cancelled,
         order_lines.ordered_at,
-        order_lines.updated_at
+        order_lines.updated_at,
+        order_lines.returned_at
     from order_lines
     left join product_versions
         on

@@ -1,10 +1,11 @@
+{#- Orders from their lines as of "today" (int_order_lines_costed): cancelled lines never
+    count; a returned line counts in the order's gross, then comes back out as returned. -#}
 with
 
 order_lines as (
-    select * from {{ ref('stg_shop__transactions') }}
+    select * from {{ ref('int_order_lines_costed') }}
 ),
 
--- Cancelled lines never count as revenue; a returned line counts, then comes back out.
 aggregated as (
     select
         order_id,
@@ -12,14 +13,14 @@ aggregated as (
         min(channel) as channel,
         min(ordered_at) as ordered_at,
         count(*) as order_lines,
-        sum(case when status != 'cancelled' then quantity else 0 end) as units,
+        sum(case when not is_cancelled then quantity else 0 end) as units,
         cast(
-            sum(case when status != 'cancelled' then line_amount else 0 end) as numeric(18, 2)
+            sum(case when not is_cancelled then line_amount else 0 end) as numeric(18, 2)
         ) as gross_amount,
         cast(
-            sum(case when status = 'returned' then line_amount else 0 end) as numeric(18, 2)
+            sum(case when is_returned then line_amount else 0 end) as numeric(18, 2)
         ) as returned_amount,
-        sum(case when status = 'cancelled' then 1 else 0 end) = count(*) as is_cancelled
+        sum(case when is_cancelled then 1 else 0 end) = count(*) as is_cancelled
     from order_lines
     group by order_id
 )

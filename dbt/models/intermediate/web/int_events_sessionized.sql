@@ -1,7 +1,9 @@
 with
 
+-- Point in time: events after "today" do not exist (a session open at midnight ends there).
 events as (
     select * from {{ ref('stg_web__events') }}
+    where {{ c360_known_by_as_of('occurred_at') }}
 ),
 
 ordered as (

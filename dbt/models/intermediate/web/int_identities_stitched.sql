@@ -2,6 +2,7 @@ with
 
 events as (
     select * from {{ ref('stg_web__events') }}
+    where {{ c360_known_by_as_of('occurred_at') }}
 ),
 
 -- Every (device, customer) pair seen together: a login or any event while logged in.

@@ -1,15 +1,16 @@
 {#- Cohorts are customers by the month of their first purchase; each cohort has a row for
-    every month from its first up to the as_of_date month (zeros where nobody came back),
-    offsets counted in calendar months across year boundaries. -#}
+    every month from its first up to the month of "today" (zeros where nobody came back),
+    offsets counted in calendar months across year boundaries. A customer is active in a
+    month when they made a purchase in it (int_purchases_valued: an order returned in full
+    is not one); revenue is those purchases' net revenue as of "today". -#}
 with
 
 customers as (
     select * from {{ ref('int_customer_orders_summarized') }}
 ),
 
-purchase_lines as (
-    select * from {{ ref('fct_order_lines') }}
-    where not is_cancelled
+purchases as (
+    select * from {{ ref('int_purchases_valued') }}
 ),
 
 offsets as (
@@ -36,16 +37,16 @@ cohorts as (
 member_purchases as (
     select
         cohort_members.cohort_month,
-        purchase_lines.customer_id,
-        purchase_lines.net_revenue,
+        purchases.customer_id,
+        purchases.net_revenue,
         {{ dbt.datediff(
             'cohort_members.cohort_month',
-            dbt.date_trunc('month', 'purchase_lines.order_date'),
+            dbt.date_trunc('month', 'purchases.order_date'),
             'month',
         ) }} as months_since_first_order
-    from purchase_lines
+    from purchases
     inner join cohort_members
-        on purchase_lines.customer_id = cohort_members.customer_id
+        on purchases.customer_id = cohort_members.customer_id
 ),
 
 activity as (

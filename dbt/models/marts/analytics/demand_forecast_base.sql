@@ -1,7 +1,10 @@
 {#- The daily series a demand forecast starts from: every product that was ever bought,
-    every day from the first to the last purchase (days without sales are zeros, so a lag
+    every day from the first purchase to "today" (days without sales are zeros, so a lag
     of n rows is n days), with calendar features and lags and trailing means of units.
-    Trailing means cover the days before the day itself, never the day: no leakage. -#}
+    Units are the demand of the day: units ordered (not cancelled), returned or not. Net
+    revenue is booked as monthly_revenue books it: a sale on the day it was ordered, a
+    return on the day it was returned. Trailing means cover the days before the day itself,
+    never the day: no leakage. -#}
 with
 
 purchase_lines as (
@@ -20,7 +23,7 @@ holidays as (
 bounds as (
     select
         min(order_date) as first_day,
-        max(order_date) as last_day
+        {{ c360_as_of_date() }} as last_day
     from purchase_lines
 ),
 
@@ -28,14 +31,32 @@ products as (
     select distinct product_id from purchase_lines
 ),
 
+-- Each line on the day it was ordered, and a returned line again on the day it came back.
+line_days as (
+    select
+        product_id,
+        order_date as date_day,
+        quantity as units,
+        line_amount as net_revenue
+    from purchase_lines
+    union all
+    select
+        product_id,
+        cast(returned_at as date) as date_day,
+        0 as units,
+        -line_amount as net_revenue
+    from purchase_lines
+    where returned_at is not null
+),
+
 daily_sales as (
     select
         product_id,
-        order_date,
-        sum(quantity) as units,
+        date_day,
+        sum(units) as units,
         sum(net_revenue) as net_revenue
-    from purchase_lines
-    group by product_id, order_date
+    from line_days
+    group by product_id, date_day
 ),
 
 series as (
@@ -54,7 +75,7 @@ series as (
     left join daily_sales
         on
             products.product_id = daily_sales.product_id
-            and dates.date_day = daily_sales.order_date
+            and dates.date_day = daily_sales.date_day
     left join holidays
         on dates.date_day = holidays.holiday_date
 ),

@@ -1,88 +1,109 @@
-{#- Growth compares a month with the calendar month before (and the same month a year
-    before) over a spine of every month, so a month without orders is a row of zeros and
-    is never skipped over; growth against a month without revenue is null, not zero. -#}
+{#- The books of each month, as of "today". A sale is booked in the month it was ordered
+    (gross revenue), a return in the month it was returned (returned revenue), so a closed
+    month never changes when a later export returns one of its lines; net = gross - returns.
+    Orders, customers and average order value are of the orders placed in the month (not
+    cancelled); a new customer placed their first order in it. Growth compares a month's net
+    revenue with the calendar month before (and the same month a year before) over a spine
+    of every month, so a month without orders is a row of zeros and is never skipped over;
+    growth against a month without revenue is null, not zero. The month holding "today" is
+    partial unless today is its last day. -#}
 with
 
-order_lines as (
+sold_lines as (
     select * from {{ ref('fct_order_lines') }}
-),
-
-customers as (
-    select * from {{ ref('int_customer_orders_summarized') }}
+    where not is_cancelled
 ),
 
 months as (
     select distinct month_start_date as month_start from {{ ref('dim_dates') }}
 ),
 
-revenue as (
+first_orders as (
     select
-        cast({{ dbt.date_trunc('month', 'order_date') }} as date) as month_start,
-        sum(net_revenue) as net_revenue,
-        sum(case when not is_cancelled then line_amount else 0 end) as gross_revenue
-    from order_lines
+        customer_id,
+        min(order_date) as first_order_date
+    from sold_lines
+    group by customer_id
+),
+
+sales as (
+    select
+        cast({{ dbt.date_trunc('month', 'sold_lines.order_date') }} as date) as month_start,
+        count(distinct sold_lines.order_id) as orders,
+        count(distinct sold_lines.customer_id) as customers,
+        count(distinct case
+            when sold_lines.order_date = first_orders.first_order_date then sold_lines.customer_id
+        end) as new_customers,
+        sum(sold_lines.line_amount) as gross_revenue
+    from sold_lines
+    inner join first_orders
+        on sold_lines.customer_id = first_orders.customer_id
     group by 1
 ),
 
--- Purchases are orders not cancelled, seen through their lines not cancelled.
-purchases as (
+returns as (
     select
-        cast({{ dbt.date_trunc('month', 'order_lines.order_date') }} as date) as month_start,
-        count(distinct order_lines.order_id) as orders,
-        count(distinct order_lines.customer_id) as customers,
-        count(distinct case
-            when order_lines.order_date = customers.first_purchase_date then order_lines.customer_id
-        end) as new_customers
-    from order_lines
-    inner join customers
-        on order_lines.customer_id = customers.customer_id
-    where not order_lines.is_cancelled
+        cast({{ dbt.date_trunc('month', 'returned_at') }} as date) as month_start,
+        sum(line_amount) as returned_revenue
+    from sold_lines
+    where returned_at is not null
     group by 1
+),
+
+today as (
+    select {{ c360_as_of_date() }} as as_of_date
 ),
 
 bounds as (
     select
-        min(month_start) as first_month,
-        max(month_start) as last_month
-    from purchases
+        min(sales.month_start) as first_month,
+        cast({{ dbt.date_trunc('month', 'min(today.as_of_date)') }} as date) as last_month,
+        min(today.as_of_date) as as_of_date
+    from sales
+    cross join today
 ),
 
 monthly as (
     select
         months.month_start,
-        coalesce(purchases.orders, 0) as orders,
-        coalesce(purchases.customers, 0) as customers,
-        coalesce(purchases.new_customers, 0) as new_customers,
-        coalesce(revenue.gross_revenue, 0) as gross_revenue,
-        coalesce(revenue.net_revenue, 0) as net_revenue
+        months.month_start = bounds.last_month
+        and cast({{ dbt.date_trunc('month', dbt.dateadd('day', 1, 'bounds.as_of_date')) }} as date)
+        = bounds.last_month as is_partial,
+        coalesce(sales.orders, 0) as orders,
+        coalesce(sales.customers, 0) as customers,
+        coalesce(sales.new_customers, 0) as new_customers,
+        coalesce(sales.gross_revenue, 0) as gross_revenue,
+        coalesce(returns.returned_revenue, 0) as returned_revenue
     from months
     inner join bounds
         on months.month_start between bounds.first_month and bounds.last_month
-    left join purchases
-        on months.month_start = purchases.month_start
-    left join revenue
-        on months.month_start = revenue.month_start
+    left join sales
+        on months.month_start = sales.month_start
+    left join returns
+        on months.month_start = returns.month_start
 ),
 
 compared as (
     select
         *,
-        lag(net_revenue, 1) over (order by month_start) as previous_month_net_revenue,
-        lag(net_revenue, 12) over (order by month_start) as previous_year_net_revenue
+        gross_revenue - returned_revenue as net_revenue,
+        lag(gross_revenue - returned_revenue, 1) over (order by month_start) as previous_month_net_revenue,
+        lag(gross_revenue - returned_revenue, 12) over (order by month_start) as previous_year_net_revenue
     from monthly
 ),
 
 final as (
     select
         month_start,
+        is_partial,
         cast(orders as bigint) as orders,
         cast(customers as bigint) as customers,
         cast(new_customers as bigint) as new_customers,
         cast(customers - new_customers as bigint) as returning_customers,
         cast(gross_revenue as numeric(18, 2)) as gross_revenue,
-        cast(gross_revenue - net_revenue as numeric(18, 2)) as returned_revenue,
+        cast(returned_revenue as numeric(18, 2)) as returned_revenue,
         cast(net_revenue as numeric(18, 2)) as net_revenue,
-        cast({{ c360_ratio('net_revenue', 'orders') }} as numeric(18, 2)) as average_order_value,
+        cast({{ c360_ratio('gross_revenue', 'orders') }} as numeric(18, 2)) as average_order_value,
         cast(
             {{ c360_ratio(
                 'net_revenue - previous_month_net_revenue', 'previous_month_net_revenue', scale=4

@@ -6,9 +6,11 @@
       star: high revenue, growing        cash_cow: high revenue, not growing
       question_mark: low revenue, growing     dog: low revenue, not growing
 
-    "High revenue" is a rank among products by net revenue in the recent window;
-    "growing" is growth of at least the threshold, or revenue in the recent window after
-    none in the one before (a new product). -#}
+    "High revenue" is a rank by net revenue in the recent window among the products that
+    sold in it; "growing" is growth of at least the threshold, or revenue in the recent
+    window after none in the one before (a new product). A product that sold in neither
+    window has no quadrant (null): there is nothing to place. Margin is unknown (null)
+    when the cost of a line it sold is unknown, never 0. -#}
 {%- set quadrants = var('c360_product_quadrants') -%}
 {%- set window_days = quadrants['window_days'] -%}
 with
@@ -37,7 +39,7 @@ sales as (
         sum(case when is_returned then quantity else 0 end) as units_returned,
         count(distinct order_id) as orders,
         sum(net_revenue) as net_revenue,
-        sum(gross_margin) as gross_margin,
+        case when count(gross_margin) = count(*) then sum(gross_margin) end as gross_margin,
         sum(case when days_ago < {{ window_days }} then net_revenue else 0 end)
             as recent_net_revenue,
         sum(
@@ -48,7 +50,6 @@ sales as (
             end
         ) as previous_net_revenue
     from purchase_lines
-    where days_ago >= 0
     group by product_id
 ),
 
@@ -121,7 +122,7 @@ measured as (
         coalesce(sales.units_returned, 0) as units_returned,
         coalesce(sales.orders, 0) as orders,
         coalesce(sales.net_revenue, 0) as net_revenue,
-        coalesce(sales.gross_margin, 0) as gross_margin,
+        case when sales.product_id is null then 0 else sales.gross_margin end as gross_margin,
         coalesce(web_activity.product_views, 0) as product_views,
         coalesce(web_activity.add_to_carts, 0) as add_to_carts,
         coalesce(conversion.viewers, 0) as viewers,
@@ -137,15 +138,27 @@ measured as (
         on products.product_id = conversion.product_id
 ),
 
+-- Ranked among the products that sold in the recent window only: a product is not high
+-- revenue for beating products that sold nothing.
+recent_ranks as (
+    select
+        product_id,
+        percent_rank() over (order by recent_net_revenue desc) as recent_revenue_rank
+    from measured
+    where recent_net_revenue > 0
+),
+
 ranked as (
     select
-        *,
-        percent_rank() over (order by recent_net_revenue desc) as recent_revenue_rank,
+        measured.*,
+        recent_ranks.recent_revenue_rank,
         case
             when previous_net_revenue > 0
                 then {{ c360_ratio('recent_net_revenue', 'previous_net_revenue', scale=4) }} - 1
         end as revenue_growth
     from measured
+    left join recent_ranks
+        on measured.product_id = recent_ranks.product_id
 ),
 
 final as (
@@ -195,7 +208,7 @@ final as (
                         or previous_net_revenue <= 0
                     )
                     then 'question_mark'
-                else 'dog'
+                when recent_net_revenue > 0 or previous_net_revenue > 0 then 'dog'
             end
             as {{ dbt.type_string() }}
         ) as quadrant,

@@ -1,7 +1,8 @@
-{#- Recency, frequency and monetary value as of as_of_date, each scored 1-5 by quintile
-    (5 = best: most recent, most orders, most revenue), ties broken by customer_id so the
-    same data always gives the same scores; the segment comes from the rfm_segment_map seed
-    by recency and frequency score. -#}
+{#- Recency, frequency and monetary value as of "today", each scored 1-5 by the share of
+    customers with a worse value (c360_quintile_score; 5 = best: most recent, most
+    purchases, most revenue). Customers with equal values get equal scores: a tie is never
+    split by id, so when 60 % bought once, all of them have frequency score 1. The segment
+    comes from the rfm_segment_map seed by recency and frequency score. -#}
 with
 
 customers as (
@@ -26,9 +27,9 @@ measured as (
 scored as (
     select
         *,
-        ntile(5) over (order by recency_days desc, customer_id asc) as recency_score,
-        ntile(5) over (order by orders, customer_id) as frequency_score,
-        ntile(5) over (order by net_revenue, customer_id) as monetary_score
+        {{ c360_quintile_score('recency_days', best='lowest') }} as recency_score,
+        {{ c360_quintile_score('orders') }} as frequency_score,
+        {{ c360_quintile_score('net_revenue') }} as monetary_score
     from measured
 ),
 

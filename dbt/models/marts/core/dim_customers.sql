@@ -13,7 +13,9 @@ versions as (
 -- the next build has real versions instead, and the facts attach to them.
 inferred as (
     {{ c360_inferred_keys(
-        'customer_id', 'versions', [ref('stg_shop__transactions'), ref('stg_web__events')]
+        'customer_id',
+        'versions',
+        [(ref('stg_shop__transactions'), 'ordered_at'), (ref('stg_web__events'), 'occurred_at')],
     ) }}
 ),
 

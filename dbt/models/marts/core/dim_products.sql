@@ -8,7 +8,9 @@ versions as (
 -- inferred member (see dim_customers).
 inferred as (
     {{ c360_inferred_keys(
-        'product_id', 'versions', [ref('stg_shop__transactions'), ref('stg_web__events')]
+        'product_id',
+        'versions',
+        [(ref('stg_shop__transactions'), 'ordered_at'), (ref('stg_web__events'), 'occurred_at')],
     ) }}
 ),
 

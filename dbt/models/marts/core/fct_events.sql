@@ -1,7 +1,11 @@
+{#- A point-in-time build (var as_of_date set) rebuilds the table whole, as of that day;
+    the next build then also reads every event after the newest one the table holds, so
+    the events a point-in-time build left out come back. -#}
 {{
     config(
         unique_key='event_id',
         incremental_strategy=c360_incremental_strategy(),
+        full_refresh=(c360_as_of_var() is not none) or none,
     )
 }}
 
@@ -9,20 +13,25 @@ with
 
 events as (
     select * from {{ ref('stg_web__events') }}
-    {% if c360_is_incremental() %}
-    -- Only what landed since the last build, less a lookback: an object whose write began
-    -- before the previous build read the lake can become visible after it. Late events
-    -- (old occurred_at) are caught whatever their age, since they land late.
-        where _landed_at >= (
-            select
-                {{ dbt.dateadd(
-                    'hour',
-                    -var('c360_events_lookback_hours'),
-                    "coalesce(max(_landed_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))",
-                ) }}
-            from {{ this }}
-        )
-    {% endif %}
+    where
+        {{ c360_known_by_as_of('occurred_at') }}
+        {% if c360_is_incremental() %}
+        -- Only what landed since the last build, less a lookback: an object whose write
+        -- began before the previous build read the lake can become visible after it. Late
+        -- events (old occurred_at) are caught whatever their age, since they land late.
+            and (
+                _landed_at >= (
+                    select
+                        {{ dbt.dateadd(
+                            'hour',
+                            -var('c360_events_lookback_hours'),
+                            "coalesce(max(_landed_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))",
+                        ) }}
+                    from {{ this }}
+                )
+                or occurred_at > (select max(occurred_at) from {{ this }})
+            )
+        {% endif %}
 ),
 
 -- Only what the event itself says: attributes that later data can change (stitched

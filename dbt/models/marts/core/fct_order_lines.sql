@@ -41,6 +41,7 @@ final as (
         order_lines.is_cancelled,
         order_lines.ordered_at,
         order_lines.updated_at,
+        order_lines.returned_at,
         order_lines.gross_margin
     from order_lines
     left join customers

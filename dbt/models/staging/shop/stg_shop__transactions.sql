@@ -5,9 +5,14 @@ order_lines as (
     where rejection_reason is null
 ),
 
+-- A line's latest version is the line; a return is dated by the first version that says
+-- returned (a later export of the same return does not move it).
 ranked as (
     select
         *,
+        min(case when status = 'returned' then updated_at end)
+            over (partition by transaction_id)
+            as first_returned_at,
         row_number() over (
             partition by transaction_id
             order by updated_at desc, _ingest_date desc, _source_file desc
@@ -30,6 +35,7 @@ final as (
         status,
         ordered_at,
         updated_at,
+        case when status = 'returned' then first_returned_at end as returned_at,
         data_quality_issues,
         _source_file,
         _ingest_date

@@ -1,6 +1,9 @@
 {#- The staging rules of customers (listed for every source in docs/architecture.md):
     rejected, because the row cannot be used: no customer_id; no or an unparseable
-    updated_at (versions are ordered by it).
+    updated_at (versions are ordered by it); an implausible updated_at or signup_at (see
+    c360_implausible_moment_rules); a signup_at on a day after the customer's first order
+    (an order proves the customer existed: such a record is broken, and would make the
+    customer appear after their own purchases in a point-in-time build).
     kept, the attribute set to null and named in data_quality_issues: an unparseable or
     impossible birth_date, an unparseable signup_at, a country_code that is not two letters,
     a gender or marketing_opt_in outside its vocabulary (after its synonyms). -#}
@@ -11,6 +14,17 @@ source as (
         *,
         {{ c360_source_file() }} as _source_file
     from {{ c360_source('shop', 'customers') }}
+),
+
+-- The first order line staging accepts for each customer (cancelled ones too: an order
+-- placed is proof enough that the customer existed).
+first_orders as (
+    select
+        customer_id,
+        min(ordered_at) as first_ordered_at
+    from {{ ref('base_shop__transactions') }}
+    where rejection_reason is null
+    group by customer_id
 ),
 
 typed as (
@@ -50,11 +64,14 @@ typed as (
 
 flagged as (
     select
-        *,
+        typed.*,
+        first_orders.first_ordered_at,
         {{ unparseable('birth_date_text', 'birth_date_parsed') }}
         or coalesce(birth_date_parsed < cast('1900-01-01' as date), false)
         or coalesce(birth_date_parsed > cast(updated_at as date), false) as has_unusable_birth_date
     from typed
+    left join first_orders
+        on typed.customer_id = first_orders.customer_id
 ),
 
 checked as (
@@ -80,9 +97,18 @@ checked as (
         signup_at_text,
         _source_file,
         _ingest_date,
+        {%- set landed_by = c360_export_landed_by('_ingest_date') %}
         {{ rejection_reason([
             ("customer_id is null", "missing customer_id"),
             ("updated_at is null", "missing or unparseable updated_at"),
+        ]
+        + c360_implausible_moment_rules('updated_at', landed_by, 'the export was landed')
+        + c360_implausible_moment_rules('signup_at', landed_by, 'the export was landed')
+        + [
+            (
+                "cast(signup_at as date) > cast(first_ordered_at as date)",
+                "signup_at after the customer's first order",
+            ),
         ]) }} as rejection_reason,
         {{ c360_data_quality_issues([
             ("has_unusable_birth_date", "birth_date"),

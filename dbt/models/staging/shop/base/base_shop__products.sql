@@ -1,5 +1,6 @@
 {#- The staging rules of products:
-    rejected: no product_id; no or an unparseable updated_at; a missing, unparseable or
+    rejected: no product_id; no or an unparseable updated_at, or an implausible one (see
+    c360_implausible_moment_rules); a missing, unparseable or
     negative unit_price; an unparseable or negative unit_cost (the measures of margin).
     kept, flagged in data_quality_issues: is_active outside true/false (after synonyms). -#}
 with
@@ -54,6 +55,11 @@ checked as (
         {{ rejection_reason([
             ("product_id is null", "missing product_id"),
             ("updated_at is null", "missing or unparseable updated_at"),
+        ]
+        + c360_implausible_moment_rules(
+            'updated_at', c360_export_landed_by('_ingest_date'), 'the export was landed'
+        )
+        + [
             ("unit_price is null", "missing or unparseable unit_price"),
             ("unit_price < 0", "unit_price < 0"),
             (unparseable("unit_cost_text", "unit_cost"), "unparseable unit_cost"),

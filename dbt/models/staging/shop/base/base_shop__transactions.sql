@@ -1,6 +1,9 @@
 {#- The staging rules of order lines:
     rejected: no transaction_id, order_id, customer_id or product_id; no or an unparseable
-    ordered_at or updated_at; a quantity that is missing, unparseable, not a whole number,
+    ordered_at or updated_at, or one that is implausible (before var
+    c360_earliest_plausible_date, or more than var c360_future_tolerance_hours after the end
+    of the day its export was landed), or an updated_at before its ordered_at (a return
+    would be booked before its sale); a quantity that is missing, unparseable, not a whole number,
     <= 0 or above var c360_max_line_quantity; a missing, unparseable or negative
     unit_price; an unparseable or negative discount_amount, or one above the line's gross;
     a status outside its vocabulary after synonyms (revenue must classify it).
@@ -77,6 +80,7 @@ checked as (
         status_text,
         _source_file,
         _ingest_date,
+        {%- set landed_by = c360_export_landed_by('_ingest_date') %}
         {{ rejection_reason([
             ("transaction_id is null", "missing transaction_id"),
             ("order_id is null", "missing order_id"),
@@ -84,6 +88,11 @@ checked as (
             ("product_id is null", "missing product_id"),
             ("ordered_at is null", "missing or unparseable ordered_at"),
             ("updated_at is null", "missing or unparseable updated_at"),
+        ]
+        + c360_implausible_moment_rules('ordered_at', landed_by, 'the export was landed')
+        + c360_implausible_moment_rules('updated_at', landed_by, 'the export was landed')
+        + [
+            ("updated_at < ordered_at", "updated_at before ordered_at"),
             (unparseable("quantity_text", "quantity_number"), "unparseable quantity"),
             ("quantity_number is null", "missing quantity"),
             ("quantity_number != floor(quantity_number)", "quantity is not a whole number"),

@@ -1,7 +1,8 @@
 {#- The staging rules of events (the loader has already quarantined every record that breaks
     the events contract):
-    rejected: no or an unparseable occurred_at; an occurred_at more than
-    var c360_future_event_tolerance_hours after the event reached Kinesis.
+    rejected: no or an unparseable occurred_at; an implausible one: before var
+    c360_earliest_plausible_date, or more than var c360_future_tolerance_hours after the
+    event reached Kinesis (device clocks drift, a day's worth is tolerated).
     kept, flagged in data_quality_issues: a device_type outside its vocabulary.
     Which compacted parts are committed is read from the manifests on DuckDB and from the
     list c360 keeps on Redshift (c360_committed_compacted_events); both are named here so
@@ -126,13 +127,10 @@ renamed as (
 checked as (
     select
         *,
-        {{ rejection_reason([
-            ("occurred_at is null", "missing or unparseable occurred_at"),
-            (
-                "occurred_at > " ~ dbt.dateadd("hour", var("c360_future_event_tolerance_hours"), "_kinesis_arrival_at"),
-                "occurred in the future",
-            ),
-        ]) }} as rejection_reason,
+        {{ rejection_reason(
+            [("occurred_at is null", "missing or unparseable occurred_at")]
+            + c360_implausible_moment_rules('occurred_at', '_kinesis_arrival_at', 'the event reached Kinesis')
+        ) }} as rejection_reason,
         {{ c360_data_quality_issues([
             (unparseable("device_type_text", "device_type"), "device_type"),
         ]) }} as data_quality_issues
