@@ -498,6 +498,14 @@ def run_command(
     lock_timeout: LockTimeoutOption = None,
     only: Annotated[str | None, typer.Option("--only", help="Run this step alone.")] = None,
     start: Annotated[str | None, typer.Option("--from", help="Run the steps from this one on.")] = None,
+    dbt_vars: Annotated[
+        str | None,
+        typer.Option(
+            "--vars",
+            help='dbt vars for the build, as YAML or JSON, e.g. \'{"as_of_date": "2024-06-30"}\' '
+            "to build every mart as it was at the end of that day.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """The main job, step by step: land, stream, compact, load_raw, freshness, build, gate,
@@ -515,7 +523,12 @@ def run_command(
         lake=lake, warehouse=warehouse, published=published, target=target, lock_timeout=lock_timeout
     )
     report = pipeline.run(
-        settings, input_dir=input_dir, say=errors.print if as_json else console.print, only=only, start=start
+        settings,
+        input_dir=input_dir,
+        dbt_args=["--vars", dbt_vars] if dbt_vars is not None else None,
+        say=errors.print if as_json else console.print,
+        only=only,
+        start=start,
     )
     if as_json:
         console.print_json(json.dumps(report.document, default=str))

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -245,7 +246,7 @@ def build_audit(
         if load_raw_first:
             load_sources(settings, say)
         record_build(build_record(settings), "building")
-        args = ["build", *(dbt_args or [])]
+        args = ["build", *checked_vars(dbt_args or [])]
         if settings.target != "local":  # into the audit schemas, incremental tables seeded
             prepared = run_dbt(settings, ["run-operation", "c360_prepare_audit", *AUDIT_VARS])
             if not prepared.ok:
@@ -443,6 +444,30 @@ def write_ledger(settings: Settings, documents: list[dict[str, Any]]) -> None:
 AUDIT_VARS = ["--vars", json.dumps({"c360_audit": True})]
 
 
+def checked_vars(args: list[str]) -> list[str]:
+    """dbt arguments with their --vars checked before dbt starts: a YAML or JSON mapping, and
+    var as_of_date (the day the marts are as of) a real calendar date, YYYY-MM-DD. A bad
+    value stops with one line instead of a compilation error halfway through a build."""
+    if "--vars" not in args:
+        return args
+    at = args.index("--vars")
+    if at + 1 >= len(args):
+        raise BuildFailedError('--vars needs a value, e.g. --vars \'{"as_of_date": "2024-06-30"}\'')
+    try:
+        given = yaml.safe_load(args[at + 1])
+    except yaml.YAMLError as exc:
+        raise BuildFailedError(f"--vars is not YAML or JSON: {str(exc).splitlines()[0]}") from None
+    if not isinstance(given, dict):
+        raise BuildFailedError(f"--vars must be a mapping of var names to values; got {args[at + 1]!r}")
+    as_of = given.get("as_of_date")
+    if as_of is not None and not isinstance(as_of, date):
+        try:
+            date.fromisoformat(str(as_of).strip())
+        except ValueError:
+            raise BuildFailedError(f"var as_of_date must be a date, YYYY-MM-DD; got {as_of!r}") from None
+    return args
+
+
 def _run_vars(settings: Settings, args: list[str]) -> list[str]:
     """The dbt arguments of a step of a run: on PostgreSQL and Redshift every dbt call of a
     run gets the build's vars, whether it needs them or not, so dbt parses the project once
@@ -504,7 +529,7 @@ def run(
 
     check_buildable(settings)  # before landing anything
     context = steps.RunContext(
-        settings, steps.new_run_document(settings), say, input_dir, list(dbt_args or [])
+        settings, steps.new_run_document(settings), say, input_dir, checked_vars(list(dbt_args or []))
     )
     with warehouse_lock(settings, command_line()):
         steps.run_steps(context, steps.select_steps(only, start))

@@ -199,8 +199,8 @@ def load_raw_step(ctx: RunContext) -> dict[str, Any]:
 
 def fingerprints(ctx: RunContext) -> dict[str, Any]:
     """Digests of what a build reads: per dbt source, the list of its lake files (raw, and
-    compacted for events); the dbt project's files with the target and warehouse; and one
-    over all of them."""
+    compacted for events); the dbt project's files with the target, the warehouse and the
+    run's dbt arguments (a run as of another day is not "nothing new"); and one over all."""
     sources = {}
     for entity in ENTITIES:
         prefixes = [raw_prefix(entity)] + ([COMPACTED_EVENTS + "/"] if entity == "events" else [])
@@ -210,6 +210,7 @@ def fingerprints(ctx: RunContext) -> dict[str, Any]:
                 digest.update(f"{key}\n".encode())
         sources[f"{contract(entity).source}.{entity}"] = digest.hexdigest()
     project = hashlib.sha256(f"{ctx.settings.target}\n{ctx.settings.warehouse_identity()}\n".encode())
+    project.update(json.dumps(ctx.dbt_args).encode())  # e.g. --vars as_of_date
     for name in PROJECT_FILES:
         path = DBT_PROJECT_DIR / name
         files = sorted(path.rglob("*")) if path.is_dir() else [path]

@@ -4,21 +4,6 @@
     after D is still sold). Staging itself holds everything landed; the layers above it are
     as of D. Unset, nothing is cut and "today" is the last day of order activity. -#}
 
-{% macro c360_as_of_var() %}
-    {#- var as_of_date as 'YYYY-MM-DD', or none when unset. A YAML date and a string are
-        both accepted; anything else stops the build with one line. -#}
-    {%- set given = var('as_of_date', none) -%}
-    {%- if given is none or given | string | trim == '' -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set text = given | string | trim -%}
-    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', text) -%}
-        {{ exceptions.raise_compiler_error("var as_of_date must be a date, YYYY-MM-DD; got " ~ text) }}
-    {%- endif -%}
-    {{ return(text) }}
-{% endmacro %}
-
-
 {% macro c360_as_of_date() %}
     {#- "Today" for the marts, as a date expression: var as_of_date when set, else the last
         day an order line was placed or returned. Never the wall clock, and never one row's

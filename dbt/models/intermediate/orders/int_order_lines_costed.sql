@@ -18,7 +18,9 @@ order_lines as (
         channel,
         payment_method,
         case
-            when status = 'returned' and not ({{ c360_known_by_as_of('returned_at') }}) then 'completed'
+            when
+                status = 'returned' and not ({{ c360_known_by_as_of('returned_at') }})
+                then 'completed'
             else status
         end as status,
         quantity,
@@ -29,7 +31,9 @@ order_lines as (
         -- A return after "today" is a version that does not exist yet: the sale is the last
         -- thing known of the line.
         case
-            when returned_at is not null and not ({{ c360_known_by_as_of('returned_at') }}) then ordered_at
+            when
+                returned_at is not null and not ({{ c360_known_by_as_of('returned_at') }})
+                then ordered_at
             else updated_at
         end as updated_at,
         case when {{ c360_known_by_as_of('returned_at') }} then returned_at end as returned_at

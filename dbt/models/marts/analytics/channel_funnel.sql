@@ -6,10 +6,12 @@
       Strict, and short: a cart on Monday and a purchase on Tuesday are two sessions,
       neither of which purchased in this sense.
     journey: people (the stitched customer, or the device where no customer is known), by
-      the channel of their first event. A person's journey starts at their first visit;
-      it reaches a step when they did it within var c360_funnel_journey_days of that start,
-      after reaching the step before (product view, add to cart, begin checkout, purchase,
-      in that order). A cart on Monday and a purchase on Tuesday is a converted journey.
+      the channel of a visit. Every visit (session start) opens a journey of var
+      c360_funnel_journey_days days; a journey reaches a step when the person did it within
+      that window, after reaching the step before (product view, add to cart, begin
+      checkout, purchase, in that order), in any session. A person counts once per channel,
+      at the furthest step any of their journeys from that channel reached. A cart on Monday
+      and a purchase on Tuesday is a converted journey.
 
     Each step holds at most the count of the one before, so every rate is in [0, 1]. -#}
 {%- set journey_days = var('c360_funnel_journey_days') -%}
@@ -63,62 +65,83 @@ people_events as (
         on events.anonymous_id = identities.anonymous_id
 ),
 
-first_events as (
+-- Every visit (a session's first event) opens a journey of its visitor.
+journey_starts as (
     select
-        person_id,
-        occurred_at as started_at,
+        session_id as journey_id,
+        coalesce('customer:' || customer_id, 'device:' || anonymous_id) as person_id,
+        session_started_at as started_at,
         coalesce(utm_medium, '(none)') as channel,
         coalesce(utm_source, '(direct)') as utm_source,
-        {{ dbt.dateadd('day', journey_days, 'occurred_at') }} as window_ends_at
-    from (
-        select
-            *,
-            row_number() over (partition by person_id order by occurred_at, event_id) as event_number
-        from people_events
-    ) as numbered
-    where event_number = 1
+        {{ dbt.dateadd('day', journey_days, 'session_started_at') }} as window_ends_at
+    from {{ ref('fct_sessions') }}
 ),
 
 {%- set steps = ['product_view', 'add_to_cart', 'begin_checkout', 'purchase'] %}
 {%- for step in steps %}
-{%- set previous = 'first_events.started_at' if loop.first else 'reached_' ~ steps[loop.index0 - 1] ~ '.reached_at' %}
-
--- The first {{ step }} after the step before, within the journey's window.
-reached_{{ step }} as (
-    select
-        first_events.person_id,
-        min(people_events.occurred_at) as reached_at
-    from first_events
-    {%- if not loop.first %}
-    inner join reached_{{ steps[loop.index0 - 1] }}
-        on first_events.person_id = reached_{{ steps[loop.index0 - 1] }}.person_id
+    {%- if loop.first %}
+        {%- set previous = 'journey_starts.started_at' %}
+    {%- else %}
+        {%- set previous = 'reached_' ~ steps[loop.index0 - 1] ~ '.reached_at' %}
     {%- endif %}
-    inner join people_events
-        on
-            first_events.person_id = people_events.person_id
-            and people_events.event_type = '{{ step }}'
-            and people_events.occurred_at >= {{ previous }}
-            and people_events.occurred_at <= first_events.window_ends_at
-    group by first_events.person_id
-),
+
+    -- The first {{ step }} after the step before, within the journey's window.
+    reached_{{ step }} as (
+        select
+            journey_starts.journey_id,
+            min(people_events.occurred_at) as reached_at
+        from
+            journey_starts
+        {%- if not loop.first %}
+        inner join reached_{{ steps[loop.index0 - 1] }}
+            on journey_starts.journey_id = reached_{{ steps[loop.index0 - 1] }}.journey_id
+        {%- endif %}
+        inner join people_events
+            on
+                journey_starts.person_id = people_events.person_id
+                and people_events.event_type = '{{ step }}'
+                and {{ previous }} <= people_events.occurred_at
+                and journey_starts.window_ends_at >= people_events.occurred_at
+        group by journey_starts.journey_id
+    ),
 {%- endfor %}
+
+-- Per person and the channel of a visit: the furthest step any journey from such a visit
+-- reached. Each person counts once per channel, however many visits they made.
+people_reached as (
+    select
+        journey_starts.person_id,
+        journey_starts.channel,
+        journey_starts.utm_source,
+        max(case when reached_product_view.journey_id is null then 0 else 1 end)
+            as reached_product_view,
+        max(case when reached_add_to_cart.journey_id is null then 0 else 1 end)
+            as reached_add_to_cart,
+        max(case when reached_begin_checkout.journey_id is null then 0 else 1 end)
+            as reached_begin_checkout,
+        max(case when reached_purchase.journey_id is null then 0 else 1 end)
+            as reached_purchase
+    from
+        journey_starts
+    {%- for step in steps %}
+    left join reached_{{ step }}
+        on journey_starts.journey_id = reached_{{ step }}.journey_id
+    {%- endfor %}
+    group by journey_starts.person_id, journey_starts.channel, journey_starts.utm_source
+),
 
 journey as (
     select
         'journey' as funnel,
-        first_events.channel,
-        first_events.utm_source,
+        channel,
+        utm_source,
         count(*) as step_1,
-        count(reached_product_view.person_id) as step_2,
-        count(reached_add_to_cart.person_id) as step_3,
-        count(reached_begin_checkout.person_id) as step_4,
-        count(reached_purchase.person_id) as step_5
-    from first_events
-    {%- for step in steps %}
-    left join reached_{{ step }}
-        on first_events.person_id = reached_{{ step }}.person_id
-    {%- endfor %}
-    group by first_events.channel, first_events.utm_source
+        sum(reached_product_view) as step_2,
+        sum(reached_add_to_cart) as step_3,
+        sum(reached_begin_checkout) as step_4,
+        sum(reached_purchase) as step_5
+    from people_reached
+    group by channel, utm_source
 ),
 
 counted as (

@@ -23,7 +23,7 @@ first_orders as (
         customer_id,
         min(order_date) as first_order_date
     from sold_lines
-    group by customer_id
+    group by 1
 ),
 
 sales as (
@@ -87,8 +87,12 @@ compared as (
     select
         *,
         gross_revenue - returned_revenue as net_revenue,
-        lag(gross_revenue - returned_revenue, 1) over (order by month_start) as previous_month_net_revenue,
-        lag(gross_revenue - returned_revenue, 12) over (order by month_start) as previous_year_net_revenue
+        lag(gross_revenue - returned_revenue, 1)
+            over (order by month_start)
+            as previous_month_net_revenue,
+        lag(gross_revenue - returned_revenue, 12)
+            over (order by month_start)
+            as previous_year_net_revenue
     from monthly
 ),
 

@@ -153,8 +153,10 @@ ranked as (
         measured.*,
         recent_ranks.recent_revenue_rank,
         case
-            when previous_net_revenue > 0
-                then {{ c360_ratio('recent_net_revenue', 'previous_net_revenue', scale=4) }} - 1
+            when measured.previous_net_revenue > 0
+                then {{ c360_ratio(
+                    'measured.recent_net_revenue', 'measured.previous_net_revenue', scale=4
+                ) }} - 1
         end as revenue_growth
     from measured
     left join recent_ranks

@@ -45,10 +45,10 @@ bounds as (
             cast(max(occurred_at) as date) as last_day
         from events
         {%- if c360_as_of_var() is not none %}
-        union all
-        select
-            {{ c360_as_of_date() }} as first_day,
-            {{ c360_as_of_date() }} as last_day
+            union all
+            select
+                {{ c360_as_of_date() }} as first_day,
+                {{ c360_as_of_date() }} as last_day
         {%- endif %}
     ) as spans
 ),

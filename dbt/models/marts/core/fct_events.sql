@@ -15,7 +15,7 @@ events as (
     select * from {{ ref('stg_web__events') }}
     where
         {{ c360_known_by_as_of('occurred_at') }}
-        {% if c360_is_incremental() %}
+    {% if c360_is_incremental() %}
         -- Only what landed since the last build, less a lookback: an object whose write
         -- began before the previous build read the lake can become visible after it. Late
         -- events (old occurred_at) are caught whatever their age, since they land late.

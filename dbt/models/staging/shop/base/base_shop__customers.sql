@@ -67,8 +67,9 @@ flagged as (
         typed.*,
         first_orders.first_ordered_at,
         {{ unparseable('birth_date_text', 'birth_date_parsed') }}
-        or coalesce(birth_date_parsed < cast('1900-01-01' as date), false)
-        or coalesce(birth_date_parsed > cast(updated_at as date), false) as has_unusable_birth_date
+        or coalesce(typed.birth_date_parsed < cast('1900-01-01' as date), false)
+        or coalesce(typed.birth_date_parsed > cast(typed.updated_at as date), false)
+            as has_unusable_birth_date
     from typed
     left join first_orders
         on typed.customer_id = first_orders.customer_id
