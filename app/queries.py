@@ -18,27 +18,40 @@ ORDERS_FILTER = "(:country = '' or o.country_code = :country) and (:channel = ''
 
 # --- overview ------------------------------------------------------------------------------
 
+# As monthly_revenue books them: a sale on the day it was ordered, its return on the day it
+# was returned; orders, customers and average order value of the orders placed.
 KPIS = Query(
     "kpis",
     f"""
     select
-        case when o.order_date >= :start_date then 'current' else 'prior' end as period,
-        coalesce(sum(o.net_revenue), 0) as net_revenue,
-        count(distinct case when not o.is_cancelled then o.order_id end) as orders,
-        count(distinct case when not o.is_cancelled then o.customer_id end) as customers,
-        sum(o.net_revenue)
-            / nullif(count(distinct case when not o.is_cancelled then o.order_id end), 0)
-            as average_order_value
-    from {{core}}.fct_order_lines as o
-    where o.order_date between :prior_start and :end_date and {ORDERS_FILTER}
-    group by 1
+        period,
+        coalesce(sum(gross_revenue), 0) - coalesce(sum(returned_revenue), 0) as net_revenue,
+        count(distinct order_id) as orders,
+        count(distinct customer_id) as customers,
+        sum(gross_revenue) / nullif(count(distinct order_id), 0) as average_order_value
+    from (
+        select
+            case when o.order_date >= :start_date then 'current' else 'prior' end as period,
+            o.line_amount as gross_revenue, 0 as returned_revenue, o.order_id, o.customer_id
+        from {{core}}.fct_order_lines as o
+        where not o.is_cancelled and o.order_date between :prior_start and :end_date
+            and {ORDERS_FILTER}
+        union all
+        select
+            case when cast(o.returned_at as date) >= :start_date then 'current' else 'prior' end,
+            0, o.line_amount, null, null
+        from {{core}}.fct_order_lines as o
+        where o.returned_at is not null
+            and cast(o.returned_at as date) between :prior_start and :end_date and {ORDERS_FILTER}
+    ) as booked
+    group by period
     """,
 )
 
 MONTHLY_REVENUE = Query(
     "monthly_revenue",
     """
-    select month_start, orders, customers, new_customers, returning_customers,
+    select month_start, is_partial, orders, customers, new_customers, returning_customers,
         gross_revenue, returned_revenue, net_revenue, average_order_value, net_revenue_mom_growth
     from {analytics}.monthly_revenue
     where month_start between :start_month and :end_date
@@ -139,6 +152,12 @@ RFM_MEMBERS = Query(
 
 # --- cohorts -------------------------------------------------------------------------------
 
+# The month holding "today" when it is not over yet (no row when the last month is complete).
+PARTIAL_MONTH = Query(
+    "partial_month",
+    "select month_start from {analytics}.monthly_revenue where is_partial",
+)
+
 COHORTS = Query(
     "cohorts",
     """
@@ -186,10 +205,10 @@ AT_RISK = Query(
 FUNNEL = Query(
     "funnel",
     """
-    select channel, utm_source, step, step_number, sessions, step_conversion_rate,
+    select funnel, channel, utm_source, step, step_number, reached, step_conversion_rate,
         overall_conversion_rate
     from {analytics}.channel_funnel
-    order by channel, utm_source, step_number
+    order by funnel, channel, utm_source, step_number
     """,
 )
 
@@ -355,7 +374,7 @@ PAGES: dict[str, tuple[Query, ...]] = {
     "overview": (KPIS, MONTHLY_REVENUE),
     "clv": (CLV_DISTRIBUTION, CLV_TIERS, TOP_CUSTOMERS),
     "rfm": (RFM_SEGMENTS, RFM_GRID, RFM_MEMBERS),
-    "cohorts": (COHORTS,),
+    "cohorts": (COHORTS, PARTIAL_MONTH),
     "churn": (CHURN_BANDS, AT_RISK),
     "funnel": (FUNNEL,),
     "products": (PRODUCT_MATRIX, TOP_PAIRS, BOUGHT_TOGETHER),

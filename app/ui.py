@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -54,6 +55,23 @@ def count(value: Any) -> str:
 
 def day(value: Any) -> str:
     return "–" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def score(value: Any, scale: int = 100) -> str:
+    """A score as a score (``26 / 100``), never as a percentage."""
+    return "–" if value is None or pd.isna(value) else f"{float(value):.0f} / {scale}"
+
+
+# Every ASCII punctuation character may be backslash-escaped in Markdown (CommonMark, 2.4).
+_MARKDOWN_PUNCTUATION = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
+
+
+def plain(value: Any) -> str:
+    """Text from the data (a name, a city, a search query) for an element that renders
+    Markdown (titles, captions, metric labels and values, alerts): every punctuation mark
+    escaped, so it shows as typed, never as a link, emphasis, directive or HTML."""
+    text = "–" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 # --- reading -----------------------------------------------------------------------------

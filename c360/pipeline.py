@@ -242,11 +242,11 @@ def build_audit(
     the outcome is recorded. Rejected rows are reported as warnings; a failure is
     returned, not raised.
     """
+    args = ["build", *checked_vars(dbt_args or [])]  # before anything is locked or loaded
     with warehouse_lock(settings, command_line()):
         if load_raw_first:
             load_sources(settings, say)
         record_build(build_record(settings), "building")
-        args = ["build", *checked_vars(dbt_args or [])]
         if settings.target != "local":  # into the audit schemas, incremental tables seeded
             prepared = run_dbt(settings, ["run-operation", "c360_prepare_audit", *AUDIT_VARS])
             if not prepared.ok:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -202,6 +203,62 @@ def event_bytes(**fields: Any) -> bytes:
         "anonymous_id": "a1",
     }
     return json.dumps({**event, **fields}).encode()
+
+
+# One record of each implausible kind, and what staging must make of it (model: reason: rows).
+IMPLAUSIBLE_REJECTIONS = {
+    "stg_shop__transactions_rejected": {
+        "ordered_at after the export was landed": 1,
+        "ordered_at before c360_earliest_plausible_date": 1,
+    },
+    "stg_shop__customers_rejected": {"signup_at after the customer's first order": 1},
+    "stg_web__events_rejected": {"occurred_at after the event reached Kinesis": 1},
+}
+
+
+def write_implausible_records(sample_dir: Path, out_dir: Path) -> str:
+    """Exports with one order line dated 2099 and one dated 1900 (copies of a line of the
+    sample), a new version of that line's customer signing up after their first order, and
+    an event dated a year from now, written to ``out_dir``. Returns the customer's id."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = read_csv(sample_dir / "transactions.csv")
+    line = next(row for row in lines if row["customer_id"] and row["quantity"].isdigit())
+    typos = [
+        {
+            **line,
+            "transaction_id": "T-TYPO-2099",
+            "ordered_at": "2099-01-01T00:00:00Z",
+            "updated_at": "2099-01-01T00:00:00Z",
+        },
+        {
+            **line,
+            "transaction_id": "T-TYPO-1900",
+            "ordered_at": "1900-01-01T00:00:00Z",
+            "updated_at": "1900-01-01T00:00:00Z",
+        },
+    ]
+    _write_csv(out_dir / "transactions_typos.csv", list(line), typos)
+    customers = read_csv(sample_dir / "customers.csv")
+    version = next((row for row in customers if row["customer_id"] == line["customer_id"]), customers[0])
+    late = {
+        **version,
+        "customer_id": line["customer_id"],
+        "signup_at": "2026-05-01T00:00:00Z",
+        "updated_at": "2026-06-01T00:00:00Z",
+    }
+    _write_csv(out_dir / "customers_late_signup.csv", list(version), [late])
+    next_year = (datetime.now(UTC) + timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (out_dir / "events_next_year.jsonl").write_bytes(
+        event_bytes(event_id="e-next-year", occurred_at=next_year, anonymous_id="a-next-year") + b"\n"
+    )
+    return line["customer_id"]
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict[str, str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, columns, quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 # --- PostgreSQL: the Debian cluster, started if it is down ---------------------------------

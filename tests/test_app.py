@@ -88,10 +88,14 @@ def test_filters_from_the_url_reach_the_queries_and_change_the_numbers(
         "overview.py", published, monkeypatch, country="DE", **{"from": "2025-01-01", "to": "2025-03-31"}
     )
     assert not app.exception
+    # Sales booked on their order day, returns on their return day, as in monthly_revenue.
     (net,) = _sql(
         published,
-        "select coalesce(sum(net_revenue), 0) from core.fct_order_lines"
-        " where country_code = 'DE' and order_date between ? and ?",
+        "select coalesce(sum(case when not is_cancelled and order_date between $1 and $2"
+        "    then line_amount end), 0)"
+        " - coalesce(sum(case when cast(returned_at as date) between $1 and $2"
+        "    then line_amount end), 0)"
+        " from core.fct_order_lines where country_code = 'DE'",
         date(2025, 1, 1),
         date(2025, 3, 31),
     )
@@ -147,22 +151,85 @@ def test_each_page_renders_and_shows_the_number_the_mart_holds(
     assert app.caption and any("How to read this" in caption.value for caption in app.caption)
 
 
-def test_the_funnel_page_shows_the_sessions_of_the_chosen_channel(
+def test_the_funnel_page_shows_both_views_of_the_chosen_channel_each_defined(
     built: Built, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     published = built.settings.published
     app = _page("funnel.py", published, monkeypatch)
     assert not app.exception
-    picked = app.selectbox(key="funnel_traffic").value
-    channel, source = picked.split(" / ")
-    (sessions,) = _sql(
+    for view, unit, label in (
+        ("journey", "People", "Journeys (people)"),
+        ("in_session", "Sessions", "In one session"),
+    ):
+        app.radio(key="funnel_view").set_value(view).run()
+        assert not app.exception
+        channel, source = app.selectbox(key="funnel_traffic").value.split(" / ")
+        visits, purchases = (
+            _sql(
+                published,
+                "select reached from analytics.channel_funnel"
+                " where funnel = ? and channel = ? and utm_source = ? and step = ?",
+                view,
+                channel,
+                source,
+                step,
+            )[0]
+            for step in ("visit", "purchase")
+        )
+        metrics = _metrics(app)
+        assert metrics[f"{unit} with a visit"] == f"{visits:,}"
+        assert metrics[f"{unit} reaching purchase"] == f"{purchases:,}"
+        assert any(caption.value.startswith(f"**{label}.**") for caption in app.caption)
+
+
+def test_text_from_the_data_is_shown_as_typed_and_a_score_as_a_score(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = _copy_of_published(built, tmp_path)
+    with duckdb.connect(str(published)) as connection:
+        customer_id, score = connection.execute(
+            "select customer_id, churn_score from customer.customer_360"
+            " where churn_score is not null order by customer_id limit 1"
+        ).fetchone()
+        connection.execute(
+            "update customer.customer_360 set first_name = '[Win](https://evil.example)',"
+            " last_name = '**Bold**', city = ':red[Red]' where customer_id = ?",
+            [customer_id],
+        )
+    app = _page("customer_360.py", published, monkeypatch, customer=customer_id)
+    assert not app.exception
+    assert app.subheader[0].value == r"\[Win\]\(https\:\/\/evil\.example\) \*\*Bold\*\*"
+    assert any(r"\:red\[Red\]" in caption.value for caption in app.caption)
+    churn = next(metric for metric in app.metric if metric.label == "Churn risk")
+    assert churn.proto.delta == f"score {score} / 100"
+
+
+def test_the_partial_month_is_marked_and_the_cohort_tile_reads_complete_months(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sample ends on a month's last day; as of a day before it, that month is partial.
+    published = _copy_of_published(built, tmp_path)
+    with duckdb.connect(str(published)) as connection:
+        connection.execute(
+            "update analytics.monthly_revenue set is_partial = true, net_revenue_mom_growth = -0.5"
+            " where month_start = (select max(month_start) from analytics.monthly_revenue)"
+        )
+    overview = _page("overview.py", published, monkeypatch)
+    assert not overview.exception
+    monthly = overview.dataframe[0].value  # the chart's data, as the table below it shows
+    last = monthly["month_start"] == monthly["month_start"].max()
+    assert monthly.loc[last, "trend"].tolist() == ["partial month"], "grey and labelled, though it fell"
+    assert set(monthly.loc[~last, "trend"]) <= {"grew", "fell"}
+    (expected,) = _sql(
         published,
-        "select sessions from analytics.channel_funnel"
-        " where channel = ? and utm_source = ? and step_number = 1",
-        channel,
-        source,
+        "select retention_rate from analytics.cohort_retention as c"
+        " where months_since_first_order = 1 and c.cohort_month + interval 1 month"
+        "   < (select month_start from analytics.monthly_revenue where is_partial)"
+        " order by cohort_month desc limit 1",
     )
-    assert _metrics(app)["Sessions"] == f"{sessions:,}"
+    cohorts = _page("cohorts.py", published, monkeypatch)
+    assert not cohorts.exception
+    assert _metrics(cohorts)["Month-1 retention, latest complete cohort"] == f"{float(expected):.1%}"
 
 
 def test_the_demand_page_shows_the_units_of_the_chosen_product(

@@ -82,6 +82,32 @@ def test_building_locally_from_an_s3_lake_is_refused_before_landing(tmp_path: Pa
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("command", "given", "message"),
+    [
+        (
+            "build",
+            '{"as_of_date": "2024-02-30"}',
+            "var as_of_date must be a date, YYYY-MM-DD; got '2024-02-30'",
+        ),
+        ("run", '{"as_of_date": "last week"}', "var as_of_date must be a date, YYYY-MM-DD; got 'last week'"),
+        ("run", "[1, 2]", "--vars must be a mapping of var names to values"),
+        ("build", '{"as_of_date": ', "--vars is not YAML or JSON"),
+    ],
+)
+def test_bad_vars_are_one_line_before_anything_is_landed_or_built(
+    tmp_path: Path, command: str, given: str, message: str
+) -> None:
+    lake, warehouse = tmp_path / "lake", tmp_path / "warehouse" / "c360.duckdb"
+    result = CliRunner().invoke(
+        app,
+        [command, "--lake", str(lake), "--warehouse", str(warehouse), "--target", "local", "--vars", given],
+    )
+    assert result.exit_code == 1
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not lake.exists() and not warehouse.exists(), "nothing generated, landed or built"
+
+
 def test_consume_needs_a_kinesis_uri() -> None:
     result = CliRunner().invoke(app, ["consume", "--from", "sqs://queue"])
     assert result.exit_code == 1 and "expected kinesis://STREAM" in result.stderr

@@ -141,7 +141,7 @@ def test_an_event_from_the_future_is_rejected_and_bad_records_were_quarantined(
 ) -> None:
     _sample, key, settings = dirty_build
     rejected = _query(settings, "select event_id, rejection_reason from staging.stg_web__events_rejected")
-    assert rejected == [("from-the-future", "occurred in the future")]
+    assert rejected == [("from-the-future", "occurred_at after the event reached Kinesis")]
     staged = _query(
         settings, "select count(*) from staging.stg_web__events where event_id = 'from-the-future'"
     )

@@ -10,7 +10,7 @@ from app import queries, ui
 chosen = ui.current_filters()
 st.title("Churn risk")
 ui.how_to_read(
-    "The churn score (0-1) grows with the time since a customer's last purchase against"
+    "The churn score (0-100) grows with the time since a customer's last purchase against"
     " their usual interval between purchases, and with falling site visits. Bands cut the"
     " score into low, medium and high. The list shows high-risk customers by lifetime"
     " value: the ones most worth winning back."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from app import queries, ui
@@ -18,12 +19,16 @@ ui.applies("cohort months in the chosen dates (all countries and channels)")
 
 cohorts = ui.load(queries.COHORTS, chosen.params)
 ui.require_rows(cohorts, "No cohort starts in these months.")
-month_one = cohorts[cohorts["months_since_first_order"] == 1].sort_values("cohort_month")
+# Month 1 of a cohort is over only before the month holding the last day of data.
+partial = ui.load(queries.PARTIAL_MONTH)
+active_month = pd.to_datetime(cohorts["cohort_month"]) + pd.DateOffset(months=1)
+complete = active_month < pd.to_datetime(partial["month_start"]).min() if not partial.empty else True
+month_one = cohorts[(cohorts["months_since_first_order"] == 1) & complete].sort_values("cohort_month")
 tiles = st.columns(3)
 tiles[0].metric("Cohorts", ui.count(cohorts["cohort_month"].nunique()))
 tiles[1].metric("Customers in them", ui.count(cohorts.drop_duplicates("cohort_month")["cohort_size"].sum()))
 tiles[2].metric(
-    "Month-1 retention, latest cohort",
+    "Month-1 retention, latest complete cohort",
     ui.percent(month_one["retention_rate"].iloc[-1]) if not month_one.empty else "–",
 )
 

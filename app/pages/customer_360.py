@@ -23,7 +23,7 @@ if not term.strip():
     st.stop()
 found = ui.load(queries.CUSTOMER_SEARCH, term=term.strip(), pattern=f"%{term.strip().lower()}%")
 if found.empty:
-    st.warning(f"No customer matches {term!r}.")
+    st.warning(f"No customer matches {ui.plain(repr(term))}.")
     st.stop()
 labels = {
     row.customer_id: f"{row.first_name or ''} {row.last_name or ''} · {row.customer_id}"
@@ -36,10 +36,11 @@ customer_id = st.selectbox(
 st.query_params["customer"] = customer_id  # a link to this view opens this customer
 
 profile = ui.load(queries.CUSTOMER_PROFILE, customer_id=customer_id).iloc[0]
-st.subheader(f"{profile['first_name'] or ''} {profile['last_name'] or ''}".strip() or customer_id)
+name = f"{profile['first_name'] or ''} {profile['last_name'] or ''}".strip()
+st.subheader(ui.plain(name or customer_id))
 st.caption(
-    f"{customer_id} · {profile['email'] or 'no e-mail'}"
-    f" · {profile['city'] or '?'}, {profile['country_code'] or '?'}"
+    f"{ui.plain(customer_id)} · {ui.plain(profile['email'] or 'no e-mail')}"
+    f" · {ui.plain(profile['city'] or '?')}, {ui.plain(profile['country_code'] or '?')}"
     f" · customer since {ui.day(profile['signup_at'])}"
     + (" · inferred (seen in orders or events before the customer export)" if profile["is_inferred"] else "")
 )
@@ -47,16 +48,16 @@ tiles = st.columns(5)
 tiles[0].metric(
     "Lifetime value",
     ui.money(profile["historical_clv"]),
-    profile["clv_tier"],
+    ui.plain(profile["clv_tier"]),
     delta_color="off",
     delta_arrow="off",
 )
 tiles[1].metric("Orders", ui.count(profile["orders"]))
-tiles[2].metric("RFM segment", str(profile["rfm_segment"] or "–"))
+tiles[2].metric("RFM segment", ui.plain(profile["rfm_segment"]))
 tiles[3].metric(
     "Churn risk",
-    str(profile["churn_band"] or "–"),
-    ui.percent(profile["churn_score"]) if pd.notna(profile["churn_score"]) else None,
+    ui.plain(profile["churn_band"]),
+    f"score {ui.score(profile['churn_score'])}" if pd.notna(profile["churn_score"]) else None,
     delta_color="off",
     delta_arrow="off",
 )

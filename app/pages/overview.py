@@ -12,7 +12,8 @@ chosen = ui.current_filters()
 st.title("Overview")
 ui.how_to_read(
     "Each tile is the chosen period; the small figure is its change against the period of"
-    " the same length just before. Revenue is net of returns; orders exclude cancelled ones."
+    " the same length just before. Revenue is net of returns, each return taken off on the"
+    " day it happened (so a closed month never changes); orders exclude cancelled ones."
 )
 ui.applies(f"{chosen.describe()} (the monthly chart shows every country and channel)")
 
@@ -45,6 +46,9 @@ monthly = ui.load(queries.MONTHLY_REVENUE, chosen.params)
 if monthly.empty:
     st.info("No orders in these months.")
 else:
+    # The month holding "today" is not over: grey and labelled, never a fall.
+    trend = monthly["net_revenue_mom_growth"].lt(0).map({True: "fell", False: "grew"})
+    monthly = monthly.assign(trend=trend.where(~monthly["is_partial"].astype(bool), "partial month"))
     bars = (
         alt.Chart(monthly)
         .mark_bar()
@@ -55,11 +59,16 @@ else:
                 title=f"Net revenue ({ui.currency_symbol().strip()})",
                 axis=alt.Axis(format=",.0f"),
             ),
-            color=alt.condition(
-                "datum.net_revenue_mom_growth < 0", alt.value("#d62728"), alt.value("#1f77b4")
+            color=alt.Color(
+                "trend:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["grew", "fell", "partial month"], range=["#1f77b4", "#d62728", "#bdbdbd"]
+                ),
             ),
             tooltip=[
                 alt.Tooltip("yearmonth(month_start):T", title="Month"),
+                alt.Tooltip("trend:N", title="Month"),
                 alt.Tooltip("net_revenue:Q", title="Net revenue", format=",.2f"),
                 alt.Tooltip("net_revenue_mom_growth:Q", title="vs month before", format="+.1%"),
                 alt.Tooltip("orders:Q", title="Orders", format=","),
@@ -68,5 +77,8 @@ else:
         )
     )
     st.altair_chart(bars, width="stretch")
-    st.caption("Red bars: revenue fell against the month before (hover a bar for its growth).")
+    st.caption(
+        "Red bars: revenue fell against the month before (hover a bar for its growth). The grey"
+        " bar is the month holding the last day of data, not over yet: not comparable."
+    )
 ui.table(monthly, "monthly_revenue")

@@ -10,9 +10,12 @@ from app import queries, ui
 chosen = ui.current_filters()
 st.title("RFM segments")
 ui.how_to_read(
-    "Each customer scores 1-5 on recency, frequency and monetary value (5 = best); the"
-    " recency and frequency scores name the segment. In the grid, the top right holds the"
-    " recent, frequent buyers; the bottom left the lapsed ones."
+    "Each customer scores 1-5 on recency, frequency and monetary value (5 = best): one plus"
+    " five times the share of customers with a worse value, so equal customers score alike"
+    " and a one-time buyer has frequency 1. The recency and frequency scores name the segment,"
+    " on the ten-segment grid of the open RFM tutorials (Champions: R 5, F 4-5; Hibernating:"
+    " R 1-2, F 1-2). In the grid, the top right holds the recent, frequent buyers; the bottom"
+    " left the lapsed ones."
 )
 ui.applies(f"country {chosen.country or 'all'} (scores are as of the last build)")
 
