@@ -167,3 +167,14 @@ def test_personal_data_is_tagged_pii_in_every_model_that_carries_it(manifest: di
     dim = _model(manifest, "dim_customers")["columns"]
     assert "email_hash" in dim and "phone_hash" in dim and "email" not in dim and "phone" not in dim
     assert re.search(r"c360_pii_hash\('(versions\.)?email'\)", _model(manifest, "dim_customers")["raw_code"])
+
+
+def test_every_name_a_relation_is_made_of_fits_postgres_and_redshift(manifest: dict[str, Any]) -> None:
+    """dbt makes a relation of each model and unit test by its name; PostgreSQL refuses a
+    name over 63 bytes (Redshift's limit, 127, is looser), so a long one fails only there."""
+    too_long = [
+        node["name"]
+        for node in [*manifest["nodes"].values(), *manifest.get("unit_tests", {}).values()]
+        if node["resource_type"] in ("model", "unit_test", "seed") and len(node["name"].encode()) > 63
+    ]
+    assert too_long == []

@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.dbt, pytest.mark.xdist_group("built")]
 
 
 def _expected_monthly(sample_dir: Path) -> dict[str, tuple[int, Decimal]]:
-    """Orders and net revenue per month, computed from the raw CSV without dbt."""
+    """Orders and net revenue per month, computed from the raw CSV without dbt: a sale in the
+    month it was ordered, its return (a returned line's updated_at) in the month it happened."""
     orders: dict[str, set[str]] = defaultdict(set)
     net: dict[str, Decimal] = defaultdict(Decimal)
     for row in read_csv(sample_dir / "transactions.csv"):
@@ -30,9 +31,11 @@ def _expected_monthly(sample_dir: Path) -> dict[str, tuple[int, Decimal]]:
             continue
         month = row["ordered_at"][:7] + "-01"
         orders[month].add(row["order_id"])
-        if row["status"] == "completed":
-            net[month] += int(row["quantity"]) * Decimal(row["unit_price"]) - Decimal(row["discount_amount"])
-    return {month: (len(orders[month]), net[month]) for month in orders}
+        amount = int(row["quantity"]) * Decimal(row["unit_price"]) - Decimal(row["discount_amount"])
+        net[month] += amount
+        if row["status"] == "returned":
+            net[row["updated_at"][:7] + "-01"] -= amount
+    return {month: (len(orders[month]), net[month]) for month in orders.keys() | net.keys()}
 
 
 def test_dbt_build_passes_and_monthly_revenue_matches_the_raw_data(built: Built) -> None:

@@ -30,7 +30,7 @@ from loaders.contracts import contract
 from loaders.generator import generate
 from loaders.lake import events_key, open_lake
 from loaders.postgres_raw import RawLoadError, connection_from_env, load_raw
-from tests.conftest import event_bytes, read_csv
+from tests.conftest import IMPLAUSIBLE_REJECTIONS, event_bytes, read_csv, write_implausible_records
 from tests.test_record_decoder import HOSTILE
 
 # One worker starts (and stops) the PostgreSQL cluster and runs all of these.
@@ -319,6 +319,9 @@ def test_every_core_model_is_the_same_on_duckdb_and_postgres(
     # (or go to quarantine) in a form both engines read.
     sample = tmp_path / "sample"
     generate(sample, scale=0.03, seed=11, dirty=0.01)
+    # And one record of each implausible date (test_point_in_time proves on DuckDB that they
+    # move no mart; equal models here prove the same of PostgreSQL).
+    write_implausible_records(sample, sample)
     hostile = b"\n".join(data for data, _reason in HOSTILE.values() if b"\n" not in data)
     (sample / "events_hostile.jsonl").write_bytes(
         hostile + b"\n" + event_bytes(event_id="beside-hostile") + b"\n"
@@ -348,6 +351,10 @@ def test_every_core_model_is_the_same_on_duckdb_and_postgres(
     # Both engines reject the same rows for the same reasons, and say so alike.
     warnings = {target: [m for m in said[target] if "rows rejected" in m] for target in said}
     assert warnings["local"] and warnings["postgres"] == warnings["local"]
+    assert report.document["status"] == "published"
+    rejected = pipeline.rejections(on_postgres)
+    for model, reasons in IMPLAUSIBLE_REJECTIONS.items():
+        assert reasons.items() <= rejected[model].items(), model
     loaded = {r.table: r for r in report.raw_loaded}
     assert loaded["raw_web.events"].files_loaded > 0 and loaded["raw_web.events_compacted"].files_loaded > 0
     # fct_events again, now incrementally (MERGE): it must run and change nothing.
