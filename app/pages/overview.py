@@ -46,9 +46,14 @@ monthly = ui.load(queries.MONTHLY_REVENUE, chosen.params)
 if monthly.empty:
     st.info("No orders in these months.")
 else:
-    # The month holding "today" is not over: grey and labelled, never a fall.
-    trend = monthly["net_revenue_mom_growth"].lt(0).map({True: "fell", False: "grew"})
-    monthly = monthly.assign(trend=trend.where(~monthly["is_partial"].astype(bool), "partial month"))
+    # The month holding "today" is not over: grey and labelled, never a fall. A month with
+    # nothing to compare with (no revenue the month before) is neither a rise nor a fall.
+    growth = monthly["net_revenue_mom_growth"]
+    trend = pd.Series("grew", index=monthly.index)
+    trend[growth.lt(0)] = "fell"
+    trend[growth.isna()] = "nothing to compare"
+    trend[monthly["is_partial"].astype(bool)] = "partial month"
+    monthly = monthly.assign(trend=trend)
     bars = (
         alt.Chart(monthly)
         .mark_bar()
@@ -63,12 +68,13 @@ else:
                 "trend:N",
                 title=None,
                 scale=alt.Scale(
-                    domain=["grew", "fell", "partial month"], range=["#1f77b4", "#d62728", "#bdbdbd"]
+                    domain=["grew", "fell", "nothing to compare", "partial month"],
+                    range=["#1f77b4", "#d62728", "#9ecae1", "#bdbdbd"],
                 ),
             ),
             tooltip=[
                 alt.Tooltip("yearmonth(month_start):T", title="Month"),
-                alt.Tooltip("trend:N", title="Month"),
+                alt.Tooltip("trend:N", title="Against the month before"),
                 alt.Tooltip("net_revenue:Q", title="Net revenue", format=",.2f"),
                 alt.Tooltip("net_revenue_mom_growth:Q", title="vs month before", format="+.1%"),
                 alt.Tooltip("orders:Q", title="Orders", format=","),
@@ -78,7 +84,8 @@ else:
     )
     st.altair_chart(bars, width="stretch")
     st.caption(
-        "Red bars: revenue fell against the month before (hover a bar for its growth). The grey"
-        " bar is the month holding the last day of data, not over yet: not comparable."
+        "Red bars: revenue fell against the month before (hover a bar for its growth); light"
+        " blue: the month before had no revenue to compare with. The grey bar is the month"
+        " holding the last day of data, not over yet: not comparable."
     )
 ui.table(monthly, "monthly_revenue")

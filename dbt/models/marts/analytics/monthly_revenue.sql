@@ -5,7 +5,8 @@
     cancelled); a new customer placed their first order in it. Growth compares a month's net
     revenue with the calendar month before (and the same month a year before) over a spine
     of every month, so a month without orders is a row of zeros and is never skipped over;
-    growth against a month without revenue is null, not zero. The month holding "today" is
+    growth against a month without revenue (or whose returns outweighed its sales) is null,
+    not zero. The month holding "today" is
     partial unless today is its last day. -#}
 with
 
@@ -109,14 +110,14 @@ final as (
         cast(net_revenue as numeric(18, 2)) as net_revenue,
         cast({{ c360_ratio('gross_revenue', 'orders') }} as numeric(18, 2)) as average_order_value,
         cast(
-            {{ c360_ratio(
+            case when previous_month_net_revenue > 0 then {{ c360_ratio(
                 'net_revenue - previous_month_net_revenue', 'previous_month_net_revenue', scale=4
-            ) }} as numeric(18, 4)
+            ) }} end as numeric(18, 4)
         ) as net_revenue_mom_growth,
         cast(
-            {{ c360_ratio(
+            case when previous_year_net_revenue > 0 then {{ c360_ratio(
                 'net_revenue - previous_year_net_revenue', 'previous_year_net_revenue', scale=4
-            ) }} as numeric(18, 4)
+            ) }} end as numeric(18, 4)
         ) as net_revenue_yoy_growth
     from compared
 )
