@@ -129,9 +129,11 @@ def test_a_line_for_an_unknown_customer_attaches_to_an_inferred_member_then_to_t
     settings = _settings(tmp_path)
     lake = open_lake(settings.lake)
     customers = read_csv(sample_dir / "customers.csv")
-    newcomer = {**customers[0], "customer_id": "C-LATE-1", "city": "Lateville"}
     lines = read_csv(sample_dir / "transactions.csv")
     late_lines = [{**line, "customer_id": "C-LATE-1"} for line in lines[:4]]
+    # Signed up before those lines were ordered (staging rejects a later sign-up).
+    signed_up = min(line["ordered_at"] for line in late_lines)
+    newcomer = {**customers[0], "customer_id": "C-LATE-1", "city": "Lateville", "signup_at": signed_up}
     land([sample_dir / "customers.csv", sample_dir / "products.csv",
           _write_csv(tmp_path / "transactions.csv", late_lines)], lake)  # fmt: skip
     _build(settings, "+fct_order_lines")
