@@ -48,15 +48,13 @@ def test_bg_nbd_gives_the_parameters_of_the_paper(bg_nbd: clv_model.Fit) -> None
 
 
 def test_gamma_gamma_gives_the_published_parameters(cdnow: pd.DataFrame) -> None:
-    """Fader and Hardie's Gamma-Gamma note fits the same customers' repeat spend:
-    p = 6.25, q = 3.74, v = 15.44 (946 customers with a repeat purchase)."""
+    """Fader and Hardie's Gamma-Gamma note fits the same customers' mean repeat spend (946
+    customers with a repeat purchase) and reports p = 6.25, q = 3.74, v = 15.44; the maximum
+    found here is v = 15.448, within the note's rounding."""
     fit = clv_model.fit_gamma_gamma(cdnow["x"], cdnow["zbar"])
     assert fit.ok and fit.customers == 946 and fit.parameters is not None
-    assert {name: round(value, 2) for name, value in fit.parameters.items()} == {
-        "p": 6.25,
-        "q": 3.74,
-        "v": 15.45,
-    }
+    assert round(fit.parameters["p"], 2) == 6.25 and round(fit.parameters["q"], 2) == 3.74
+    assert abs(fit.parameters["v"] - 15.44) < 0.01
 
 
 def test_predictions_agree_with_the_lifetimes_package_for_every_customer(
