@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from filelock import FileLock
 
@@ -203,6 +204,23 @@ def event_bytes(**fields: Any) -> bytes:
         "anonymous_id": "a1",
     }
     return json.dumps({**event, **fields}).encode()
+
+
+def duckdb_tables(
+    warehouse: Path, schemas: tuple[str, ...]
+) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """Every table and view of these schemas of a DuckDB file: its columns and rows."""
+    tables = {}
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        names = connection.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+            " where table_schema in (select unnest(?)) order by 1",
+            [list(schemas)],
+        ).fetchall()
+        for (name,) in names:
+            result = connection.execute(f"select * from {name}")
+            tables[name] = ([column[0] for column in result.description], result.fetchall())
+    return tables
 
 
 # One record of each implausible kind, and what staging must make of it (model: reason: rows).

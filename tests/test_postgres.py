@@ -30,7 +30,13 @@ from loaders.contracts import contract
 from loaders.generator import generate
 from loaders.lake import events_key, open_lake
 from loaders.postgres_raw import RawLoadError, connection_from_env, load_raw
-from tests.conftest import IMPLAUSIBLE_REJECTIONS, event_bytes, read_csv, write_implausible_records
+from tests.conftest import (
+    IMPLAUSIBLE_REJECTIONS,
+    duckdb_tables,
+    event_bytes,
+    read_csv,
+    write_implausible_records,
+)
 from tests.test_record_decoder import HOSTILE
 
 # One worker starts (and stops) the PostgreSQL cluster and runs all of these.
@@ -290,20 +296,6 @@ def _checksums(columns: list[str], rows: list[tuple[Any, ...]]) -> dict[str, str
     }
 
 
-def _duckdb_models(warehouse: Path) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
-    models = {}
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        names = connection.execute(
-            "select table_schema || '.' || table_name from information_schema.tables"
-            " where table_schema in (select unnest(?)) order by 1",
-            [list(COMPARED_SCHEMAS)],
-        ).fetchall()
-        for (name,) in names:
-            result = connection.execute(f"select * from {name}")
-            models[name] = ([column[0] for column in result.description], result.fetchall())
-    return models
-
-
 def _postgres_rows(connection: Any, name: str, columns: list[str]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(f"select {', '.join(columns)} from {name}")
@@ -362,7 +354,7 @@ def test_every_core_model_is_the_same_on_duckdb_and_postgres(
     compiled = target_dir() / "run/c360/models/marts/core/fct_events.sql"
     assert "merge into" in compiled.read_text("utf-8").lower()
 
-    duckdb_models = _duckdb_models(local.warehouse)
+    duckdb_models = duckdb_tables(local.warehouse, COMPARED_SCHEMAS)
     staged_events = {row[0] for row in duckdb_models["staging.stg_web__events"][1]}
     assert "beside-hostile" in staged_events
     assert {"P90001"} == {row[0] for row in duckdb_models["staging.stg_shop__products"][1] if row[0] >= "P9"}
