@@ -10,7 +10,9 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -71,6 +73,16 @@ def target_dir(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     if not configured:
         return project_dir / "target"
     return Path(configured) if Path(configured).is_absolute() else project_dir / configured
+
+
+def dbt_vars(args: list[str], project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Any]:
+    """The vars a dbt call with ``args`` sees: the project's (``dbt_project.yml``), with those
+    of ``--vars`` over them (assumed checked: see ``c360.pipeline.checked_vars``)."""
+    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text("utf-8"))
+    found: dict[str, Any] = dict(project.get("vars") or {})
+    if "--vars" in args and args.index("--vars") + 1 < len(args):
+        found.update(yaml.safe_load(args[args.index("--vars") + 1]) or {})
+    return found
 
 
 def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT_DIR) -> DbtResult:

@@ -12,20 +12,20 @@ in order, each timed, and the run ends with a short report of rows per layer.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
-from c360.dbt_runner import DbtResult, check_buildable, run_dbt, target_dir
+from c360 import clv_fit
+from c360.dbt_runner import DbtResult, check_buildable, dbt_vars, run_dbt, target_dir
 from c360.locking import command_line, warehouse_lock
 from c360.publish import GREEN, PublishError, check_green, publish, record_build
 from c360.settings import Settings
+from c360.warehouse import Query, replace_tables, warehouse_reader
 from loaders import connections, spectrum
 from loaders.batch_upload import LandResult
 from loaders.contracts import ENTITIES, contract
@@ -139,41 +139,6 @@ def check_freshness(settings: Settings, lake: Lake, say: Callable[[str], None] =
     return statuses
 
 
-Query = Callable[[str], list[dict[str, Any]]]
-
-
-@contextmanager
-def warehouse_reader(settings: Settings) -> Iterator[Query | None]:
-    """One connection to the built warehouse for reading, as a function from SQL to rows
-    (dicts): the DuckDB file (read-only), or the PostgreSQL or Redshift database. None
-    before a DuckDB warehouse exists."""
-    if settings.target == "local":
-        if not settings.warehouse.exists():
-            yield None
-            return
-        with duckdb.connect(str(settings.warehouse), read_only=True) as duck:
-
-            def duck_query(sql: str) -> list[dict[str, Any]]:
-                cursor = duck.execute(sql)
-                columns = [column[0] for column in cursor.description]
-                return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-            yield duck_query
-    else:
-        server = connection_from_env() if settings.target == "postgres" else connections.redshift()
-        try:
-            cursor = server.cursor()
-
-            def server_query(sql: str) -> list[dict[str, Any]]:
-                cursor.execute(sql)
-                columns = [column[0] for column in cursor.description or []]
-                return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-            yield server_query
-        finally:
-            server.close()
-
-
 def _has_table(query: Query, schema: str, table: str) -> bool:
     found = query(
         "select count(*) as found from information_schema.tables"
@@ -228,6 +193,10 @@ def build_failed(summary: str) -> BuildFailedError:
     return BuildFailedError(f"the build failed: {summary}; the published copy was left as it was")
 
 
+# What reads the CLV fit (c360.clv_fit) builds after it: everything else before.
+FIT_CHILDREN = f"source:{clv_fit.SOURCE}+"
+
+
 def build_audit(
     settings: Settings,
     dbt_args: list[str] | None = None,
@@ -235,12 +204,34 @@ def build_audit(
     load_raw_first: bool = True,
     ledger: list[dict[str, Any]] | None = None,
 ) -> DbtResult:
-    """``dbt build`` under the warehouse lock, recording the outcome publish checks.
+    """The whole build into the audit copy: ``build_models``, then ``build_predictions``.
+
+    Returns the first part's result when it failed (the second is not attempted), else
+    the second's, with the statuses of both.
+    """
+    models = build_models(settings, dbt_args, say, load_raw_first, ledger)
+    if not models.ok:
+        return models
+    predicted = build_predictions(settings, dbt_args, say).result
+    statuses = dict(models.statuses)
+    for status, count in predicted.statuses.items():
+        statuses[status] = statuses.get(status, 0) + count
+    return DbtResult(predicted.command, predicted.exit_code, statuses, predicted.failures)
+
+
+def build_models(
+    settings: Settings,
+    dbt_args: list[str] | None = None,
+    say: Callable[[str], None] = print,
+    load_raw_first: bool = True,
+    ledger: list[dict[str, Any]] | None = None,
+) -> DbtResult:
+    """The first part of a build, under the warehouse lock: ``dbt build`` of every selected
+    model except those that read the CLV fit, recording that a build is under way.
 
     On PostgreSQL the lake's new raw files are loaded first, unless the caller just did.
-    With ``ledger`` (run documents), the run ledger tables are written after dbt, before
-    the outcome is recorded. Rejected rows are reported as warnings; a failure is
-    returned, not raised.
+    With ``ledger`` (run documents), the run ledger tables are written after dbt. Rejected
+    rows are reported as warnings; a failure is recorded and returned, not raised.
     """
     args = ["build", *checked_vars(dbt_args or [])]  # before anything is locked or loaded
     with warehouse_lock(settings, command_line()):
@@ -252,15 +243,70 @@ def build_audit(
             if not prepared.ok:
                 record_build(build_record(settings), "failed")
                 raise BuildFailedError(f"preparing the audit schemas failed: {prepared.describe_failure()}")
-            args = _with_audit_vars(args)
-        result = run_dbt(settings, args)
+        result = run_dbt(settings, _run_vars(settings, _excluding_fit_children(args)))
         if ledger is not None:
             write_ledger(settings, ledger)
-        record_build(build_record(settings), GREEN if result.ok else "failed")
+        if not result.ok:
+            record_build(build_record(settings), "failed")
         for model, reasons in rejections(settings).items():
             listed = ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items()))
             say(f"warning: {model}: {sum(reasons.values()):,} rows rejected ({listed})")
     return result
+
+
+@dataclass
+class Predicted:
+    """The second part of a build: the fit, its seconds, and dbt's result."""
+
+    result: DbtResult
+    predictions: clv_fit.Predictions | None = None
+    fit_seconds: float = 0.0
+
+
+def build_predictions(
+    settings: Settings, dbt_args: list[str] | None = None, say: Callable[[str], None] = print
+) -> Predicted:
+    """The second part of a build, under the warehouse lock: fit the CLV models on what
+    the first part built (``c360.clv_fit``), then ``dbt build`` what reads the fit, and
+    record the build green or failed. A fit that cannot be made is not a failure: its
+    predictions are null with the reason, which is said here."""
+    args = ["build", *checked_vars(dbt_args or [])]
+    with warehouse_lock(settings, command_line()):
+        try:
+            predictions, seconds = clv_fit.fit_warehouse(settings, dbt_vars(args))
+        except Exception:
+            record_build(build_record(settings), "failed")
+            raise
+        if predictions.note:
+            say(f"warning: CLV predictions left null: {predictions.note}")
+        result = run_dbt(settings, _run_vars(settings, _only_fit_children(args)))
+        record_build(build_record(settings), GREEN if result.ok else "failed")
+    return Predicted(result, predictions, seconds)
+
+
+def _selection(args: list[str], flags: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(the values of the flags, the arguments without them): dbt's --select a b c."""
+    values, rest, taking = [], [], False
+    for arg in args:
+        if arg in flags:
+            taking = True
+        elif taking and not arg.startswith("-"):
+            values.append(arg)
+        else:
+            taking = False
+            rest.append(arg)
+    return values, rest
+
+
+def _excluding_fit_children(args: list[str]) -> list[str]:
+    excluded, rest = _selection(args, ("--exclude",))
+    return [*rest, "--exclude", *excluded, FIT_CHILDREN]
+
+
+def _only_fit_children(args: list[str]) -> list[str]:
+    """What reads the fit, within the build's selection, if it has one (an intersection)."""
+    selected, rest = _selection(args, ("--select", "-s"))
+    return [*rest, "--select", *([f"{FIT_CHILDREN},{chosen}" for chosen in selected] or [FIT_CHILDREN])]
 
 
 ACCOUNTS_TEST = "staging_accounts_for_every_row_read"
@@ -342,7 +388,7 @@ LEDGER_COLUMNS = {  # table -> (column, type), in order
         ("finished_at", "text"),
         ("seconds", "double precision"),
         ("failed_step", "text"),
-        ("document", "text"),
+        ("document", "json"),
     ),
     "landed_files": (
         ("run_id", "text"),
@@ -354,6 +400,8 @@ LEDGER_COLUMNS = {  # table -> (column, type), in order
         ("rows_quarantined", "bigint"),
     ),
 }
+# A run document is a few kilobytes of JSON: fewer of them to a statement.
+LEDGER_ROWS_PER_INSERT = 100
 
 
 def ledger_rows(documents: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ...]]]:
@@ -381,64 +429,18 @@ def ledger_rows(documents: list[dict[str, Any]]) -> dict[str, list[tuple[Any, ..
     return {"run_ledger": runs, "landed_files": files}
 
 
-# Redshift's spelling of the ledger's types: TEXT would be VARCHAR(256) there, and a run
-# document (JSON) outgrows VARCHAR's 64 KB, so it is SUPER, filled with json_parse.
-REDSHIFT_TYPES = {"text": "varchar(65535)", "document": "super"}
-LEDGER_ROWS_PER_INSERT = 100
-
-
-def _ledger_type(target: str, name: str, sql_type: str) -> str:
-    if target != "redshift":
-        return sql_type
-    return REDSHIFT_TYPES.get(name) or REDSHIFT_TYPES.get(sql_type) or sql_type
-
-
 def write_ledger(settings: Settings, documents: list[dict[str, Any]]) -> None:
     """Replace the warehouse's ``ops`` tables with the ledger of every run in the lake.
 
     Rebuilt from the run documents each time, so a new warehouse has the whole history.
     """
     rows = ledger_rows(documents)
-    schema = f"{settings.schema_prefix}ops"
-    statements = [f'create schema if not exists "{schema}"']
-    for table, columns in LEDGER_COLUMNS.items():
-        typed = ", ".join(f"{name} {_ledger_type(settings.target, name, kind)}" for name, kind in columns)
-        statements += [
-            f'drop table if exists "{schema}".{table}',
-            f'create table "{schema}".{table} ({typed})',
-        ]
-    if settings.target == "local":
-        with duckdb.connect(str(settings.warehouse)) as connection:
-            for statement in statements:
-                connection.execute(statement)
-            for table, values in rows.items():
-                marks = ", ".join("?" for _ in LEDGER_COLUMNS[table])
-                if values:
-                    connection.executemany(f'insert into "{schema}".{table} values ({marks})', values)
-        return
-    connection = (
-        connection_from_env() if settings.target == "postgres" else connections.redshift(autocommit=False)
+    replace_tables(
+        settings,
+        f"{settings.schema_prefix}ops",
+        {table: (columns, rows[table]) for table, columns in LEDGER_COLUMNS.items()},
+        rows_per_insert=LEDGER_ROWS_PER_INSERT,
     )
-    try:
-        cursor = connection.cursor()
-        for statement in statements:
-            cursor.execute(statement)
-        for table, values in rows.items():
-            marks = ", ".join(
-                "json_parse(%s)" if settings.target == "redshift" and name == "document" else "%s"
-                for name, _type in LEDGER_COLUMNS[table]
-            )
-            # Values are bound, never written into the SQL; many rows a statement.
-            for start in range(0, len(values), LEDGER_ROWS_PER_INSERT):
-                batch = values[start : start + LEDGER_ROWS_PER_INSERT]
-                tuples = ", ".join(f"({marks})" for _row in batch)
-                cursor.execute(
-                    f'insert into "{schema}".{table} values {tuples}',
-                    [value for row in batch for value in row],
-                )
-        connection.commit()
-    finally:
-        connection.close()
 
 
 AUDIT_VARS = ["--vars", json.dumps({"c360_audit": True})]
@@ -465,6 +467,10 @@ def checked_vars(args: list[str]) -> list[str]:
             date.fromisoformat(str(as_of).strip())
         except ValueError:
             raise BuildFailedError(f"var as_of_date must be a date, YYYY-MM-DD; got {as_of!r}") from None
+    try:
+        clv_fit.check_vars(given)
+    except ValueError as exc:
+        raise BuildFailedError(str(exc)) from None
     return args
 
 

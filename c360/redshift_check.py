@@ -25,6 +25,7 @@ from typing import Any
 
 from c360 import pipeline, steps
 from c360.settings import Settings
+from c360.warehouse import warehouse_reader
 from loaders import connections
 from loaders.batch_upload import land
 from loaders.generator import generate
@@ -149,7 +150,7 @@ def _audit(settings: Settings) -> str:
 
 def _read(settings: Settings) -> str:
     read = 0
-    with pipeline.warehouse_reader(settings) as query:
+    with warehouse_reader(settings) as query:
         assert query is not None
         listed = ", ".join(f"'{settings.schema_prefix}{schema}'" for schema in PUBLISHED)
         for relation in query(

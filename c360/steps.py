@@ -7,11 +7,13 @@ object: the run's id, its target and the entries of the steps before it) and ret
 own output, a small JSON object kept in its entry (``steps``: name, status, seconds,
 output). A step that has nothing to do says why in ``skipped``.
 
-    land -> stream -> compact -> load_raw -> freshness -> build -> gate -> publish -> report
+    land -> stream -> compact -> load_raw -> freshness -> build -> fit -> gate -> publish -> report
 
 A run with nothing new since the last published one (the same lake files and the same dbt
-project) stops after ``freshness``: build, gate and publish skip, and nothing is
-republished. On DuckDB, new files of some sources rebuild only what reads those sources.
+project) stops after ``freshness``: build, fit, gate and publish skip, and nothing is
+republished. ``build`` and ``fit`` are the two parts of one build: dbt builds everything
+but what reads the CLV models' fit, ``fit`` fits them and builds the rest
+(``c360.clv_fit``). On DuckDB, new files of some sources rebuild only what reads them.
 Every build rewrites the run ledger (``ops``) from the run documents. ``report`` always
 runs: it writes the run document to ``_runs/`` in the lake and, when the run failed, an
 alert (``_alerts/`` and SNS).
@@ -31,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from c360 import alerts, pipeline
+from c360 import alerts, clv_fit, pipeline
 from c360.publish import GREEN, last_build
 from c360.run_document import step_output
 from c360.settings import DBT_PROJECT_DIR, Settings
@@ -348,18 +350,28 @@ def freshness_step(ctx: RunContext) -> dict[str, Any]:
     return output
 
 
-def build_step(ctx: RunContext) -> dict[str, Any]:
-    """dbt build (models, then tests storing their failures) into the audit copy."""
-    if ctx.nothing_new:
-        return {"skipped": f"nothing new since run {ctx.nothing_new}"}
+def _build_args(ctx: RunContext) -> list[str]:
+    """The dbt arguments of both parts of the build: the run's, a full refresh, and on
+    DuckDB the selection of what reads the changed sources."""
     full_refresh = bool(ctx.document.get("full_refresh"))
     dbt_args = [*ctx.dbt_args, *(["--full-refresh"] if full_refresh else [])]
     selection = ctx.document.get("build_selection")
     if selection and "--select" not in dbt_args and "-s" not in dbt_args:
         dbt_args += ["--select", *selection]
+    return dbt_args
+
+
+def build_step(ctx: RunContext) -> dict[str, Any]:
+    """dbt build (models, then tests storing their failures) into the audit copy, of every
+    model but those that read the CLV fit (the fit step builds them)."""
+    if ctx.nothing_new:
+        return {"skipped": f"nothing new since run {ctx.nothing_new}"}
+    full_refresh = bool(ctx.document.get("full_refresh"))
     # This run is in the ledger it builds as "built": what readers of the warehouse see of it.
     ledger = [*previous_runs(ctx), {**ctx.document, "status": "built"}]
-    result = pipeline.build_audit(ctx.settings, dbt_args, ctx.say, load_raw_first=False, ledger=ledger)
+    result = pipeline.build_models(
+        ctx.settings, _build_args(ctx), ctx.say, load_raw_first=False, ledger=ledger
+    )
     found = accounts(ctx)
     # A build passes when dbt's every error-severity test did and every row is accounted for.
     summary = result.describe_failure() if not result.ok else unbalanced(found)
@@ -375,12 +387,37 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
     }
 
 
+def fit_step(ctx: RunContext) -> dict[str, Any]:
+    """Fit the CLV models on the audit copy (``c360.clv_fit``), then dbt build what reads
+    the fit: customer_lifetime_value's predictions, churn_risk, clv_model_parameters."""
+    if ctx.nothing_new:
+        return {"skipped": f"nothing new since run {ctx.nothing_new}"}
+    if ctx.document.get("build_passed") is not True:
+        return {"skipped": "the build did not pass"}
+    predicted = pipeline.build_predictions(ctx.settings, _build_args(ctx), ctx.say)
+    result = predicted.result
+    summary = None if result.ok else result.describe_failure()
+    ctx.document["build_passed"] = summary is None  # the state machine's gate reads it
+    output: dict[str, Any] = {
+        "passed": summary is None,
+        "fit_seconds": predicted.fit_seconds,
+        "statuses": result.statuses,
+        "failures": pipeline.failing_tests(ctx.settings),
+        "summary": summary,
+    }
+    if predicted.predictions is not None:
+        output["models"] = clv_fit.describe(predicted.predictions)
+        output["note"] = predicted.predictions.note
+    return output
+
+
 def gate_step(ctx: RunContext) -> dict[str, Any]:
     """Let the build through only if every model built and every error-severity test passed."""
     if ctx.nothing_new:
         return {"skipped": f"nothing new since run {ctx.nothing_new}"}
     if ctx.document.get("build_passed") is not True:
-        raise pipeline.build_failed(ctx.output("build").get("summary") or "no build result")
+        summary = ctx.output("fit").get("summary") or ctx.output("build").get("summary")
+        raise pipeline.build_failed(summary or "no build result")
     return {"passed": True}
 
 
@@ -437,6 +474,12 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("freshness", "Check source freshness, or find nothing new and stop.", freshness_step, "ecs"),
     Step("build", "dbt build into the audit copy, tests storing their failures.", build_step, "ecs"),
+    Step(
+        "fit",
+        "Fit the CLV models on the audit copy, then build and test what reads them.",
+        fit_step,
+        "ecs",
+    ),
     Step("gate", "Pass only a build whose every error-severity test passed.", gate_step, "choice"),
     Step("publish", "Swap the audited build in for the readers.", publish_step, "ecs"),
     Step("report", "Write the run document; alert on failure.", report_step, "ecs"),

@@ -1,7 +1,9 @@
 {#- The one customer-grain summary of purchases (int_purchases_valued) that the customer
     marts read (lifetime value, RFM, churn, cohorts, customer_360), as of "today". Every
     purchase has revenue, so every purchase day does too, and repeat monetary value is
-    positive whenever frequency is. Margin is unknown (null) when one purchase's is. -#}
+    positive whenever frequency is. Margin is unknown (null) when one purchase's is. The
+    buy-till-you-die inputs (frequency, recency_days, tenure_days, repeat_day_net_revenue)
+    are what c360 fits its CLV models on (c360/clv_fit.py), between the two dbt builds. -#}
 with
 
 purchases as (
@@ -54,7 +56,7 @@ by_order as (
     group by customer_id
 ),
 
-final as (
+summarized as (
     select
         by_order.customer_id,
         by_order.orders,
@@ -71,6 +73,21 @@ final as (
     from by_order
     inner join by_day
         on by_order.customer_id = by_day.customer_id
+),
+
+-- The inputs of buy-till-you-die models, in days, as lifetimes'
+-- summary_data_from_transaction_data(freq='D') computes them; c360's CLV fit reads them here.
+final as (
+    select
+        *,
+        cast(purchase_days - 1 as integer) as frequency,
+        cast(
+            {{ dbt.datediff('first_purchase_date', 'last_purchase_date', 'day') }} as integer
+        ) as recency_days,
+        cast(
+            {{ dbt.datediff('first_purchase_date', 'as_of_date', 'day') }} as integer
+        ) as tenure_days
+    from summarized
 )
 
 select * from final

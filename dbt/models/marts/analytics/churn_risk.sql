@@ -7,11 +7,16 @@
       in proportion to it (100 at twice the interval or more);
     - engagement: sessions in the last 30 days against the 30 before; fewer takes away
       c360_churn_engagement_points (more risk: added), more gives them back;
-    - the score is kept within 0-100, and its band is low, medium or high (c360_churn_bands). -#}
+    - the score is kept within 0-100, and its band is low, medium or high (c360_churn_bands).
+    Beside it, churn_probability = 1 - P(alive) from the BG/NBD model (source clv_fit). -#}
 with
 
 customers as (
     select * from {{ ref('int_customer_orders_summarized') }}
+),
+
+predictions as (
+    select * from {{ source('clv_fit', 'clv_fit_predictions') }}
 ),
 
 sessions as (
@@ -129,9 +134,12 @@ final as (
 
 banded as (
     select
-        *,
-        {{ c360_band('churn_score', var('c360_churn_bands')) }} as churn_band
+        final.*,
+        {{ c360_band('final.churn_score', var('c360_churn_bands')) }} as churn_band,
+        cast(1 - predictions.probability_alive as numeric(18, 4)) as churn_probability
     from final
+    left join predictions
+        on final.customer_id = predictions.customer_id
 )
 
 select * from banded
