@@ -16,7 +16,7 @@ customers as (
 ),
 
 predictions as (
-    select * from {{ source('clv_fit', 'clv_fit_predictions') }}
+    select * from {{ ref('stg_clv_fit__predictions') }}
 ),
 
 sessions as (

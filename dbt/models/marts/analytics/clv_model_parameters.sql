@@ -4,7 +4,7 @@
 with
 
 parameters as (
-    select * from {{ source('clv_fit', 'clv_fit_parameters') }}
+    select * from {{ ref('stg_clv_fit__parameters') }}
 ),
 
 final as (

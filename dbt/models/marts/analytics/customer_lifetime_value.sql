@@ -9,7 +9,7 @@ summaries as (
 ),
 
 predictions as (
-    select * from {{ source('clv_fit', 'clv_fit_predictions') }}
+    select * from {{ ref('stg_clv_fit__predictions') }}
 ),
 
 measured as (
