@@ -18,11 +18,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from botocore.exceptions import BotoCoreError, ClientError
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from c360 import pipeline, redshift_check
+from c360 import clv_validate, pipeline, redshift_check
 from c360.dbt_runner import run_dbt
 from c360.locking import WarehouseBusyError, command_line, warehouse_lock
 from c360.publish import PublishError
@@ -109,6 +109,7 @@ EXPECTED_FAILURES = (
     spectrum.SpectrumError,
     connections.ConnectionFailedError,
     redshift_check.RedshiftCheckError,
+    clv_validate.ValidationError,
     ValueError,
     OSError,
     BotoCoreError,
@@ -752,6 +753,102 @@ def postgres_init_command(
         f"PostgreSQL {result.host}:{result.port}/{result.database} as {result.user}: created {made}"
     )
     console.print(f"Password stored in {result.pgpass}. Next: c360 run --target postgres")
+
+
+clv_app = typer.Typer(
+    help="The predictive CLV models: check them against what customers did.", no_args_is_help=True
+)
+app.add_typer(clv_app, name="clv")
+
+
+@clv_app.command("validate")
+@one_line_errors
+def clv_validate_command(
+    calibration_end: Annotated[
+        str | None,
+        typer.Option(
+            "--calibration-end",
+            help="Last day of the calibration period, YYYY-MM-DD (default: the holdout's length"
+            " before the last purchase day).",
+        ),
+    ] = None,
+    holdout_days: Annotated[
+        int, typer.Option("--holdout-days", help="Days after the calibration end to compare with.")
+    ] = clv_validate.DEFAULT_HOLDOUT_DAYS,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Also write the holdout figure to this PNG file.")
+    ] = None,
+    lake: LakeOption = DEFAULT_LAKE,
+    warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    target: TargetOption = DEFAULT_TARGET,
+    lock_timeout: LockTimeoutOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Backtest the CLV models on this warehouse, as the BG/NBD paper validates them.
+
+    Builds the warehouse again as of --calibration-end (var as_of_date) into a scratch copy
+    the app never reads (a temporary DuckDB file, or schemas prefixed validate_ on a
+    server), fits the models there, and compares with what the customers then did in the
+    current warehouse: predicted against actual purchase days in the --holdout-days after,
+    in total and by repeat purchase days in calibration (0 .. 7+); and, for churn_score and
+    churn_probability, how well each ranks the customers who did not buy in the next 90
+    days (AUC: 0.5 is chance, 1 perfect; top-decile lift: the churn rate among the tenth
+    ranked riskiest over the rate among all).
+    """
+    settings = Settings.resolve(lake=lake, warehouse=warehouse, target=target, lock_timeout=lock_timeout)
+    try:
+        end = date.fromisoformat(calibration_end) if calibration_end else None
+    except ValueError:
+        raise ValueError(f"--calibration-end must be a date, YYYY-MM-DD; got {calibration_end!r}") from None
+    say = (lambda _message: None) if as_json else console.print
+    validation = clv_validate.validate(settings, end, holdout_days, say=say)
+    if plot is not None:
+        clv_validate.plot(validation, plot)
+    if as_json:
+        typer.echo(json.dumps(validation.as_json(), indent=2))
+        return
+    console.print(_validation_tables(validation))
+    if plot is not None:
+        console.print(f"Wrote the holdout figure to {plot}")
+
+
+def _validation_tables(validation: clv_validate.Validation) -> Group:
+    days = (validation.holdout_end - validation.calibration_end).days
+    purchases = Table(
+        title=f"Purchase days per customer in the {days} days after {validation.calibration_end}",
+        caption=(
+            f"{validation.customers:,} customers; in total {validation.actual_total:,.0f} actual,"
+            f" {validation.predicted_total:,.0f} predicted"
+            + (f" ({validation.error:+.1%})" if validation.error is not None else "")
+            + (f"; not fitted: {validation.reason}" if validation.reason else "")
+        ),
+    )
+    for column in ("repeat purchase days in calibration", "customers", "actual (mean)", "predicted (mean)"):
+        purchases.add_column(column, justify="right")
+    for row in validation.by_frequency:
+        purchases.add_row(
+            row.repeat_purchase_days, f"{row.customers:,}", f"{row.actual:.3f}", f"{row.predicted:.3f}"
+        )
+    churn = Table(
+        title=(
+            f"Churn: who did not buy in the {validation.churn_window_days} days"
+            f" after {validation.calibration_end}"
+        ),
+        caption=(
+            f"{validation.churned_share:.1%} of the customers did not buy"
+            if validation.churned_share is not None
+            else None
+        ),
+    )
+    for column in ("measure", "AUC", "top-decile lift"):
+        churn.add_column(column, justify="right")
+    for measure in validation.churn:
+        churn.add_row(
+            measure.measure,
+            "-" if measure.auc is None else f"{measure.auc:.3f}",
+            "-" if measure.top_decile_lift is None else f"{measure.top_decile_lift:.2f}",
+        )
+    return Group(purchases, churn)
 
 
 @app.command("contracts")

@@ -173,9 +173,10 @@ def fit_gamma_gamma(
     mean value (the others are left out, as the model requires)."""
     x, m = _floats(x, m)
     kept = (x > 0) & (m > 0)
+    everyone = int(x.size)
     x, m = x[kept], m[kept]
     customers = int(x.size)
-    reason = _too_thin(customers, customers, min_repeat_customers)
+    reason = _too_thin(everyone, customers, min_repeat_customers)
     if reason is not None:
         return Fit(GAMMA_GAMMA, customers, reason=reason)
 

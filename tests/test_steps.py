@@ -42,7 +42,7 @@ def test_a_run_with_nothing_new_does_no_work_and_publishes_nothing(built: Built,
     assert second.document["status"] == "nothing new"
     assert any(f"Nothing new since run {first.document['run_id']}" in line for line in said)
     statuses = {step["name"]: step["status"] for step in second.document["steps"]}
-    assert statuses["build"] == statuses["gate"] == statuses["publish"] == "skipped"
+    assert statuses["build"] == statuses["fit"] == statuses["gate"] == statuses["publish"] == "skipped"
     assert settings.published.stat().st_mtime_ns == published, "not republished"
 
     # One new export file is something new: the next run builds and publishes again.
@@ -78,7 +78,7 @@ def test_a_run_with_nothing_new_does_no_work_and_publishes_nothing(built: Built,
 def test_steps_run_alone_or_from_one_on() -> None:
     assert [step.name for step in select_steps()] == list(STEP_NAMES)
     assert [step.name for step in select_steps(only="gate")] == ["gate"]
-    assert [step.name for step in select_steps(start="build")] == ["build", "gate", "publish", "report"]
+    assert [step.name for step in select_steps(start="build")] == ["build", "fit", "gate", "publish", "report"]
     with pytest.raises(ValueError, match="unknown step 'deploy'; the steps are: land, stream"):
         select_steps(only="deploy")
 
