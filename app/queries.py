@@ -78,7 +78,7 @@ CHANNELS = Query(
 CLV_DISTRIBUTION = Query(
     "clv_distribution",
     """
-    select v.customer_id, v.historical_clv, v.clv_tier, v.orders
+    select v.customer_id, v.historical_clv, v.clv_tier, v.orders, v.probability_alive, v.predicted_clv_365d
     from {analytics}.customer_lifetime_value as v
     join {customer}.customer_360 as c on c.customer_id = v.customer_id
     where (:country = '' or c.country_code = :country)
@@ -89,7 +89,8 @@ CLV_TIERS = Query(
     "clv_tiers",
     """
     select v.clv_tier, count(*) as customers, sum(v.historical_clv) as historical_clv,
-        avg(v.historical_clv) as average_clv, avg(v.orders) as average_orders
+        avg(v.historical_clv) as average_clv, avg(v.orders) as average_orders,
+        sum(v.predicted_clv_365d) as predicted_clv_365d, avg(v.probability_alive) as average_probability_alive
     from {analytics}.customer_lifetime_value as v
     join {customer}.customer_360 as c on c.customer_id = v.customer_id
     where (:country = '' or c.country_code = :country)
@@ -102,12 +103,38 @@ TOP_CUSTOMERS = Query(
     "top_customers",
     """
     select v.customer_id, c.first_name, c.last_name, c.country_code, v.clv_tier,
-        v.historical_clv, v.orders, v.average_order_value, v.first_order_at, v.last_order_at
+        v.historical_clv, v.orders, v.average_order_value, v.first_order_at, v.last_order_at,
+        v.probability_alive, v.predicted_clv_365d
     from {analytics}.customer_lifetime_value as v
     join {customer}.customer_360 as c on c.customer_id = v.customer_id
     where (:country = '' or c.country_code = :country)
     order by v.historical_clv desc, v.customer_id
     limit 25
+    """,
+)
+
+# Valuable (a platinum or gold tier: what they have spent) and slipping away (P(alive)
+# under one half), most still to win first (predicted 365-day value).
+SLIPPING_AWAY = Query(
+    "slipping_away",
+    """
+    select v.customer_id, c.first_name, c.last_name, c.country_code, v.clv_tier, v.historical_clv,
+        v.probability_alive, v.predicted_clv_365d, v.last_order_at
+    from {analytics}.customer_lifetime_value as v
+    join {customer}.customer_360 as c on c.customer_id = v.customer_id
+    where v.clv_tier in ('platinum', 'gold') and v.probability_alive < 0.5
+        and (:country = '' or c.country_code = :country)
+    order by v.predicted_clv_365d desc, v.customer_id
+    limit 25
+    """,
+)
+
+CLV_MODEL = Query(
+    "clv_model",
+    """
+    select model, parameter, value, customers, log_likelihood, reason, as_of_date
+    from {analytics}.clv_model_parameters
+    order by model, parameter
     """,
 )
 
@@ -175,7 +202,8 @@ CHURN_BANDS = Query(
     "churn_bands",
     """
     select k.churn_band, count(*) as customers, sum(coalesce(v.historical_clv, 0)) as historical_clv,
-        avg(k.churn_score) as average_score
+        avg(k.churn_score) as average_score, avg(k.churn_probability) as average_churn_probability,
+        avg(k.no_purchase_probability_90d) as average_no_purchase_probability_90d
     from {analytics}.churn_risk as k
     left join {analytics}.customer_lifetime_value as v on v.customer_id = k.customer_id
     join {customer}.customer_360 as c on c.customer_id = k.customer_id
@@ -189,7 +217,8 @@ AT_RISK = Query(
     "at_risk",
     """
     select k.customer_id, c.first_name, c.last_name, c.country_code, k.churn_band, k.churn_score,
-        k.days_since_last_purchase, k.expected_interval_days, k.engagement_trend,
+        k.no_purchase_probability_90d, k.churn_probability, k.days_since_last_purchase,
+        k.expected_interval_days, k.engagement_trend,
         v.historical_clv
     from {analytics}.churn_risk as k
     join {analytics}.customer_lifetime_value as v on v.customer_id = k.customer_id
@@ -197,6 +226,18 @@ AT_RISK = Query(
     where k.churn_band = 'high' and (:country = '' or c.country_code = :country)
     order by v.historical_clv desc, k.customer_id
     limit 50
+    """,
+)
+
+# The last backtest of c360 clv validate: how well each churn measure ranked the customers
+# who then did not buy (absent until it has run once).
+CHURN_BACKTEST = Query(
+    "churn_backtest",
+    """
+    select measure, auc, top_decile_lift, customers, churned_share, churn_window_days,
+        calibration_end, measured_at
+    from {ops}.clv_backtest
+    order by measure
     """,
 )
 
@@ -372,10 +413,10 @@ RUNS = Query(
 PAGES: dict[str, tuple[Query, ...]] = {
     "filters": (DATA_RANGE, COUNTRIES, CHANNELS),
     "overview": (KPIS, MONTHLY_REVENUE),
-    "clv": (CLV_DISTRIBUTION, CLV_TIERS, TOP_CUSTOMERS),
+    "clv": (CLV_DISTRIBUTION, CLV_TIERS, SLIPPING_AWAY, TOP_CUSTOMERS, CLV_MODEL),
     "rfm": (RFM_SEGMENTS, RFM_GRID, RFM_MEMBERS),
     "cohorts": (COHORTS, PARTIAL_MONTH),
-    "churn": (CHURN_BANDS, AT_RISK),
+    "churn": (CHURN_BANDS, CHURN_BACKTEST, AT_RISK),
     "funnel": (FUNNEL,),
     "products": (PRODUCT_MATRIX, TOP_PAIRS, BOUGHT_TOGETHER),
     "geography": (GEO_REVENUE,),

@@ -98,6 +98,21 @@ def load(query: Query, params: Mapping[str, Any] | None = None, **more: Any) -> 
     raise AssertionError("unreachable")  # st.stop() raises
 
 
+def load_optional(query: Query, params: Mapping[str, Any] | None = None, **more: Any) -> pd.DataFrame | None:
+    """As ``load``, but None when the relation is not there yet (e.g. a record a command
+    writes only once it has run), instead of stopping the page."""
+    warehouse = from_environment()
+    bound = {**(params or {}), **more}
+    try:
+        return _cached(warehouse.identity(), query, tuple(sorted(bound.items())))
+    except MissingRelationError:
+        return None
+    except WarehouseError as exc:
+        st.error(str(exc))
+        st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises
+
+
 # --- the global filters ------------------------------------------------------------------
 
 

@@ -780,6 +780,7 @@ def clv_validate_command(
     ] = None,
     lake: LakeOption = DEFAULT_LAKE,
     warehouse: WarehouseOption = DEFAULT_WAREHOUSE,
+    published: PublishedOption = DEFAULT_PUBLISHED,
     target: TargetOption = DEFAULT_TARGET,
     lock_timeout: LockTimeoutOption = None,
     as_json: JsonOption = False,
@@ -793,15 +794,19 @@ def clv_validate_command(
     in total and by repeat purchase days in calibration (0 .. 7+); and, for churn_score and
     churn_probability, how well each ranks the customers who did not buy in the next 90
     days (AUC: 0.5 is chance, 1 perfect; top-decile lift: the churn rate among the tenth
-    ranked riskiest over the rate among all).
+    ranked riskiest over the rate among all). The backtest is kept in the warehouse
+    (ops.clv_backtest) for the app's churn page.
     """
-    settings = Settings.resolve(lake=lake, warehouse=warehouse, target=target, lock_timeout=lock_timeout)
+    settings = Settings.resolve(
+        lake=lake, warehouse=warehouse, published=published, target=target, lock_timeout=lock_timeout
+    )
     try:
         end = date.fromisoformat(calibration_end) if calibration_end else None
     except ValueError:
         raise ValueError(f"--calibration-end must be a date, YYYY-MM-DD; got {calibration_end!r}") from None
     say = (lambda _message: None) if as_json else console.print
     validation = clv_validate.validate(settings, end, holdout_days, say=say)
+    clv_validate.record_backtest(settings, validation, say=say)
     if plot is not None:
         clv_validate.plot(validation, plot)
     if as_json:

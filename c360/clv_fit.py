@@ -34,6 +34,7 @@ PREDICTIONS_TABLE = "clv_fit_predictions"
 INPUTS = "int_customer_orders_summarized"
 HORIZONS_DAYS = (90, 365)
 MONTHS = 12  # predicted_clv_365d discounts each month's expected purchases
+QUIET_DAYS = 90  # no_purchase_probability_90d: no purchase in this many days
 
 PARAMETER_COLUMNS = (
     ("model", "text"),
@@ -51,6 +52,7 @@ PREDICTION_COLUMNS = (
     ("expected_purchases_365d", "double precision"),
     ("expected_order_value", "double precision"),
     ("predicted_clv_365d", "double precision"),
+    ("no_purchase_probability_90d", "double precision"),
     ("prediction_note", "text"),
 )
 
@@ -113,6 +115,7 @@ class Predictions:
     expected_purchases: dict[int, Array]  # horizon in days -> per customer
     expected_order_value: Array | None
     predicted_clv: Array | None
+    no_purchase_90d: Array | None
     note: str | None  # why predictions are missing, for every customer alike
 
     def parameter_rows(self) -> list[tuple[Any, ...]]:
@@ -148,6 +151,7 @@ class Predictions:
                 at(year, row),
                 at(self.expected_order_value, row),
                 at(self.predicted_clv, row),
+                at(self.no_purchase_90d, row),
                 self.note,
             )
             for row, customer_id in enumerate(self.inputs.customer_ids)
@@ -182,12 +186,14 @@ def predict(inputs: Inputs, settings: FitSettings) -> Predictions:
     bg = clv_model.fit_bg_nbd(x, t_x, big_t, min_repeat_customers=settings.min_repeat_customers)
     gg = clv_model.fit_gamma_gamma(x, m, min_repeat_customers=settings.min_repeat_customers)
     alive: Array | None = None
+    quiet: Array | None = None
     expected: dict[int, Array] = {}
     value: Array | None = None
     clv: Array | None = None
     notes = []
     if bg.parameters is not None:
         alive = clv_model.probability_alive(bg.parameters, x, t_x, big_t)
+        quiet = clv_model.probability_no_purchase(bg.parameters, QUIET_DAYS, x, t_x, big_t)
         expected = {
             days: clv_model.expected_purchases(bg.parameters, days, x, t_x, big_t) for days in HORIZONS_DAYS
         }
@@ -205,7 +211,7 @@ def predict(inputs: Inputs, settings: FitSettings) -> Predictions:
     if bg.parameters is not None and value is not None:
         purchases = discounted_purchases(bg.parameters, x, t_x, big_t, settings.annual_discount_rate)
         clv = purchases * value * settings.margin_rate
-    return Predictions(inputs, bg, gg, alive, expected, value, clv, "; ".join(notes) or None)
+    return Predictions(inputs, bg, gg, alive, expected, value, clv, quiet, "; ".join(notes) or None)
 
 
 def read_inputs(settings: Settings) -> Inputs:

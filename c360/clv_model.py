@@ -106,6 +106,22 @@ def expected_purchases(
     return numerator * probability_alive(params, x, t_x, T)  # type: ignore[no-any-return]
 
 
+def probability_no_purchase(
+    params: dict[str, float],
+    t: float,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,  # noqa: N803
+) -> Array:
+    """P(no purchase in (T, T + t] | x, t_x, T): gone already, or alive and not buying for
+    t (the purchase rate's posterior given alive is gamma(r + x, alpha + T))."""
+    r, alpha, _a, _b = (params[name] for name in PARAMETERS[BG_NBD])
+    x, t_x, T = _floats(x, t_x, T)  # noqa: N806
+    alive = probability_alive(params, x, t_x, T)
+    quiet = ((alpha + T) / (alpha + T + t)) ** (r + x)
+    return (1.0 - alive) + alive * quiet  # type: ignore[no-any-return]
+
+
 def fit_bg_nbd(
     x: ArrayLike,
     t_x: ArrayLike,

@@ -22,7 +22,7 @@ import math
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,10 @@ from scipy import stats
 
 from c360 import clv_fit, clv_model, pipeline
 from c360.clv_model import BG_NBD
+from c360.locking import command_line, warehouse_lock
+from c360.publish import GREEN, last_build, publish, record_build
 from c360.settings import Settings
-from c360.warehouse import Query, warehouse_reader
+from c360.warehouse import Query, replace_tables, warehouse_reader
 
 DEFAULT_HOLDOUT_DAYS = 182  # 26 weeks
 CHURN_WINDOW_DAYS = 90
@@ -144,7 +146,7 @@ def compare(
             )
     labels = [c in churned for c in ids]
     measures = []
-    for name in ("churn_score", "churn_probability"):
+    for name in ("churn_score", "churn_probability", "no_purchase_probability_90d"):
         scores = [calibration[c][name] for c in ids]
         if any(score is None for score in scores):
             measures.append(ChurnMeasure(name, None, None))
@@ -162,7 +164,8 @@ select
     lifetime.tenure_days,
     lifetime.as_of_date,
     churn.churn_score,
-    churn.churn_probability
+    churn.churn_probability,
+    churn.no_purchase_probability_90d
 from "{prefix}analytics".customer_lifetime_value as lifetime
 inner join "{prefix}analytics".churn_risk as churn
     on lifetime.customer_id = churn.customer_id
@@ -229,12 +232,15 @@ def validate(
         say(f"Building the warehouse as of {end} (the calibration end) into {scratch.warehouse_label()}")
         if scratch.target == "redshift":
             pipeline.register_spectrum(scratch, say)
+        # What the two marts need and no more; a test runs only if all it reads is built.
         args = [
             "--vars",
             f'{{"as_of_date": "{end.isoformat()}"}}',
             "--select",
             "+customer_lifetime_value",
             "+churn_risk",
+            "--indirect-selection",
+            "cautious",
         ]
         pipeline.build(scratch, args, say)
         pipeline.publish_warehouse(scratch)
@@ -269,6 +275,64 @@ def validate(
         ),
         churn=churn,
     )
+
+
+BACKTEST_TABLE = "clv_backtest"  # in the ops schema, beside the run ledger
+BACKTEST_COLUMNS = (
+    ("measure", "text"),
+    ("auc", "double precision"),
+    ("top_decile_lift", "double precision"),
+    ("customers", "integer"),
+    ("churned_share", "double precision"),
+    ("churn_window_days", "integer"),
+    ("calibration_end", "date"),
+    ("holdout_days", "integer"),
+    ("actual_purchases", "double precision"),
+    ("predicted_purchases", "double precision"),
+    ("measured_at", "text"),
+)
+
+
+def record_backtest(settings: Settings, validation: Validation, say: Callable[[str], None] = print) -> None:
+    """Keep the backtest in the warehouse (``ops.clv_backtest``, one row per churn measure)
+    for the app's churn page. On a server the ops schema is read as it is written. On
+    DuckDB, when the app's copy is the last green build, that build with the backtest is
+    published at once; otherwise the backtest reaches the app with the next published build."""
+    measured_at = datetime.now(UTC).isoformat(timespec="seconds")
+    holdout_days = (validation.holdout_end - validation.calibration_end).days
+    rows = [
+        (
+            measure.measure,
+            measure.auc,
+            measure.top_decile_lift,
+            validation.customers,
+            validation.churned_share,
+            validation.churn_window_days,
+            validation.calibration_end,
+            holdout_days,
+            validation.actual_total,
+            validation.predicted_total,
+            measured_at,
+        )
+        for measure in validation.churn
+    ]
+    with warehouse_lock(settings, command_line()):
+        record = last_build(settings.warehouse) if settings.target == "local" else None
+        stat = settings.warehouse.stat() if settings.target == "local" else None
+        current = (
+            record is not None
+            and stat is not None
+            and record.status == GREEN
+            and (stat.st_size, stat.st_mtime_ns) == (record.size, record.mtime_ns)
+            and settings.published.exists()
+        )
+        replace_tables(settings, f"{settings.schema_prefix}ops", {BACKTEST_TABLE: (BACKTEST_COLUMNS, rows)})
+        if current:  # only the backtest changed since the green build readers have
+            record_build(settings.warehouse, GREEN)
+            publish(settings.warehouse, settings.published)
+            say("The churn page shows this backtest now.")
+        elif settings.target == "local":
+            say("The churn page shows this backtest after the next published build.")
 
 
 def plot(validation: Validation, path: Path) -> Path:

@@ -154,3 +154,30 @@ def test_a_fit_that_runs_away_is_refused() -> None:
     as the spread goes to zero, so there is no maximum to report."""
     fit = clv_model.fit_gamma_gamma([2] * 50, [25.0] * 50)
     assert not fit.ok and fit.reason is not None and fit.reason.startswith("the fit did not converge")
+
+
+def test_the_chance_of_no_purchase_agrees_with_the_expected_purchases(
+    cdnow: pd.DataFrame, bg_nbd: clv_model.Fit
+) -> None:
+    """P(no purchase in t) is 1 at t = 0 and falls to P(gone) as t grows; over a moment it is
+    1 - E[purchases in that moment] (two purchases in an instant being negligible), which
+    ties it to the expectation checked against lifetimes above; and for a customer not yet
+    seen (T = 0) it is the paper's P(X(t) = 0) = (alpha / (alpha + t))^r."""
+    assert bg_nbd.parameters is not None
+    x, t_x, T = cdnow["x"], cdnow["t_x"], cdnow["T"]  # noqa: N806
+    params = bg_nbd.parameters
+    alive = clv_model.probability_alive(params, x, t_x, T)
+    np.testing.assert_allclose(clv_model.probability_no_purchase(params, 0.0, x, t_x, T), 1.0)
+    np.testing.assert_allclose(
+        clv_model.probability_no_purchase(params, 1e9, x, t_x, T), 1 - alive, atol=1e-6
+    )
+    moment = 1e-5
+    np.testing.assert_allclose(
+        1 - clv_model.probability_no_purchase(params, moment, x, t_x, T),
+        clv_model.expected_purchases(params, moment, x, t_x, T),
+        rtol=1e-3,
+    )
+    weeks = np.array([1.0, 13.0, 52.0])
+    expected = (params["alpha"] / (params["alpha"] + weeks)) ** params["r"]
+    found = [clv_model.probability_no_purchase(params, week, [0], [0], [0])[0] for week in weeks]
+    np.testing.assert_allclose(found, expected, rtol=1e-12)

@@ -78,7 +78,13 @@ def test_a_run_with_nothing_new_does_no_work_and_publishes_nothing(built: Built,
 def test_steps_run_alone_or_from_one_on() -> None:
     assert [step.name for step in select_steps()] == list(STEP_NAMES)
     assert [step.name for step in select_steps(only="gate")] == ["gate"]
-    assert [step.name for step in select_steps(start="build")] == ["build", "fit", "gate", "publish", "report"]
+    assert [step.name for step in select_steps(start="build")] == [
+        "build",
+        "fit",
+        "gate",
+        "publish",
+        "report",
+    ]
     with pytest.raises(ValueError, match="unknown step 'deploy'; the steps are: land, stream"):
         select_steps(only="deploy")
 

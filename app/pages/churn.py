@@ -12,8 +12,13 @@ st.title("Churn risk")
 ui.how_to_read(
     "The churn score (0-100) grows with the time since a customer's last purchase against"
     " their usual interval between purchases, and with falling site visits. Bands cut the"
-    " score into low, medium and high. The list shows high-risk customers by lifetime"
-    " value: the ones most worth winning back."
+    " score into low, medium and high. Beside the rules, two probabilities from the BG/NBD"
+    " model fitted on this shop's own customers: no purchase in the next 90 days, and churn"
+    " (gone for good: 1 - P(alive), which counts a one-time buyer as still a customer). The"
+    " backtest says how well each ranked, at a past date, the customers who then did not buy:"
+    " AUC 0.5 is chance, 1 is perfect; a top-decile lift of 2 means the riskiest tenth churned"
+    " at twice the overall rate. The list shows high-risk customers by lifetime value: the"
+    " ones most worth winning back."
 )
 ui.applies(f"country {chosen.country or 'all'} (scores are as of the last build)")
 
@@ -24,10 +29,11 @@ tiles = st.columns(3)
 for tile, band in zip(tiles, ("high", "medium", "low"), strict=True):
     customers = by_band["customers"].get(band, 0)
     value = by_band["historical_clv"].get(band, 0)
+    quiet = by_band["average_no_purchase_probability_90d"].get(band)
     tile.metric(
         f"{band.capitalize()} risk",
         ui.count(customers),
-        f"{ui.money(value)} lifetime value",
+        f"{ui.money(value)} lifetime value · {ui.percent(quiet)} likely not to buy in 90 days",
         delta_color="off",
         delta_arrow="off",
     )
@@ -51,6 +57,19 @@ bars = (
     )
 )
 st.altair_chart(bars, width="stretch")
+
+st.subheader("How well each measure ranks who leaves")
+backtest = ui.load_optional(queries.CHURN_BACKTEST)
+if backtest is None or backtest.empty:
+    st.info("No backtest yet: run `c360 clv validate` to measure both against what customers did.")
+else:
+    first = backtest.iloc[0]
+    st.caption(
+        f"Backtest of {ui.day(first['calibration_end'])}: of {ui.count(first['customers'])} customers,"
+        f" {ui.percent(first['churned_share'])} did not buy in the next"
+        f" {ui.count(first['churn_window_days'])} days (measured {ui.plain(first['measured_at'])})."
+    )
+    ui.table(backtest[["measure", "auc", "top_decile_lift"]], "churn_backtest")
 
 st.subheader("High-risk customers with the most value")
 ui.table(ui.load(queries.AT_RISK, chosen.params), "at_risk_customers")

@@ -11,8 +11,9 @@ from app import queries, ui
 st.title("Customer 360")
 ui.how_to_read(
     "Search by customer id, name or e-mail, then pick the customer. The profile is the"
-    " current one; scores are as of the last build. Events are the clickstream of every"
-    " device stitched to the customer."
+    " current one; scores are as of the last build. P(alive), expected purchases and"
+    " predicted value come from the CLV models fitted at that build (see the CLV page)."
+    " Events are the clickstream of every device stitched to the customer."
 )
 
 term = st.text_input(
@@ -62,6 +63,16 @@ tiles[3].metric(
     delta_arrow="off",
 )
 tiles[4].metric("Sessions", ui.count(profile["sessions"]))
+ahead = st.columns(4)
+ahead[0].metric("Still a customer, P(alive)", ui.percent(profile["probability_alive"]))
+ahead[1].metric(
+    "Expected purchases, next 365 days",
+    "–"
+    if pd.isna(profile["expected_purchases_365d"])
+    else f"{float(profile['expected_purchases_365d']):.2f}",
+)
+ahead[2].metric("Predicted value, next 365 days", ui.money(profile["predicted_clv_365d"]))
+ahead[3].metric("Churn probability", ui.percent(profile["churn_probability"]))
 
 orders_tab, sessions_tab, events_tab = st.tabs(["Orders", "Sessions", "Event timeline"])
 with orders_tab:

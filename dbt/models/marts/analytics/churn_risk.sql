@@ -8,7 +8,8 @@
     - engagement: sessions in the last 30 days against the 30 before; fewer takes away
       c360_churn_engagement_points (more risk: added), more gives them back;
     - the score is kept within 0-100, and its band is low, medium or high (c360_churn_bands).
-    Beside it, churn_probability = 1 - P(alive) from the BG/NBD model (source clv_fit). -#}
+    Beside it, from the BG/NBD model (stg_clv_fit__predictions): churn_probability =
+    1 - P(alive), and no_purchase_probability_90d, the chance of no purchase in 90 days. -#}
 with
 
 customers as (
@@ -136,7 +137,8 @@ banded as (
     select
         final.*,
         {{ c360_band('final.churn_score', var('c360_churn_bands')) }} as churn_band,
-        cast(1 - predictions.probability_alive as numeric(18, 4)) as churn_probability
+        cast(1 - predictions.probability_alive as numeric(18, 4)) as churn_probability,
+        cast(predictions.no_purchase_probability_90d as numeric(18, 4)) as no_purchase_probability_90d
     from final
     left join predictions
         on final.customer_id = predictions.customer_id

@@ -13,6 +13,7 @@ final as (
         cast(expected_purchases_365d as double precision) as expected_purchases_365d,
         cast(expected_order_value as double precision) as expected_order_value,
         cast(predicted_clv_365d as double precision) as predicted_clv_365d,
+        cast(no_purchase_probability_90d as double precision) as no_purchase_probability_90d,
         cast(prediction_note as {{ dbt.type_string() }}) as prediction_note
     from source
 )
