@@ -93,6 +93,12 @@ def test_building_locally_from_an_s3_lake_is_refused_before_landing(tmp_path: Pa
         ("run", '{"as_of_date": "last week"}', "var as_of_date must be a date, YYYY-MM-DD; got 'last week'"),
         ("run", "[1, 2]", "--vars must be a mapping of var names to values"),
         ("build", '{"as_of_date": ', "--vars is not YAML or JSON"),
+        ("build", '{"c360_clv_margin_rate": 2}', "var c360_clv_margin_rate must be from 0 to 1; got 2"),
+        (
+            "run",
+            '{"c360_clv_min_repeat_customers": 0}',
+            "var c360_clv_min_repeat_customers must be at least 1",
+        ),
     ],
 )
 def test_bad_vars_are_one_line_before_anything_is_landed_or_built(

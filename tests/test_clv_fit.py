@@ -3,8 +3,9 @@ or odd data gives (nulls with a reason, never a traceback or an absurd number)."
 
 from __future__ import annotations
 
+import json
 import math
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from c360 import clv_fit, clv_model, pipeline
+from c360.cli import app
 from c360.publish import PublishError
 from c360.settings import Settings
 from tests.conftest import Built, copy_of_built
@@ -275,3 +278,59 @@ def test_an_absurd_fit_fails_the_build_and_never_reaches_the_app(
     with pytest.raises(PublishError):
         pipeline.publish_warehouse(settings)
     assert settings.published.read_bytes() == published
+
+
+@pytest.mark.dbt
+@pytest.mark.xdist_group("built")
+def test_validate_backtests_the_models_and_keeps_the_backtest_for_the_app(
+    built: Built, tmp_path: Path
+) -> None:
+    """`c360 clv validate` on the sample: a build as of the calibration end, compared with the
+    purchases after it; the backtest is published for the churn page."""
+    settings = copy_of_built(built, tmp_path)
+    common = [
+        "--lake",
+        settings.lake,
+        "--warehouse",
+        str(settings.warehouse),
+        "--published",
+        str(settings.published),
+    ]
+    runner = CliRunner()
+    result = runner.invoke(app, ["clv", "validate", "--holdout-days", "120", "--json", *common])
+    assert result.exit_code == 0, result.stderr
+    found = json.loads(result.stdout)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        [(last_day,)] = connection.execute(
+            "select max(order_date) from intermediate.int_purchases_valued"
+        ).fetchall()
+        [(actual,)] = connection.execute(
+            "select count(distinct customer_id || cast(order_date as varchar))"
+            " from intermediate.int_purchases_valued where order_date > ? and order_date <= ?",
+            [last_day - timedelta(days=120), last_day],
+        ).fetchall()
+    assert found["calibration_end"] == (last_day - timedelta(days=120)).isoformat()
+    assert found["parameters"] and found["reason"] is None
+    groups = [row["repeat_purchase_days"] for row in found["by_frequency"]]
+    assert groups[0] == "0" and set(groups) <= {"0", "1", "2", "3", "4", "5", "6", "7+"}
+    assert sum(row["customers"] for row in found["by_frequency"]) == found["customers"] > 50
+    # Actual purchases are every purchase day in the holdout of a customer known by then.
+    assert 0 < found["actual_total"] <= actual
+    assert found["predicted_total"] == pytest.approx(found["actual_total"], rel=0.35)
+    measures = {row["measure"]: row for row in found["churn"]}
+    assert set(measures) == {"churn_score", "churn_probability", "no_purchase_probability_90d"}
+    assert all(0 <= row["auc"] <= 1 and row["top_decile_lift"] > 0 for row in measures.values())
+    assert measures["no_purchase_probability_90d"]["auc"] > 0.6
+    with duckdb.connect(str(settings.published), read_only=True) as connection:
+        kept = dict(connection.execute("select measure, auc from ops.clv_backtest").fetchall())
+    assert kept == pytest.approx({name: row["auc"] for name, row in measures.items()})
+
+    # Bad requests are one line each, before anything is built.
+    for extra, message in [
+        (["--calibration-end", "soon"], "--calibration-end must be a date, YYYY-MM-DD; got 'soon'"),
+        (["--calibration-end", last_day.isoformat()], f"the purchases end on {last_day}"),
+        (["--holdout-days", "0"], "--holdout-days must be at least 1; got 0"),
+    ]:
+        failed = runner.invoke(app, ["clv", "validate", *extra, *common])
+        assert failed.exit_code == 1 and message in failed.stderr, failed.stderr
+        assert len(failed.stderr.strip().splitlines()) == 1
