@@ -17,7 +17,9 @@ from streamlit.testing.v1 import AppTest
 from app import queries
 from app.main import PAGE_LIST
 from app.warehouse import Query, Warehouse
+from c360 import clv_validate
 from c360.settings import PROJECT_ROOT, Settings
+from c360.warehouse import replace_tables
 from tests.conftest import Built
 from tests.redshift_rules import parse_errors as redshift_parse_errors
 
@@ -277,6 +279,50 @@ def test_customer_360_finds_a_customer_by_e_mail_and_shows_their_profile(
     # The link to this view opens the same customer.
     linked = _page("customer_360.py", published, monkeypatch, customer=customer_id)
     assert linked.selectbox(key="customer_pick").value == customer_id
+
+
+def test_the_clv_pages_show_the_predictions_and_the_churn_page_the_last_backtest(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = _copy_of_published(built, tmp_path)
+    (predicted,) = _sql(published, "select sum(predicted_clv_365d) from analytics.customer_lifetime_value")
+    clv = _page("clv.py", published, monkeypatch)
+    assert not clv.exception
+    assert _metrics(clv)["Predicted, next 365 days"] == _money(predicted)
+    (slipping,) = _sql(
+        published,
+        "select count(*) from analytics.customer_lifetime_value"
+        " where clv_tier in ('platinum', 'gold') and probability_alive < 0.5",
+    )
+    tables = {frame.value.shape[0] for frame in clv.dataframe}
+    assert min(slipping, 25) in tables
+
+    customer_id, alive, value = _sql(
+        published,
+        "select customer_id, probability_alive, predicted_clv_365d from customer.customer_360"
+        " where orders > 1 order by customer_id limit 1",
+    )
+    profile = _page("customer_360.py", published, monkeypatch, customer=customer_id)
+    assert not profile.exception
+    assert _metrics(profile)["Still a customer, P(alive)"] == f"{float(alive):.1%}"
+    assert _metrics(profile)["Predicted value, next 365 days"] == _money(value)
+
+    churn = _page("churn.py", published, monkeypatch)
+    assert not churn.exception
+    assert any("No backtest yet" in info.value for info in churn.info)
+    settings = Settings.resolve(target="local", warehouse=published, published=tmp_path / "unused.duckdb")
+    rows = [
+        (measure, auc, 1.4, 120, 0.5, 90, date(2025, 6, 30), 182, 100.0, 98.0, "2026-12-04T00:00:00+00:00")
+        for measure, auc in (("churn_score", 0.61), ("no_purchase_probability_90d", 0.77))
+    ]
+    replace_tables(settings, "ops", {"clv_backtest": (clv_validate.BACKTEST_COLUMNS, rows)})
+    churn = _page("churn.py", tmp_path / "published.duckdb", monkeypatch)
+    assert not churn.exception
+    shown = next(frame.value for frame in churn.dataframe if "auc" in frame.value.columns)
+    assert dict(zip(shown["measure"], shown["auc"], strict=True)) == {
+        "churn_score": 0.61,
+        "no_purchase_probability_90d": 0.77,
+    }
 
 
 # --- what the app reads, and how -------------------------------------------------------------

@@ -18,7 +18,7 @@ from conftest import PG_PASSWORD, Postgres, _as_postgres
 from typer.testing import CliRunner
 
 from app import queries as app_queries
-from app.warehouse import Warehouse
+from app.warehouse import MissingRelationError, Warehouse
 from c360 import pipeline
 from c360.cli import app
 from c360.dbt_runner import run_dbt, target_dir
@@ -372,6 +372,11 @@ def test_every_core_model_is_the_same_on_duckdb_and_postgres(
     params = _app_parameters(readers["duckdb"])
     for page, group in app_queries.PAGES.items():
         for query in group:
+            if query is app_queries.CHURN_BACKTEST:  # written by `c360 clv validate` only
+                for reader in readers.values():
+                    with pytest.raises(MissingRelationError):
+                        reader.run(query, params)
+                continue
             answers = {kind: reader.run(query, params) for kind, reader in readers.items()}
             if query is app_queries.RUNS:
                 assert len(answers["postgres"]) >= len(answers["duckdb"]) > 0
