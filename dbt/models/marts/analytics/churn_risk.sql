@@ -138,7 +138,9 @@ banded as (
         final.*,
         {{ c360_band('final.churn_score', var('c360_churn_bands')) }} as churn_band,
         cast(1 - predictions.probability_alive as numeric(18, 4)) as churn_probability,
-        cast(predictions.no_purchase_probability_90d as numeric(18, 4)) as no_purchase_probability_90d
+        cast(
+            predictions.no_purchase_probability_90d as numeric(18, 4)
+        ) as no_purchase_probability_90d
     from final
     left join predictions
         on final.customer_id = predictions.customer_id
