@@ -63,7 +63,7 @@ tiles[3].metric(
     delta_arrow="off",
 )
 tiles[4].metric("Sessions", ui.count(profile["sessions"]))
-ahead = st.columns(4)
+ahead = st.columns(5)
 ahead[0].metric("Still a customer, P(alive)", ui.percent(profile["probability_alive"]))
 ahead[1].metric(
     "Expected purchases, next 365 days",
@@ -72,7 +72,8 @@ ahead[1].metric(
     else f"{float(profile['expected_purchases_365d']):.2f}",
 )
 ahead[2].metric("Predicted value, next 365 days", ui.money(profile["predicted_clv_365d"]))
-ahead[3].metric("Churn probability", ui.percent(profile["churn_probability"]))
+ahead[3].metric("No purchase in the next 90 days", ui.percent(profile["no_purchase_probability_90d"]))
+ahead[4].metric("Churn probability (gone for good)", ui.percent(profile["churn_probability"]))
 
 orders_tab, sessions_tab, events_tab = st.tabs(["Orders", "Sessions", "Event timeline"])
 with orders_tab:
