@@ -34,6 +34,7 @@ class DbtResult:
     exit_code: int
     statuses: dict[str, int]  # e.g. {"success": 5, "pass": 15, "fail": 1}
     failures: list[str] = field(default_factory=list)  # "model stg_x: first line of the error"
+    built: list[str] = field(default_factory=list)  # unique ids of the nodes that succeeded
 
     @property
     def ok(self) -> bool:
@@ -125,7 +126,9 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
     ) as process:
         assert process.stdout is not None
         show_progress(process.stdout, Console(stderr=True), title=f"dbt {args[0] if args else ''}".strip())
-    return DbtResult(command, process.returncode, _statuses(results), _failures(log_dir / "dbt.log"))
+    return DbtResult(
+        command, process.returncode, _statuses(results), _failures(log_dir / "dbt.log"), _built(results[0])
+    )
 
 
 def show_progress(lines: Iterable[str], console: Console, title: str = "dbt") -> int:
@@ -194,6 +197,30 @@ def _statuses(results: list[Path]) -> dict[str, int]:
             for result in json.loads(path.read_text("utf-8")).get("results", []):
                 counts[result["status"]] = counts.get(result["status"], 0) + 1
     return counts
+
+
+def _built(run_results: Path) -> list[str]:
+    if not run_results.exists():
+        return []
+    results = json.loads(run_results.read_text("utf-8")).get("results", [])
+    return [result["unique_id"] for result in results if result["status"] == "success"]
+
+
+def run_results(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Any]:
+    """The last dbt call's ``run_results.json`` ({} when there is none)."""
+    path = target_dir(project_dir) / "run_results.json"
+    return json.loads(path.read_text("utf-8")) if path.exists() else {}  # type: ignore[no-any-return]
+
+
+def merge_run_results(earlier: dict[str, Any], project_dir: Path = DBT_PROJECT_DIR) -> None:
+    """Put the results of an earlier dbt call of the same build (``run_results()`` as it
+    was) before the last call's, so ``run_results.json`` describes the whole build."""
+    path = target_dir(project_dir) / "run_results.json"
+    if not path.exists() or not earlier:
+        return
+    last = json.loads(path.read_text("utf-8"))
+    last["results"] = [*earlier.get("results", []), *last.get("results", [])]
+    path.write_text(json.dumps(last), encoding="utf-8")
 
 
 def _failures(log: Path) -> list[str]:

@@ -21,7 +21,15 @@ from typing import Any
 import yaml
 
 from c360 import clv_fit
-from c360.dbt_runner import DbtResult, check_buildable, dbt_vars, run_dbt, target_dir
+from c360.dbt_runner import (
+    DbtResult,
+    check_buildable,
+    dbt_vars,
+    merge_run_results,
+    run_dbt,
+    run_results,
+    target_dir,
+)
 from c360.locking import command_line, warehouse_lock
 from c360.publish import GREEN, PublishError, check_green, publish, record_build
 from c360.settings import Settings
@@ -212,7 +220,7 @@ def build_audit(
     models = build_models(settings, dbt_args, say, load_raw_first, ledger)
     if not models.ok:
         return models
-    predicted = build_predictions(settings, dbt_args, say).result
+    predicted = build_predictions(settings, dbt_args, say, fit=fit_inputs_rebuilt(models)).result
     statuses = dict(models.statuses)
     for status, count in predicted.statuses.items():
         statuses[status] = statuses.get(status, 0) + count
@@ -254,6 +262,12 @@ def build_models(
     return result
 
 
+def fit_inputs_rebuilt(models: DbtResult) -> bool:
+    """Whether the first part of a build made the fit's inputs again (a build selecting
+    only other models leaves the fit, and what reads it, as they were)."""
+    return any(node.startswith("model.") and node.endswith(f".{clv_fit.INPUTS}") for node in models.built)
+
+
 @dataclass
 class Predicted:
     """The second part of a build: the fit, its seconds, and dbt's result."""
@@ -264,22 +278,31 @@ class Predicted:
 
 
 def build_predictions(
-    settings: Settings, dbt_args: list[str] | None = None, say: Callable[[str], None] = print
+    settings: Settings,
+    dbt_args: list[str] | None = None,
+    say: Callable[[str], None] = print,
+    fit: bool = True,
 ) -> Predicted:
     """The second part of a build, under the warehouse lock: fit the CLV models on what
-    the first part built (``c360.clv_fit``), then ``dbt build`` what reads the fit, and
-    record the build green or failed. A fit that cannot be made is not a failure: its
-    predictions are null with the reason, which is said here."""
+    the first part built (``c360.clv_fit``; unless ``fit`` is false: the first part did
+    not make the fit's inputs again), then ``dbt build`` what reads the fit, and record the
+    build green or failed. A fit that cannot be made is not a failure: its predictions are
+    null with the reason, which is said here. ``run_results.json`` ends up describing both
+    parts when they ran in one place."""
     args = ["build", *checked_vars(dbt_args or [])]
     with warehouse_lock(settings, command_line()):
-        try:
-            predictions, seconds = clv_fit.fit_warehouse(settings, dbt_vars(args))
-        except Exception:
-            record_build(build_record(settings), "failed")
-            raise
-        if predictions.note:
-            say(f"warning: CLV predictions left null: {predictions.note}")
+        earlier = run_results()
+        predictions, seconds = None, 0.0
+        if fit:
+            try:
+                predictions, seconds = clv_fit.fit_warehouse(settings, dbt_vars(args))
+            except Exception:
+                record_build(build_record(settings), "failed")
+                raise
+            if predictions.note:
+                say(f"warning: CLV predictions left null: {predictions.note}")
         result = run_dbt(settings, _run_vars(settings, _only_fit_children(args)))
+        merge_run_results(earlier)
         record_build(build_record(settings), GREEN if result.ok else "failed")
     return Predicted(result, predictions, seconds)
 

@@ -376,6 +376,9 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
     # A build passes when dbt's every error-severity test did and every row is accounted for.
     summary = result.describe_failure() if not result.ok else unbalanced(found)
     ctx.document["build_passed"] = summary is None  # the state machine's gate reads it
+    # What the fit step needs to know: whether dbt built, and whether it made the fit's inputs.
+    ctx.document["models_built"] = result.ok
+    ctx.document["fit_inputs_rebuilt"] = pipeline.fit_inputs_rebuilt(result)
     return {
         "full_refresh": full_refresh,
         "passed": summary is None,
@@ -392,14 +395,17 @@ def fit_step(ctx: RunContext) -> dict[str, Any]:
     the fit: customer_lifetime_value's predictions, churn_risk, clv_model_parameters."""
     if ctx.nothing_new:
         return {"skipped": f"nothing new since run {ctx.nothing_new}"}
-    if ctx.document.get("build_passed") is not True:
-        return {"skipped": "the build did not pass"}
-    predicted = pipeline.build_predictions(ctx.settings, _build_args(ctx), ctx.say)
+    if ctx.document.get("models_built") is not True:
+        return {"skipped": "dbt did not build the models it would fit on"}
+    fit = bool(ctx.document.get("fit_inputs_rebuilt", True))
+    predicted = pipeline.build_predictions(ctx.settings, _build_args(ctx), ctx.say, fit=fit)
     result = predicted.result
     summary = None if result.ok else result.describe_failure()
-    ctx.document["build_passed"] = summary is None  # the state machine's gate reads it
+    # The build passes when both parts did (and, from the build step, the accounts balance).
+    ctx.document["build_passed"] = bool(ctx.document.get("build_passed")) and summary is None
     output: dict[str, Any] = {
         "passed": summary is None,
+        "fitted": predicted.predictions is not None,
         "fit_seconds": predicted.fit_seconds,
         "statuses": result.statuses,
         "failures": pipeline.failing_tests(ctx.settings),

@@ -76,10 +76,13 @@ def replace_tables(
     fill it, in one transaction on a server. Values are bound, never written into the SQL:
     many rows a statement on a server, an Arrow table on DuckDB."""
     statements = [f'create schema if not exists "{schema}"']
+    # A server tracks the views that read a table (dbt's staging views over the CLV fit,
+    # which the build makes again after it); DuckDB keeps no such dependency to cascade to.
+    cascade = "" if settings.target == "local" else " cascade"
     for table, (columns, _rows) in tables.items():
         typed = ", ".join(f'"{name}" {column_type(settings.target, kind)}' for name, kind in columns)
         statements += [
-            f'drop table if exists "{schema}".{table}',
+            f'drop table if exists "{schema}".{table}{cascade}',
             f'create table "{schema}".{table} ({typed})',
         ]
     if settings.target == "local":

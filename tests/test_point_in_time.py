@@ -40,7 +40,7 @@ def _marts(published: Path) -> dict[str, list[tuple[Any, ...]]]:
     for name, (columns, rows) in duckdb_tables(published, MART_SCHEMAS).items():
         kept = [i for i, column in enumerate(columns) if not column.startswith("_")]
         marts[name] = sorted((tuple(row[i] for i in kept) for row in rows), key=repr)
-    assert len(marts) == 11, sorted(marts)  # ten analytics marts and customer_360
+    assert len(marts) == 12, sorted(marts)  # ten analytics marts, the CLV models, customer_360
     return marts
 
 
