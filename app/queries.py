@@ -12,6 +12,7 @@ page naming what they read, and a test fails when a query reads anything else.
 
 from __future__ import annotations
 
+from app import vocabulary
 from app.warehouse import Query
 
 ORDERS_FILTER = "(:country = '' or o.country_code = :country) and (:channel = '' or o.channel = :channel)"
@@ -113,16 +114,17 @@ TOP_CUSTOMERS = Query(
     """,
 )
 
-# Valuable (a platinum or gold tier: what they have spent) and slipping away (P(alive)
-# under one half), most still to win first (predicted 365-day value).
+# Valuable (the two top CLV tiers, platinum and gold: what they have spent) and slipping
+# away (P(alive) under one half), most still to win first (predicted 365-day value).
+TOP_TIERS = ", ".join(f"'{tier}'" for tier in vocabulary.clv_tiers()[:2])
 SLIPPING_AWAY = Query(
     "slipping_away",
-    """
+    f"""
     select v.customer_id, c.first_name, c.last_name, c.country_code, v.clv_tier, v.historical_clv,
         v.probability_alive, v.predicted_clv_365d, v.last_order_at
-    from {analytics}.customer_lifetime_value as v
-    join {customer}.customer_360 as c on c.customer_id = v.customer_id
-    where v.clv_tier in ('platinum', 'gold') and v.probability_alive < 0.5
+    from {{analytics}}.customer_lifetime_value as v
+    join {{customer}}.customer_360 as c on c.customer_id = v.customer_id
+    where v.clv_tier in ({TOP_TIERS}) and v.probability_alive < 0.5
         and (:country = '' or c.country_code = :country)
     order by v.predicted_clv_365d desc, v.customer_id
     limit 25
@@ -213,17 +215,18 @@ CHURN_BANDS = Query(
     """,
 )
 
+# The customers of the riskiest churn band (high), most valuable first.
 AT_RISK = Query(
     "at_risk",
-    """
+    f"""
     select k.customer_id, c.first_name, c.last_name, c.country_code, k.churn_band, k.churn_score,
         k.no_purchase_probability_90d, k.churn_probability, k.days_since_last_purchase,
         k.expected_interval_days, k.engagement_trend,
         v.historical_clv
-    from {analytics}.churn_risk as k
-    join {analytics}.customer_lifetime_value as v on v.customer_id = k.customer_id
-    join {customer}.customer_360 as c on c.customer_id = k.customer_id
-    where k.churn_band = 'high' and (:country = '' or c.country_code = :country)
+    from {{analytics}}.churn_risk as k
+    join {{analytics}}.customer_lifetime_value as v on v.customer_id = k.customer_id
+    join {{customer}}.customer_360 as c on c.customer_id = k.customer_id
+    where k.churn_band = '{vocabulary.churn_bands()[0]}' and (:country = '' or c.country_code = :country)
     order by v.historical_clv desc, k.customer_id
     limit 50
     """,

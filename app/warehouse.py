@@ -18,7 +18,6 @@ Failures reach pages as one-line ``WarehouseError``s, never tracebacks.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Mapping
@@ -31,6 +30,8 @@ import duckdb
 import pandas as pd
 
 from c360.settings import Settings
+from config import connections
+from config.errors import first_line
 
 CACHE_SECONDS = 300
 PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)\b")
@@ -119,7 +120,7 @@ class Warehouse:
         except duckdb.CatalogException as exc:
             raise _missing(query, str(exc)) from None
         except duckdb.Error as exc:
-            raise WarehouseError(f"{path}: {_first_line(exc)}") from None
+            raise WarehouseError(f"{path}: {first_line(exc)}") from None
 
     def _run_server(self, query: Query, bound: dict[str, Any]) -> pd.DataFrame:
         connection = self._connect()
@@ -129,7 +130,7 @@ class Warehouse:
             columns = [column[0] for column in cursor.description]
             return _like_duckdb(pd.DataFrame.from_records(list(cursor.fetchall()), columns=columns))
         except Exception as exc:
-            message = _first_line(exc)
+            message = first_line(exc)
             if "does not exist" in message and ("relation" in message or "schema" in message):
                 raise _missing(query, message) from None
             raise WarehouseError(f"{self.label}: {message}") from None
@@ -139,32 +140,13 @@ class Warehouse:
     def _connect(self) -> Any:
         try:
             if self.kind == "postgres":
-                import psycopg2
-
-                connection = psycopg2.connect(
-                    host=os.environ.get("C360_PG_HOST", "127.0.0.1"),
-                    port=int(os.environ.get("C360_PG_PORT", "5432")),
-                    user=os.environ.get("C360_PG_USER", "c360"),
-                    password=os.environ.get("DBT_ENV_SECRET_PG_PASSWORD", ""),
-                    dbname=os.environ.get("C360_PG_DATABASE", "c360"),
-                    connect_timeout=10,
-                    options="-c default_transaction_read_only=on",
-                )
-                return connection
+                return connections.postgres(read_only=True)
             import redshift_connector
 
             redshift_connector.paramstyle = "pyformat"
-            return redshift_connector.connect(
-                host=os.environ.get("C360_REDSHIFT_HOST", ""),
-                port=int(os.environ.get("C360_REDSHIFT_PORT", "5439")),
-                user=os.environ.get("C360_REDSHIFT_USER", "c360"),
-                password=os.environ.get("DBT_ENV_SECRET_REDSHIFT_PASSWORD", ""),
-                database=os.environ.get("C360_REDSHIFT_DATABASE", "c360"),
-                ssl=True,
-                timeout=10,
-            )
+            return connections.redshift(autocommit=False, timeout=10)
         except Exception as exc:
-            raise WarehouseError(f"cannot reach {self.label}: {_first_line(exc)}") from None
+            raise WarehouseError(f"cannot reach {self.label}: {first_line(exc)}") from None
 
 
 def _like_duckdb(frame: pd.DataFrame) -> pd.DataFrame:
@@ -179,11 +161,6 @@ def _like_duckdb(frame: pd.DataFrame) -> pd.DataFrame:
         elif all(isinstance(value, date) for value in values):  # datetime is a date too
             frame[column] = pd.to_datetime(frame[column])
     return frame
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
 
 
 def _missing(query: Query, message: str) -> MissingRelationError:

@@ -18,7 +18,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from app.main import PAGE_LIST
-from c360 import pipeline
+from c360.pipeline import runner
 from c360.settings import PROJECT_ROOT, Settings
 from loaders.generator import generate
 
@@ -48,7 +48,7 @@ def main() -> None:
         settings = Settings.resolve(
             lake=root / "lake", warehouse=root / "c360.duckdb", published=root / "published.duckdb"
         )
-        pipeline.run(settings, input_dir=root / "sample", say=lambda _m: None)
+        runner.run(settings, input_dir=root / "sample", say=lambda _m: None)
         os.environ.update({"C360_TARGET": "local", "C360_PUBLISHED": str(settings.published)})
         print(f"| page (scale {args.scale:g}) | first render, warm cache (s) | cold (s) |")
         print("|---|---|---|")

@@ -20,12 +20,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from c360 import pipeline
-from c360.dbt_runner import target_dir
 from c360.settings import Settings
-from loaders.batch_upload import land
+from c360.warehouse.build import build
+from c360.warehouse.dbt import target_dir
 from loaders.generator import generate
-from loaders.lake import open_lake
+from loaders.lake.storage import open_lake
+from loaders.landing.batch_upload import land
 
 
 def _results() -> list[dict[str, Any]]:
@@ -54,7 +54,7 @@ def main() -> None:
         generate(root / "in", scale=args.scale, seed=42)
         land(root / "in", open_lake(settings.lake))
         started = time.perf_counter()
-        pipeline.build(settings, say=lambda _message: None)
+        build(settings, say=lambda _message: None)
         build_seconds = time.perf_counter() - started
         models = _timings()
         counts = _counts()

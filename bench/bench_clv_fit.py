@@ -14,8 +14,8 @@ import argparse
 import time
 from pathlib import Path
 
-from c360 import clv_fit
 from c360.settings import Settings
+from c360.warehouse import clv_fit
 
 
 def main() -> None:

@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 
 from loaders import generator
-from loaders.ndjson import gzip_members, ndjson_chunks
+from loaders.generator import clickstream
+from loaders.generator.entities import EntityGenerator
+from loaders.landing.ndjson import gzip_members, ndjson_chunks
 
 
 def main() -> None:
@@ -21,12 +23,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=10.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out:
-        gen = generator._Generator(args.scale, 42, generator.DEFAULT_END_DATE)
+        gen = EntityGenerator(args.scale, 42, generator.DEFAULT_END_DATE)
         customers, _update, customer_facts = gen.customers()
         _products, product_facts = gen.products()
         _transactions, order_facts = gen.transactions(customer_facts, product_facts)
         started = time.perf_counter()
-        events, _identity = gen.events(customer_facts, product_facts, order_facts)
+        events, _identity = clickstream.events(gen, customer_facts, product_facts, order_facts)
         data = gzip_members(ndjson_chunks(events))
         (Path(out) / "events.jsonl.gz").write_bytes(data)
         events_seconds = time.perf_counter() - started

@@ -29,10 +29,10 @@ from pathlib import Path
 
 from isal import igzip
 
-from loaders.compaction import compact_hour
-from loaders.events_writer import GZIP_LEVEL
-from loaders.kinesis_consumer import kinesis_event, process
-from loaders.lake import Lake, open_lake
+from loaders.compaction.hours import compact_hour
+from loaders.lake.storage import Lake, open_lake
+from loaders.landing.events_writer import GZIP_LEVEL
+from loaders.streaming.kinesis_consumer import kinesis_event, process
 
 BATCH = 1000
 ROUNDS = 5

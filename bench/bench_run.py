@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from c360 import pipeline
+from c360.pipeline import runner
 from c360.settings import Settings
 from loaders.generator import generate
 
@@ -33,7 +33,7 @@ def main() -> None:
         timings = {}
         for name, inbox in (("first run", root / "in"), ("nothing new", None)):
             started = time.perf_counter()
-            report = pipeline.run(settings, input_dir=inbox, say=lambda _message: None)
+            report = runner.run(settings, input_dir=inbox, say=lambda _message: None)
             timings[name] = time.perf_counter() - started
             steps = ", ".join(f"{step} {seconds:.1f}" for step, seconds in report.step_seconds.items())
             status = report.document["status"]

@@ -1,13 +1,13 @@
 """Deployment packages of the loaders: the Kinesis consumer Lambda and the Glue compaction job.
 
-Each zip holds only what its entry point imports: the ``loaders`` modules reached from it
-(followed through their imports), the contracts' JSON Schemas they read, and the third-party
-packages among those imports, installed for the AWS runtime (Linux x86_64, CPython 3.11)
+Each zip holds only what its entry point imports: the ``loaders`` and ``config`` modules
+reached from it (followed through their imports), the contracts' JSON Schemas they read,
+and the third-party packages among those imports, installed for the AWS runtime (Linux x86_64, CPython 3.11)
 at the versions this project locks. What the runtime already has is left out: boto3 and
 botocore in Lambda and Glue, pyarrow in Glue. ``make lambda-zip`` builds both::
 
-    build/lambda/c360-consumer.zip     handler loaders.kinesis_consumer.handler
-    build/glue/c360-compaction.zip     --extra-py-files of the job running loaders/glue_compaction.py
+    build/lambda/c360-consumer.zip     handler loaders.streaming.kinesis_consumer.handler
+    build/glue/c360-compaction.zip     --extra-py-files of the job running loaders/compaction/glue_job.py
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from c360.settings import PROJECT_ROOT
 
-FIRST_PARTY = "loaders"
+FIRST_PARTY = ("loaders", "config")
 PLATFORM = "x86_64-manylinux2014"
 PYTHON_VERSION = "3.11"
 DATA_SUFFIXES = (".json",)  # the contracts' schemas, read at import
@@ -37,9 +37,11 @@ class Package:
     provided: tuple[str, ...]  # third-party packages the runtime has already
 
 
-CONSUMER = Package("loaders.kinesis_consumer", "build/lambda/c360-consumer.zip", ("boto3", "botocore"))
+CONSUMER = Package(
+    "loaders.streaming.kinesis_consumer", "build/lambda/c360-consumer.zip", ("boto3", "botocore")
+)
 COMPACTION = Package(
-    "loaders.glue_compaction", "build/glue/c360-compaction.zip", ("boto3", "botocore", "pyarrow")
+    "loaders.compaction.glue_job", "build/glue/c360-compaction.zip", ("boto3", "botocore", "pyarrow")
 )
 PACKAGES = (CONSUMER, COMPACTION)
 
@@ -53,7 +55,7 @@ def _module_file(module: str, root: Path) -> Path | None:
 
 
 def imports_of(
-    entry: str, root: Path = PROJECT_ROOT, first_party: tuple[str, ...] = (FIRST_PARTY,)
+    entry: str, root: Path = PROJECT_ROOT, first_party: tuple[str, ...] = FIRST_PARTY
 ) -> tuple[set[str], set[str]]:
     """The modules of ``first_party`` packages ``entry`` reaches (itself and its parent
     packages included) and the top-level names of the third-party packages they import."""
@@ -84,6 +86,7 @@ def imports_of(
                 elif top not in sys.stdlib_module_names and top not in (
                     "__future__",
                     "c360",
+                    "config",
                     "loaders",
                     "app",
                 ):

@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from config import connections
+
 DEFAULT_LAKE = "./lake"
 DEFAULT_WAREHOUSE = "./warehouse/c360.duckdb"
 DEFAULT_PUBLISHED = "./warehouse/published.duckdb"
@@ -82,12 +84,10 @@ class Settings:
         if self.target == "local":
             return str(self.warehouse)
         if self.target == "postgres":
-            host = os.environ.get("C360_PG_HOST", "127.0.0.1")
-            port = os.environ.get("C360_PG_PORT", "5432")
-            database = os.environ.get("C360_PG_DATABASE", "c360")
-            return f"PostgreSQL {host}:{port}/{database}{self._prefix_label()}"
-        host = os.environ.get("C360_REDSHIFT_HOST", "")
-        return f"Redshift {host}/{os.environ.get('C360_REDSHIFT_DATABASE', 'c360')}{self._prefix_label()}"
+            server = connections.postgres_settings()
+            return f"PostgreSQL {server.host}:{server.port}/{server.database}{self._prefix_label()}"
+        server = connections.redshift_settings()
+        return f"Redshift {server.host}/{server.database}{self._prefix_label()}"
 
     def _prefix_label(self) -> str:
         return f" (schemas {self.schema_prefix}*)" if self.schema_prefix else ""

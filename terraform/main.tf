@@ -48,7 +48,7 @@ module "glue" {
   name             = local.name
   role_arn         = module.iam.compaction_role_arn
   artifacts_bucket = module.s3.bucket_name
-  script_path      = "${path.root}/../loaders/glue_compaction.py"
+  script_path      = "${path.root}/../loaders/compaction/glue_job.py"
   package_path     = var.glue_package_path
   lake_uri         = local.lake_uri
   kms_key_arn      = module.kms.key_arn

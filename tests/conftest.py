@@ -23,7 +23,8 @@ import duckdb
 import pytest
 from filelock import FileLock
 
-from c360 import pipeline
+from c360.pipeline import runner
+from c360.pipeline.context import RunReport
 from c360.settings import DBT_PROJECT_DIR, Settings
 from loaders.generator import generate
 
@@ -63,7 +64,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 @dataclass
 class Built:
     settings: Settings
-    report: pipeline.RunReport
+    report: RunReport
     sample_dir: Path
 
 
@@ -77,7 +78,7 @@ def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
         published=root / "warehouse" / "published.duckdb",
         target="local",
     )
-    report = pipeline.run(settings, input_dir=sample_dir, say=lambda _message: None)
+    report = runner.run(settings, input_dir=sample_dir, say=lambda _message: None)
     return Built(settings, report, sample_dir)
 
 

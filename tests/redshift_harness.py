@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 from redshift_rules import Statement, check
 
-from c360.dbt_runner import target_dir
+from c360.warehouse.dbt import target_dir
 
 FAKE_DIR = Path(__file__).parent / "fake_redshift"
 BUCKET = "c360-redshift"

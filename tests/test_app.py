@@ -17,9 +17,9 @@ from streamlit.testing.v1 import AppTest
 from app import queries
 from app.main import PAGE_LIST
 from app.warehouse import Query, Warehouse
-from c360 import clv_validate
 from c360.settings import PROJECT_ROOT, Settings
-from c360.warehouse import replace_tables
+from c360.warehouse import clv_validate
+from c360.warehouse.access import replace_tables
 from tests.conftest import Built
 from tests.redshift_rules import parse_errors as redshift_parse_errors
 

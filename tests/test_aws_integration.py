@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from c360.cli import app
-from c360.dbt_runner import run_dbt
 from c360.settings import Settings
+from c360.warehouse.dbt import run_dbt
 from loaders.generator import generate
-from loaders.lake import open_lake
+from loaders.lake.storage import open_lake
 from tests.conftest import REGION, duckdb_s3
 
 STREAM = "c360-events"

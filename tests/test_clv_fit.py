@@ -15,10 +15,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from c360 import clv_fit, clv_model, pipeline
+from c360 import clv_model
 from c360.cli import app
-from c360.publish import PublishError
 from c360.settings import Settings
+from c360.warehouse import clv_fit
+from c360.warehouse.build import build_predictions
+from c360.warehouse.publish import PublishError, publish_warehouse
 from tests.conftest import Built, copy_of_built
 from tests.test_clv_model import cdnow  # noqa: F401  (the CDNOW fixture)
 
@@ -272,11 +274,11 @@ def test_an_absurd_fit_fails_the_build_and_never_reaches_the_app(
         return np.full(np.asarray(x).shape, 1.5)
 
     monkeypatch.setattr(clv_model, "probability_alive", absurd)
-    predicted = pipeline.build_predictions(settings, say=lambda _m: None)
+    predicted = build_predictions(settings, say=lambda _m: None)
     assert not predicted.result.ok
     assert "accepted_range_customer_lifetime_value_probability_alive" in predicted.result.describe_failure()
     with pytest.raises(PublishError):
-        pipeline.publish_warehouse(settings)
+        publish_warehouse(settings)
     assert settings.published.read_bytes() == published
 
 

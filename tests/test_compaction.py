@@ -13,10 +13,16 @@ import pytest
 from typer.testing import CliRunner
 
 from c360.cli import app
-from loaders import glue_compaction
-from loaders.compaction import CompactionError, compact, compact_closed_hours, compact_hour, events_schema
-from loaders.events_writer import RawRecord, write_batch
-from loaders.lake import Lake, open_lake
+from loaders.compaction import glue_job
+from loaders.compaction.hours import (
+    CompactionError,
+    compact,
+    compact_closed_hours,
+    compact_hour,
+    events_schema,
+)
+from loaders.lake.storage import Lake, open_lake
+from loaders.landing.events_writer import RawRecord, write_batch
 from tests.conftest import event_bytes, lake_rows
 
 START = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)
@@ -158,7 +164,7 @@ def test_no_raw_events_is_a_clear_error(tmp_path: Path) -> None:
 def test_the_glue_job_compacts_the_s3_lake(s3_bucket: str) -> None:
     lake = open_lake(f"s3://{s3_bucket}/lake")
     _land(lake, 300)
-    assert glue_compaction.main(["--lake", lake.uri, "--date", "2025-12-01", "--JOB_ID", "jr_123"]) == 0
+    assert glue_job.main(["--lake", lake.uri, "--date", "2025-12-01", "--JOB_ID", "jr_123"]) == 0
     manifests = [k for k in lake.list_keys("compacted/") if k.endswith("_manifest.json")]
     assert len(manifests) == 2
     rows = sum(json.loads(lake.get_bytes(k))["rows"] for k in manifests)
@@ -205,10 +211,7 @@ def test_the_glue_job_compacts_closed_hours_for_the_state_machine(
     lake = open_lake(tmp_path)
     _land(lake, 200)
     assert (
-        glue_compaction.main(
-            ["--lake", str(tmp_path), "--scope", "closed", "--run-id", "r1", "--JOB_ID", "j"]
-        )
-        == 0
+        glue_job.main(["--lake", str(tmp_path), "--scope", "closed", "--run-id", "r1", "--JOB_ID", "j"]) == 0
     )
     printed = json.loads(capsys.readouterr().out)
     assert printed["run_id"] == "r1" and printed["hours_compacted"] == 1

@@ -8,11 +8,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from c360.dbt_runner import run_dbt
 from c360.settings import Settings
-from loaders.batch_upload import land
-from loaders.compaction import compact, raw_hours
-from loaders.lake import open_lake
+from c360.warehouse.dbt import run_dbt
+from loaders.compaction.hours import compact, raw_hours
+from loaders.lake.storage import open_lake
+from loaders.landing.batch_upload import land
 
 pytestmark = pytest.mark.dbt
 

@@ -12,8 +12,8 @@ import msgspec
 import pytest
 
 from loaders.contracts import contract, fast_decoder, violation
-from loaders.events_writer import RawRecord, write_batch
-from loaders.lake import open_lake
+from loaders.lake.storage import open_lake
+from loaders.landing.events_writer import RawRecord, write_batch
 from tests.conftest import event_bytes, lake_rows
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from c360.dbt_runner import run_dbt, target_dir
 from c360.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+from c360.warehouse.dbt import run_dbt, target_dir
 from loaders.contracts import ENTITIES, contract
 
 pytestmark = pytest.mark.dbt

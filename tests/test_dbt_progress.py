@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from c360.dbt_runner import show_progress
+from c360.warehouse.dbt import show_progress
 
 RED, RESET = "\x1b[31m", "\x1b[0m"
 LINES = [

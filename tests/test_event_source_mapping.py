@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from c360.dbt_runner import run_dbt
 from c360.settings import Settings
-from loaders.event_source_mapping import EventSourceMapping, ShardRecord
-from loaders.lake import LocalLake
+from c360.warehouse.dbt import run_dbt
+from loaders.lake.storage import LocalLake
+from loaders.streaming.event_source_mapping import EventSourceMapping, ShardRecord
 from tests.conftest import event_bytes, lake_rows
 
 START = datetime(2025, 12, 1, 10, 0, tzinfo=UTC)

@@ -13,9 +13,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.main import PAGE_LIST
-from c360 import pipeline
+from c360.pipeline import runner
 from c360.settings import PROJECT_ROOT, Settings
-from loaders.lake import events_key, open_lake
+from c360.warehouse.dbt import BuildFailedError
+from loaders.lake.layout import events_key
+from loaders.lake.storage import open_lake
 
 pytestmark = pytest.mark.dbt
 
@@ -63,7 +65,7 @@ def test_shop_exports_without_clickstream_build_and_publish(
     settings = _settings(tmp_path)
     messages: list[str] = []
     inbox = _inbox(sample_dir, tmp_path, ["customers.csv", "products.csv", "transactions.csv"])
-    report = pipeline.run(settings, input_dir=inbox, say=messages.append)
+    report = runner.run(settings, input_dir=inbox, say=messages.append)
     assert report.published == settings.published
     assert report.freshness == {"pass": 3, "warn": 1}
     assert "warning: source web.events has no files in the lake yet; its models are empty" in messages
@@ -87,7 +89,7 @@ def test_clickstream_without_shop_exports_builds_and_publishes(
     sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = _settings(tmp_path)
-    report = pipeline.run(
+    report = runner.run(
         settings, input_dir=_inbox(sample_dir, tmp_path, ["events.jsonl.gz"]), say=lambda _m: None
     )
     assert report.published == settings.published
@@ -123,8 +125,8 @@ def test_a_freshness_failure_names_the_source_and_its_first_error_line(
     lake = open_lake(settings.lake)
     # Written past c360 land (which would have refused it): a file no reader can open.
     lake.put_bytes(events_key("2025-12-01", "10", "shard", "1", "1"), b"this is not gzip")
-    with pytest.raises(pipeline.BuildFailedError) as error:
-        pipeline.run(settings, input_dir=_inbox(sample_dir, tmp_path, ["products.csv"]), say=lambda _m: None)
+    with pytest.raises(BuildFailedError) as error:
+        runner.run(settings, input_dir=_inbox(sample_dir, tmp_path, ["products.csv"]), say=lambda _m: None)
     message = str(error.value)
     assert message.startswith("dbt source freshness failed: source web.events: ")
     assert "\n" not in message and "published copy was left as it was" in message

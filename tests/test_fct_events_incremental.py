@@ -12,10 +12,11 @@ import duckdb
 import pytest
 import yaml
 
-from c360.dbt_runner import run_dbt, target_dir
 from c360.settings import DBT_PROJECT_DIR, Settings
-from loaders.batch_upload import land
-from loaders.lake import Lake, events_key, open_lake
+from c360.warehouse.dbt import run_dbt, target_dir
+from loaders.lake.layout import events_key
+from loaders.lake.storage import Lake, open_lake
+from loaders.landing.batch_upload import land
 
 pytestmark = pytest.mark.dbt
 

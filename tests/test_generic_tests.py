@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from c360.dbt_runner import dbt_executable
+from c360.warehouse.dbt import dbt_executable
 
 pytestmark = pytest.mark.dbt
 

@@ -13,10 +13,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from c360.dbt_runner import run_dbt
 from c360.settings import Settings
-from loaders.batch_upload import land
-from loaders.lake import open_lake
+from c360.warehouse.dbt import run_dbt
+from loaders.lake.storage import open_lake
+from loaders.landing.batch_upload import land
 from tests.conftest import read_csv
 
 pytestmark = pytest.mark.dbt

@@ -16,9 +16,9 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from loaders import event_source_mapping, kinesis_consumer
-from loaders.kinesis_consumer import EventShapeError, handler, kinesis_event, process
-from loaders.lake import open_lake
+from loaders.lake.storage import open_lake
+from loaders.streaming import event_source_mapping, kinesis_consumer
+from loaders.streaming.kinesis_consumer import EventShapeError, handler, kinesis_event, process
 from tests.conftest import BUCKET, event_bytes, lake_rows
 
 FIXTURE = Path(__file__).parent / "fixtures" / "kinesis_event.json"
@@ -143,7 +143,7 @@ def test_a_failed_write_names_the_lowest_failed_record_and_writes_nothing_after_
 def test_a_record_that_cannot_be_decoded_never_fails_the_batch(
     lake_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from loaders import events_writer
+    from loaders.landing import events_writer
 
     def broken(record: Any) -> Any:
         raise RuntimeError("a bug in the decoder")

@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from c360.cli import app
-from loaders.batch_upload import land
-from loaders.kinesis_producer import (
+from loaders.lake.storage import open_lake
+from loaders.landing.batch_upload import land
+from loaders.streaming.kinesis_producer import (
     MAX_BYTES_PER_CALL,
     KinesisSink,
     LocalSink,
@@ -23,7 +24,6 @@ from loaders.kinesis_producer import (
     read_records,
     stream,
 )
-from loaders.lake import open_lake
 from tests.conftest import event_bytes, lake_rows
 
 STREAM = "c360-events"
@@ -207,7 +207,7 @@ def test_read_records_skips_blank_lines_and_keeps_line_numbers(tmp_path: Path) -
 def test_local_mode_invokes_with_at_most_6_mb_and_the_batch_size(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from loaders import event_source_mapping
+    from loaders.streaming import event_source_mapping
 
     sizes: list[tuple[int, int]] = []
     real = event_source_mapping.process

@@ -9,12 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders import lake
-from loaders.batch_upload import ContractError, land
 from loaders.contracts import contract
-from loaders.events_writer import RawRecord, write_batch
 from loaders.generator import generate
-from loaders.lake import open_lake
+from loaders.lake import layout, storage
+from loaders.lake.storage import open_lake
+from loaders.landing.batch_upload import ContractError, land
+from loaders.landing.events_writer import RawRecord, write_batch
 from tests.conftest import event_bytes, read_csv
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -30,7 +30,7 @@ def test_csv_lands_unchanged_under_a_deterministic_name(sample_dir: Path, tmp_pa
     assert result.target is not None
     target = Path(result.target)
     assert target.read_bytes() == (sample_dir / "products.csv").read_bytes()
-    sha = lake.sha256_file(sample_dir / "products.csv")
+    sha = layout.sha256_file(sample_dir / "products.csv")
     expected = f"raw/shop/products/ingest_date=2026-01-02/products_20260102T030405Z_{sha[:16]}.csv"
     assert target.relative_to(tmp_path).as_posix() == expected
 
@@ -84,7 +84,7 @@ def test_a_crash_mid_write_leaves_no_visible_file(
         sink.write(source.read(100))
         raise OSError("disk full")
 
-    monkeypatch.setattr(lake.shutil, "copyfileobj", crash_halfway)
+    monkeypatch.setattr(storage.shutil, "copyfileobj", crash_halfway)
     with pytest.raises(OSError, match="disk full"):
         land(sample_dir / "customers.csv", open_lake(tmp_path), now=NOW)
     assert _landed_files(tmp_path) == []
@@ -94,13 +94,15 @@ def test_a_crash_mid_write_leaves_no_visible_file(
 
 
 def test_a_killed_writer_leaves_only_a_hidden_temp_file(tmp_path: Path) -> None:
-    target = tmp_path / lake.shop_key("customers", NOW, "ab" * 32)
-    writer = lake.atomic_writer(target)
+    target = tmp_path / layout.shop_key("customers", NOW, "ab" * 32)
+    writer = storage.atomic_writer(target)
     handle = writer.__enter__()
     handle.write(b"customer_id,first_name\n")  # the process dies here: no __exit__
     leftovers = _landed_files(tmp_path)
     assert (
-        len(leftovers) == 1 and leftovers[0].name.startswith(".") and leftovers[0].suffix == lake.TEMP_SUFFIX
+        len(leftovers) == 1
+        and leftovers[0].name.startswith(".")
+        and leftovers[0].suffix == storage.TEMP_SUFFIX
     )
     assert not target.exists()
     assert not list(tmp_path.glob("raw/shop/*/*/*.csv")), "the dbt source glob must not see it"
@@ -273,14 +275,16 @@ def test_a_truncated_events_file_is_refused_whole(sample_dir: Path, tmp_path: Pa
 def test_a_failed_write_undoes_the_shop_files_of_the_call(
     sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = lake.LocalLake.put_file
+    real = storage.LocalLake.put_file
 
-    def fail_on_transactions(self: lake.LocalLake, key: str, path: Path, sha256: str | None = None) -> None:
+    def fail_on_transactions(
+        self: storage.LocalLake, key: str, path: Path, sha256: str | None = None
+    ) -> None:
         if "transactions" in key:
             raise OSError("disk full")
         real(self, key, path, sha256)
 
-    monkeypatch.setattr(lake.LocalLake, "put_file", fail_on_transactions)
+    monkeypatch.setattr(storage.LocalLake, "put_file", fail_on_transactions)
     with pytest.raises(OSError, match="disk full"):
         land([sample_dir / "customers.csv", sample_dir / "transactions.csv"], open_lake(tmp_path))
     assert not list(tmp_path.glob("raw/shop/*/*/*.csv"))

@@ -5,7 +5,7 @@ import json
 
 import pyarrow as pa
 
-from loaders.ndjson import gzip_members, ndjson_chunks
+from loaders.landing.ndjson import gzip_members, ndjson_chunks
 
 
 def test_ndjson_round_trips_awkward_strings_and_nulls() -> None:

@@ -11,10 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from c360 import pipeline
-from c360.dbt_runner import target_dir
+from c360.pipeline import runner
+from c360.pipeline import steps as pipeline_steps
+from c360.pipeline.steps import STEP_NAMES
 from c360.settings import Settings
-from c360.steps import STEP_NAMES
+from c360.warehouse.build import generate_docs
+from c360.warehouse.dbt import BuildFailedError, run_dbt, target_dir
 from tests.conftest import PII_SALT, Built, copy_of_built, read_csv
 
 # Tests that read the session's built warehouse share one worker, so it is built once.
@@ -100,10 +102,8 @@ def test_a_failed_build_keeps_the_last_good_copy(built: Built, tmp_path: Path) -
     header = (built.sample_dir / "customers.csv").read_text().split("\n", 1)[0]
     rows = [f"C9{n:05d},Ann,Lee,ann{n}@example.com,,,,,,,US,2025-01-01T00:00:00Z,true," for n in range(40)]
     (inbox / "customers_broken.csv").write_text("\n".join([header, *rows]) + "\n")
-    with pytest.raises(
-        pipeline.BuildFailedError, match="rejected_share_below_stg_shop__customers_rejected"
-    ) as error:
-        pipeline.run(settings, input_dir=inbox, say=lambda _m: None)
+    with pytest.raises(BuildFailedError, match="rejected_share_below_stg_shop__customers_rejected") as error:
+        runner.run(settings, input_dir=inbox, say=lambda _m: None)
     assert "published copy was left as it was" in str(error.value)
     assert settings.published.read_bytes() == before
     # The run document says where it failed and shows the failing rows; an alert is raised.
@@ -138,7 +138,7 @@ def test_a_row_that_breaks_a_rule_is_rejected_and_the_build_publishes(built: Bui
     header = (built.sample_dir / "customers.csv").read_text().split("\n", 1)[0]
     no_id = ",Ann,Lee,ann@example.com,,,,,,,US,2025-01-01T00:00:00Z,true,2025-01-01T00:00:00Z"
     (inbox / "customers_broken.csv").write_text(header + "\n" + no_id + "\n")
-    report = pipeline.run(settings, input_dir=inbox, say=lambda _m: None)
+    report = runner.run(settings, input_dir=inbox, say=lambda _m: None)
     assert report.layer_rows["staging"]["stg_shop__customers_rejected"] == 1
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         [(reason, source_file)] = connection.execute(
@@ -158,7 +158,7 @@ def test_an_export_with_windows_line_endings_is_read_in_full(built: Built, tmp_p
         for n in range(3)
     ]
     (inbox / "customers_windows.csv").write_bytes(("\r\n".join([header, *rows]) + "\r\n").encode())
-    pipeline.run(settings, input_dir=inbox, say=lambda _m: None)
+    runner.run(settings, input_dir=inbox, say=lambda _m: None)
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         found = connection.execute(
             "select customer_id, updated_at from staging.stg_shop__customers where customer_id like 'C9%'"
@@ -168,14 +168,14 @@ def test_an_export_with_windows_line_endings_is_read_in_full(built: Built, tmp_p
 
 
 def test_run_on_an_empty_lake_generates_sample_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "SAMPLE_SCALE", 0.02)
+    monkeypatch.setattr(pipeline_steps, "SAMPLE_SCALE", 0.02)
     messages: list[str] = []
     settings = Settings.resolve(
         lake=tmp_path / "lake",
         warehouse=tmp_path / "wh" / "c360.duckdb",
         published=tmp_path / "wh" / "pub.duckdb",
     )
-    report = pipeline.run(
+    report = runner.run(
         settings,
         dbt_args=["--select", "+stg_shop__transactions", "--indirect-selection", "cautious"],
         say=messages.append,
@@ -188,7 +188,7 @@ def test_run_on_an_empty_lake_generates_sample_data(tmp_path: Path, monkeypatch:
 def test_the_docs_site_opens_offline_on_the_overview_and_every_built_column_is_documented(
     built: Built,
 ) -> None:
-    page = pipeline.generate_docs(built.settings)
+    page = generate_docs(built.settings)
     html = page.read_text("utf-8")
     # One file with the project inside (no server), opening on the overview, which names
     # every mart; nothing it needs is fetched from the network.
@@ -212,7 +212,7 @@ def test_the_docs_site_opens_offline_on_the_overview_and_every_built_column_is_d
 
 
 def test_the_analyst_questions_run_on_the_marts(built: Built) -> None:
-    assert pipeline.run_dbt(built.settings, ["compile", "--select", "resource_type:analysis"]).ok
+    assert run_dbt(built.settings, ["compile", "--select", "resource_type:analysis"]).ok
     manifest = json.loads((target_dir() / "manifest.json").read_text())
     questions = {
         node["name"]: node["compiled_code"]

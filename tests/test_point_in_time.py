@@ -17,8 +17,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from c360 import pipeline
+from c360.pipeline import runner
 from c360.settings import Settings
+from c360.warehouse.readers import rejections
 from loaders.generator import generate
 from tests.conftest import (
     IMPLAUSIBLE_REJECTIONS,
@@ -67,10 +68,10 @@ def test_implausible_dates_are_rejected_with_their_reasons_and_move_no_mart(
     before = _marts(settings.published)
     customer_id = write_implausible_records(built.sample_dir, tmp_path / "typos")
     messages: list[str] = []
-    report = pipeline.run(settings, input_dir=tmp_path / "typos", say=messages.append)
+    report = runner.run(settings, input_dir=tmp_path / "typos", say=messages.append)
     assert report.published, messages
-    rejections = pipeline.rejections(settings)
-    assert {model: rejections.get(model) for model in IMPLAUSIBLE_REJECTIONS} == IMPLAUSIBLE_REJECTIONS
+    rejected = rejections(settings)
+    assert {model: rejected.get(model) for model in IMPLAUSIBLE_REJECTIONS} == IMPLAUSIBLE_REJECTIONS
     assert any("stg_shop__transactions_rejected: 2 rows rejected" in message for message in messages)
     assert _differing(before, _marts(settings.published)) == []
     (orders,) = _one(
@@ -143,8 +144,8 @@ def test_a_build_as_of_a_past_day_is_the_build_of_what_was_known_that_day(tmp_pa
     assert all(cut.values()), f"the day must cut every kind of fact: {cut}"
     as_of = ["--vars", json.dumps({"as_of_date": AS_OF.isoformat()})]
     whole, known = _settings(tmp_path / "whole"), _settings(tmp_path / "known")
-    assert pipeline.run(whole, input_dir=sample, dbt_args=as_of, say=lambda _m: None).published
-    assert pipeline.run(known, input_dir=tmp_path / "cut", dbt_args=as_of, say=lambda _m: None).published
+    assert runner.run(whole, input_dir=sample, dbt_args=as_of, say=lambda _m: None).published
+    assert runner.run(known, input_dir=tmp_path / "cut", dbt_args=as_of, say=lambda _m: None).published
     built_as_of = _marts(whole.published)
     assert _differing(built_as_of, _marts(known.published)) == []
     recency, tenure, today = _one(
@@ -189,7 +190,7 @@ def test_a_later_return_leaves_a_closed_month_as_it_was_and_is_booked_when_it_ha
         writer = csv.DictWriter(handle, list(line), quoting=csv.QUOTE_ALL)
         writer.writeheader()
         writer.writerow({**line, "status": "returned", "updated_at": "2026-02-10T09:30:00Z"})
-    assert pipeline.run(settings, input_dir=later, say=lambda _m: None).published
+    assert runner.run(settings, input_dir=later, say=lambda _m: None).published
 
     assert _one(settings.published, month_sql, month) == closed_before
     returned_in = _one(

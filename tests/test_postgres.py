@@ -19,17 +19,20 @@ from typer.testing import CliRunner
 
 from app import queries as app_queries
 from app.warehouse import MissingRelationError, Warehouse
-from c360 import pipeline
 from c360.cli import app
-from c360.dbt_runner import run_dbt, target_dir
-from c360.publish import PublishError
+from c360.pipeline import runner
 from c360.settings import Settings
-from loaders.batch_upload import land, unland
-from loaders.compaction import compact
+from c360.warehouse.dbt import BuildFailedError, run_dbt, target_dir
+from c360.warehouse.publish import PublishError, publish_warehouse
+from c360.warehouse.readers import rejections
+from c360.warehouse.sources import load_sources
+from loaders.compaction.hours import compact
 from loaders.contracts import contract
 from loaders.generator import generate
-from loaders.lake import events_key, open_lake
-from loaders.postgres_raw import RawLoadError, connection_from_env, load_raw
+from loaders.lake.layout import events_key
+from loaders.lake.storage import open_lake
+from loaders.landing.batch_upload import land, unland
+from loaders.warehouse.postgres_raw import RawLoadError, connection_from_env, load_raw
 from tests.conftest import (
     IMPLAUSIBLE_REJECTIONS,
     duckdb_tables,
@@ -230,7 +233,7 @@ def test_timestamp_offsets_are_converted_to_utc_on_both_engines(
         assert duck.execute(query).fetchall() == expected
 
     on_postgres = Settings.resolve(lake=tmp_path / "lake", target="postgres")
-    pipeline.load_sources(on_postgres, say=lambda _message: None)
+    load_sources(on_postgres, say=lambda _message: None)
     assert run_dbt(on_postgres, ["run", "--select", "+stg_shop__customers"]).ok
     with connection.cursor() as cursor:
         cursor.execute(query)
@@ -249,7 +252,7 @@ def test_the_analyst_role_reads_the_marts_and_nothing_before_them(
     lake.put_bytes("raw/shop/customers/ingest_date=2025-01-02/customers.csv", csv_text.encode())
     monkeypatch.setenv("C360_PII_SALT", "pepper")
     on_postgres = Settings.resolve(lake=tmp_path / "lake", target="postgres")
-    pipeline.load_sources(on_postgres, say=lambda _message: None)
+    load_sources(on_postgres, say=lambda _message: None)
     assert run_dbt(on_postgres, ["run", "--select", "+dim_customers"]).ok
 
     # The dimension holds the salted hashes, the same ones DuckDB computes, never the values.
@@ -337,14 +340,14 @@ def test_every_core_model_is_the_same_on_duckdb_and_postgres(
     local = Settings.resolve(
         lake=lake, warehouse=tmp_path / "c360.duckdb", published=tmp_path / "pub.duckdb", target="local"
     )
-    pipeline.run(local, say=said["local"].append)
+    runner.run(local, say=said["local"].append)
     on_postgres = Settings.resolve(lake=lake, target="postgres")
-    report = pipeline.run(on_postgres, say=said["postgres"].append)
+    report = runner.run(on_postgres, say=said["postgres"].append)
     # Both engines reject the same rows for the same reasons, and say so alike.
     warnings = {target: [m for m in said[target] if "rows rejected" in m] for target in said}
     assert warnings["local"] and warnings["postgres"] == warnings["local"]
     assert report.document["status"] == "published"
-    rejected = pipeline.rejections(on_postgres)
+    rejected = rejections(on_postgres)
     for model, reasons in IMPLAUSIBLE_REJECTIONS.items():
         assert reasons.items() <= rejected[model].items(), model
     loaded = {r.table: r for r in report.raw_loaded}
@@ -435,7 +438,7 @@ def test_publish_swaps_whole_builds_in_and_a_failed_one_never_reaches_readers(
     generate(sample, scale=0.01, seed=5)
     lake = tmp_path / "lake"
     settings = Settings.resolve(lake=lake, warehouse=tmp_path / "wh" / "c360.duckdb", target="postgres")
-    first = pipeline.run(settings, input_dir=sample, say=lambda _m: None)
+    first = runner.run(settings, input_dir=sample, say=lambda _m: None)
     assert first.document["status"] == "published"
     assert {"core", "analytics", "customer"} <= _schemas(connection)
     assert "core__audit" not in _schemas(connection), "the audit schemas were swapped in"
@@ -447,7 +450,7 @@ def test_publish_swaps_whole_builds_in_and_a_failed_one_never_reaches_readers(
     (tmp_path / "new" / "products_new.csv").write_text(
         f"{header}\nP99999,Mug,Home,Kitchen,Acme,9.99,3.10,true,2026-01-01T00:00:00Z\n"
     )
-    second = pipeline.run(settings, input_dir=tmp_path / "new", say=lambda _m: None)
+    second = runner.run(settings, input_dir=tmp_path / "new", say=lambda _m: None)
     assert second.document["status"] == "published"
     assert _count(connection, "select count(*) from core.dim_products") == products + 1
     assert _count(connection, "select count(*) from core__previous.dim_products") == products
@@ -469,14 +472,14 @@ def test_publish_swaps_whole_builds_in_and_a_failed_one_never_reaches_readers(
     rows = [f"C9{n:05d},Ann,Lee,a{n}@example.com,,,,,,,US,2025-01-01T00:00:00Z,true," for n in range(60)]
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "customers_broken.csv").write_text("\n".join([customers, *rows]) + "\n")
-    with pytest.raises(pipeline.BuildFailedError, match="rejected_share_below"):
-        pipeline.run(settings, input_dir=tmp_path / "broken", say=lambda _m: None)
+    with pytest.raises(BuildFailedError, match="rejected_share_below"):
+        runner.run(settings, input_dir=tmp_path / "broken", say=lambda _m: None)
     # Readers still get the second build, whole; the failed one stays in the audit schemas.
     assert _count(connection, "select count(*) from core.dim_products") == products + 1
     assert _count(connection, "select count(*) from core.dim_customers where customer_id like 'C9%'") == 0
     assert "core__audit" in _schemas(connection)
     with pytest.raises(PublishError, match="not green"):
-        pipeline.publish_warehouse(settings)
+        publish_warehouse(settings)
 
 
 def test_postgres_init_makes_what_the_target_needs_and_keeps_the_password_out_of_the_shell(

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from c360.cli import app
-from c360.locking import lock_path
-from c360.publish import PublishError, publish, record_build
 from c360.settings import PROJECT_ROOT, Settings
+from c360.warehouse.locking import lock_path
+from c360.warehouse.publish import PublishError, publish, record_build
 
 runner = CliRunner()
 
@@ -69,7 +69,7 @@ def _hold_lock(settings: Settings, seconds: float) -> subprocess.Popen[bytes]:
     """Another process holding the warehouse lock, as `c360 run` would, for at most `seconds`."""
     code = (
         "import sys, time; from pathlib import Path; from c360.settings import Settings;"
-        " from c360.locking import warehouse_lock;"
+        " from c360.warehouse.locking import warehouse_lock;"
         " s = Settings.resolve(warehouse=Path(sys.argv[1]), lake=Path(sys.argv[1]).parent);"
         " lock = warehouse_lock(s, 'c360 run --input exports'); lock.__enter__();"
         " print('held', flush=True); time.sleep(float(sys.argv[2]))"

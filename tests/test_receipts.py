@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from loaders import receipts
-from loaders.batch_upload import land, unland
 from loaders.contracts import contract
-from loaders.events_writer import RawRecord, write_batch
-from loaders.lake import LocalLake, open_lake, receipt_key
+from loaders.lake import receipts
+from loaders.lake.layout import receipt_key
+from loaders.lake.storage import LocalLake, open_lake
+from loaders.landing.batch_upload import land, unland
+from loaders.landing.events_writer import RawRecord, write_batch
 from tests.conftest import event_bytes
 
 MOMENT = datetime(2026, 1, 1, 12, tzinfo=UTC)

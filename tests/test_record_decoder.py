@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loaders.contracts import contract, violation
-from loaders.events_writer import MAX_NESTING_DEPTH, RawRecord, _place, decode_record, write_batch
-from loaders.lake import open_lake
+from loaders.lake.storage import open_lake
+from loaders.landing.events_writer import MAX_NESTING_DEPTH, RawRecord, _place, decode_record, write_batch
 from tests.conftest import event_bytes, lake_rows
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -11,8 +11,8 @@ from redshift_harness import BUCKET, Recorded, fake_redshift_env, findings, reco
 from typer.testing import CliRunner
 
 from c360.cli import app
-from c360.redshift_check import STAGES
-from loaders.lake import open_lake
+from c360.pipeline.redshift_check import STAGES
+from loaders.lake.storage import open_lake
 
 pytestmark = [pytest.mark.dbt, pytest.mark.xdist_group("redshift-check")]
 

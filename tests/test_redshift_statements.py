@@ -15,9 +15,9 @@ import pytest
 from redshift_harness import BUCKET, DAY, fake_redshift_env, findings, more_events, recorded, tiny_exports
 from redshift_rules import Statement, check
 
-from c360 import pipeline
-from c360.dbt_runner import run_dbt
+from c360.pipeline import runner
 from c360.settings import Settings
+from c360.warehouse.dbt import run_dbt
 
 # One worker runs the two runs once for every test here.
 pytestmark = [pytest.mark.dbt, pytest.mark.xdist_group("redshift-runs")]
@@ -43,8 +43,8 @@ def runs(fake_cluster: Path, sample_dir: Path, tmp_path_factory: pytest.TempPath
         lake=f"s3://{BUCKET}/lake", warehouse=root / "warehouse" / "c360.duckdb", target="redshift"
     )
     quiet = lambda _message: None  # noqa: E731
-    first = pipeline.run(settings, input_dir=tiny_exports(sample_dir, root / "first"), say=quiet)
-    second = pipeline.run(settings, input_dir=more_events(root / "second", hour="10"), say=quiet)
+    first = runner.run(settings, input_dir=tiny_exports(sample_dir, root / "first"), say=quiet)
+    second = runner.run(settings, input_dir=more_events(root / "second", hour="10"), say=quiet)
     sent = recorded(fake_cluster)
     return Runs(sent.statements, sent.catalog, [first.document, second.document])
 

@@ -13,9 +13,9 @@ from redshift_rules import parse_errors as redshift_parse_errors
 from typer.testing import CliRunner
 
 from c360.cli import app
-from loaders import spectrum
 from loaders.contracts import ENTITIES, contract
-from loaders.lake import open_lake
+from loaders.lake.storage import open_lake
+from loaders.warehouse import spectrum
 
 GOLDEN = Path(__file__).parent / "golden" / "spectrum.sql"
 

@@ -17,10 +17,11 @@ from typing import Any
 import duckdb
 import pytest
 
-from c360 import pipeline
+from c360.pipeline import runner
 from c360.settings import Settings
+from c360.warehouse.readers import rejections
 from loaders.generator import generate
-from loaders.lake import open_lake
+from loaders.lake.storage import open_lake
 from tests.conftest import event_bytes, lake_rows
 
 pytestmark = pytest.mark.dbt
@@ -41,7 +42,7 @@ def dirty_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
         target="local",
     )
     messages: list[str] = []
-    pipeline.run(settings, input_dir=root / "in", say=messages.append)
+    runner.run(settings, input_dir=root / "in", say=messages.append)
     (root / "messages.txt").write_text("\n".join(messages))
     key = json.loads((root / "in" / "answer_key.json").read_text())
     return root / "in", key, settings  # staging views resolve in dbt's own file
@@ -129,7 +130,7 @@ def test_the_build_warns_with_rejections_by_reason_and_passed_the_accounting_tes
 ) -> None:
     _sample, key, settings = dirty_build
     expected = {reason: n for reason, n in key["expected"]["transactions"]["rejected"].items() if n}
-    assert pipeline.rejections(settings)["stg_shop__transactions_rejected"] == expected
+    assert rejections(settings)["stg_shop__transactions_rejected"] == expected
     listed = ", ".join(f"{reason} {count:,}" for reason, count in sorted(expected.items()))
     messages = (settings.warehouse.parent / "messages.txt").read_text().splitlines()
     line = f"warning: stg_shop__transactions_rejected: {sum(expected.values()):,} rows rejected ({listed})"

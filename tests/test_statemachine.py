@@ -13,9 +13,11 @@ from botocore.stub import Stubber
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from c360 import cli, statemachine, steps
 from c360.cli import app
-from loaders import glue_compaction
+from c360.pipeline import runner as pipeline_runner
+from c360.pipeline import statemachine, steps
+from c360.pipeline.runner import lambda_handler
+from loaders.compaction import glue_job
 
 runner = CliRunner()
 TERMINAL = {"Succeed", "Fail"}
@@ -117,7 +119,7 @@ def test_each_ecs_task_runs_the_step_command_it_names(machine: dict[str, Any]) -
 
 def test_the_compact_task_passes_only_what_the_glue_job_reads(machine: dict[str, Any]) -> None:
     arguments = machine["States"]["compact"]["Parameters"]["Arguments"]
-    parser = glue_compaction.arguments()
+    parser = glue_job.arguments()
     known = {option for action in parser._actions for option in action.option_strings}
     assert {name.removesuffix(".$") for name in arguments} <= known
     scope = next(action for action in parser._actions if "--scope" in action.option_strings)
@@ -134,7 +136,7 @@ def test_the_steps_lambda_takes_the_payload_the_state_machine_sends(
     landed = tmp_path / "lake" / "raw" / "shop" / "products" / "ingest_date=2026-01-01" / "products.csv"
     landed.parent.mkdir(parents=True)
     landed.write_text("product_id\n")  # a lake that is not empty, and no --input: nothing to land
-    document = steps.lambda_handler({"step": "land", "document": {"run_id": "r1", "steps": []}}, None)
+    document = lambda_handler({"step": "land", "document": {"run_id": "r1", "steps": []}}, None)
     assert document["run_id"] == "r1"
     assert document["steps"][0]["name"] == "land" and document["steps"][0]["status"] == "skipped"
 
@@ -142,7 +144,7 @@ def test_the_steps_lambda_takes_the_payload_the_state_machine_sends(
 def _stubbed(monkeypatch: pytest.MonkeyPatch) -> Stubber:
     client = boto3.client("stepfunctions", region_name="eu-west-1")
     stubber = Stubber(client)
-    monkeypatch.setattr(cli, "_stepfunctions_client", lambda _settings: client)
+    monkeypatch.setattr(pipeline_runner, "_stepfunctions", lambda _settings: client)
     return stubber
 
 

@@ -17,13 +17,15 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from c360 import alerts, pipeline
 from c360.cli import app
-from c360.dbt_runner import target_dir
+from c360.pipeline import alerts
+from c360.pipeline import runner as pipeline_runner
+from c360.pipeline.steps import STEP_NAMES, select_steps
 from c360.settings import PROJECT_ROOT, Settings
-from c360.steps import STEP_NAMES, select_steps
+from c360.warehouse.build import build
+from c360.warehouse.dbt import BuildFailedError, target_dir
 from loaders.generator import generate
-from loaders.lake import open_lake
+from loaders.lake.storage import open_lake
 from tests.conftest import Built, copy_of_built, event_bytes
 
 runner = CliRunner()
@@ -33,12 +35,12 @@ runner = CliRunner()
 @pytest.mark.xdist_group("built")
 def test_a_run_with_nothing_new_does_no_work_and_publishes_nothing(built: Built, tmp_path: Path) -> None:
     settings = copy_of_built(built, tmp_path)
-    first = pipeline.run(settings, say=lambda _m: None)  # a new warehouse: it builds
+    first = pipeline_runner.run(settings, say=lambda _m: None)  # a new warehouse: it builds
     assert first.document["status"] == "published"
     published = settings.published.stat().st_mtime_ns
 
     said: list[str] = []
-    second = pipeline.run(settings, say=said.append)
+    second = pipeline_runner.run(settings, say=said.append)
     assert second.document["status"] == "nothing new"
     assert any(f"Nothing new since run {first.document['run_id']}" in line for line in said)
     statuses = {step["name"]: step["status"] for step in second.document["steps"]}
@@ -52,7 +54,7 @@ def test_a_run_with_nothing_new_does_no_work_and_publishes_nothing(built: Built,
     (inbox / "products_new.csv").write_text(
         header + "\nP99999,Mug,Home,Kitchen,Acme,9.99,3.10,true,2026-01-01T00:00:00Z\n"
     )
-    third = pipeline.run(settings, input_dir=inbox, say=lambda _m: None)
+    third = pipeline_runner.run(settings, input_dir=inbox, say=lambda _m: None)
     assert third.document["status"] == "published"
     assert settings.published.stat().st_mtime_ns != published
     runs = sorted(path.name for path in (Path(settings.lake) / "_runs").glob("*.json"))
@@ -245,7 +247,7 @@ def test_a_run_killed_mid_build_leaves_the_published_copy_and_the_next_run_recov
     assert settings.published.read_bytes() == before, "the published copy is untouched"
     with duckdb.connect(str(settings.published), read_only=True) as app_connection:
         assert app_connection.execute("select count(*) from analytics.monthly_revenue").fetchone()[0] > 0
-    recovered = pipeline.run(settings, say=lambda _m: None)
+    recovered = pipeline_runner.run(settings, say=lambda _m: None)
     assert recovered.document["status"] == "published"
     with duckdb.connect(str(settings.published), read_only=True) as app_connection:
         assert (
@@ -275,7 +277,7 @@ def test_a_new_hour_of_events_rebuilds_only_what_reads_events_and_equals_a_full_
     built: Built, tmp_path: Path
 ) -> None:
     settings = copy_of_built(built, tmp_path)
-    assert pipeline.run(settings, say=lambda _m: None).document["status"] == "published"
+    assert pipeline_runner.run(settings, say=lambda _m: None).document["status"] == "published"
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -286,7 +288,7 @@ def test_a_new_hour_of_events_rebuilds_only_what_reads_events_and_equals_a_full_
         )
         + b"\n"
     )
-    report = pipeline.run(settings, input_dir=inbox, say=lambda _m: None)
+    report = pipeline_runner.run(settings, input_dir=inbox, say=lambda _m: None)
     document = report.document
     assert document["status"] == "published"
     assert next(s["output"] for s in document["steps"] if s["name"] == "freshness")["changed_sources"] == [
@@ -304,7 +306,7 @@ def test_a_new_hour_of_events_rebuilds_only_what_reads_events_and_equals_a_full_
 
     # The same lake built from scratch gives the same rows in every model.
     fresh = Settings.resolve(lake=settings.lake, warehouse=tmp_path / "fresh" / "c360.duckdb")
-    pipeline.build(fresh, ["--full-refresh"], say=lambda _m: None)
+    build(fresh, ["--full-refresh"], say=lambda _m: None)
     assert _tables(settings.warehouse) == _tables(fresh.warehouse)
 
 
@@ -316,7 +318,7 @@ def test_dirty_exports_are_accounted_for_row_by_row_as_the_answer_key_says(tmp_p
     settings = Settings.resolve(
         lake=tmp_path / "lake", warehouse=tmp_path / "c360.duckdb", published=tmp_path / "published.duckdb"
     )
-    document = pipeline.run(settings, input_dir=sample, say=lambda _m: None).document
+    document = pipeline_runner.run(settings, input_dir=sample, say=lambda _m: None).document
     accounts = next(step["output"] for step in document["steps"] if step["name"] == "build")["accounts"]
     received = {
         "shop.customers": key["rows_written"]["customers"] + key["rows_written"]["customers_update"],
@@ -344,10 +346,8 @@ def test_dirty_exports_are_accounted_for_row_by_row_as_the_answer_key_says(tmp_p
     [landed] = lake.list_keys("raw/shop/products/")
     copied = landed.replace(".csv", "0.csv")
     lake.put_bytes(copied, lake.get_bytes(landed))
-    with pytest.raises(
-        pipeline.BuildFailedError, match=r"the accounts do not balance: shop\.products"
-    ) as failed:
-        pipeline.run(settings, say=lambda _m: None)
+    with pytest.raises(BuildFailedError, match=r"the accounts do not balance: shop\.products") as failed:
+        pipeline_runner.run(settings, say=lambda _m: None)
     assert copied in str(failed.value) and "c360 unland" in str(failed.value)
     assert settings.published.read_bytes() == published
     [alert] = lake.list_keys("_alerts/")
@@ -356,5 +356,5 @@ def test_dirty_exports_are_accounted_for_row_by_row_as_the_answer_key_says(tmp_p
     # Taken back, the lake holds again exactly what the published copy was built from.
     result = runner.invoke(app, ["unland", copied, "--reason", "copied by hand", "--lake", settings.lake])
     assert result.exit_code == 0, result.output
-    again = pipeline.run(settings, say=lambda _m: None).document
+    again = pipeline_runner.run(settings, say=lambda _m: None).document
     assert again["nothing_new_since"] == document["run_id"]

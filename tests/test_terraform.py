@@ -23,8 +23,8 @@ import hcl2
 import pytest
 
 from c360 import packaging
+from c360.pipeline.steps import STEPS
 from c360.settings import PROJECT_ROOT
-from c360.steps import STEPS
 
 TERRAFORM = PROJECT_ROOT / "terraform"
 MODULES = TERRAFORM / "modules"
@@ -148,7 +148,7 @@ def test_every_file_the_configuration_reads_exists() -> None:
     script = _text(_blocks(glue_script, "module")["glue"]["script_path"]).replace(
         "${path.root}", str(TERRAFORM)
     )
-    assert Path(script).resolve() == PROJECT_ROOT / "loaders" / "glue_compaction.py"
+    assert Path(script).resolve() == PROJECT_ROOT / "loaders" / "compaction" / "glue_job.py"
     # The packages are build output: their default paths are where make lambda-zip writes them.
     assert (TERRAFORM / root["lambda_package_path"]).resolve() == PROJECT_ROOT / packaging.CONSUMER.path
     assert (TERRAFORM / root["glue_package_path"]).resolve() == PROJECT_ROOT / packaging.COMPACTION.path
@@ -170,8 +170,11 @@ def test_the_consumer_zip_holds_only_what_its_handler_imports(tmp_path: Path) ->
     names = zipfile.ZipFile(out).namelist()
     first_party = {name for name in names if name.startswith("loaders/") and name.endswith(".py")}
     assert first_party == {
-        "loaders/__init__.py", "loaders/contracts/__init__.py", "loaders/events_writer.py",
-        "loaders/kinesis_consumer.py", "loaders/lake.py", "loaders/receipts.py",
+        "loaders/__init__.py", "loaders/contracts/__init__.py",
+        "loaders/landing/__init__.py", "loaders/landing/events_writer.py",
+        "loaders/streaming/__init__.py", "loaders/streaming/kinesis_consumer.py",
+        "loaders/lake/__init__.py", "loaders/lake/layout.py", "loaders/lake/storage.py",
+        "loaders/lake/receipts.py",
     }  # fmt: skip
     assert "loaders/contracts/events.schema.json" in names
     tops = {name.split("/")[0] for name in names}
@@ -183,7 +186,7 @@ def test_the_consumer_zip_holds_only_what_its_handler_imports(tmp_path: Path) ->
     here = repr(str(unpacked))
     code = (
         f"import sys; sys.path.insert(0, {here});"
-        "import loaders.kinesis_consumer as handler, msgspec;"
+        "import loaders.streaming.kinesis_consumer as handler, msgspec;"
         f"assert handler.__file__.startswith({here}) and msgspec.__file__.startswith({here})"
     )
     subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-c", code], check=True, cwd=tmp_path)
@@ -259,10 +262,13 @@ DOCUMENTED = {
 }
 ROLE_ENTRIES = {
     # role: the functions its code runs from (module:function)
-    "consumer": ("loaders.kinesis_consumer:handler",),
-    "compaction": ("loaders.glue_compaction:main",),
+    "consumer": ("loaders.streaming.kinesis_consumer:handler",),
+    "compaction": ("loaders.compaction.glue_job:main",),
     # every step of the pipeline, and the task-token reply of `c360 step`
-    "pipeline": (*(f"c360.steps:{step.run.__name__}" for step in STEPS), "c360.cli:step_command"),
+    "pipeline": (
+        *(f"c360.pipeline.steps:{step.run.__name__}" for step in STEPS),
+        "c360.pipeline.runner:run_task",
+    ),
 }
 # Calls the code can make that never run under the role, and why.
 NEVER_RUN = {
@@ -296,7 +302,7 @@ PAGINATORS = {"list_objects_v2": "s3:ListBucket"}
 
 def _s3_lake_methods() -> dict[str, set[str]]:
     """S3Lake's methods and the IAM actions each one's client calls need (following self calls)."""
-    tree = ast.parse((PROJECT_ROOT / "loaders" / "lake.py").read_text("utf-8"))
+    tree = ast.parse((PROJECT_ROOT / "loaders" / "lake" / "storage.py").read_text("utf-8"))
     [s3_lake] = [node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == "S3Lake"]
     direct: dict[str, set[str]] = {}
     calls_self: dict[str, set[str]] = {}
@@ -334,8 +340,10 @@ def _code_actions(entries: tuple[str, ...]) -> set[str]:
     lake_methods = _s3_lake_methods()
     definitions: dict[str, list[ast.AST]] = {}
     for entry in entries:
-        modules, _third_party = packaging.imports_of(entry.split(":")[0], first_party=("loaders", "c360"))
-        for module in modules - {"loaders.lake"}:  # the Lake's own calls: _s3_lake_methods
+        modules, _third_party = packaging.imports_of(
+            entry.split(":")[0], first_party=("loaders", "c360", "config")
+        )
+        for module in modules - {"loaders.lake.storage"}:  # the Lake's own calls: _s3_lake_methods
             path = PROJECT_ROOT / Path(*module.split(".")).with_suffix(".py")
             if not path.exists():
                 path = PROJECT_ROOT / Path(*module.split(".")) / "__init__.py"
@@ -410,7 +418,7 @@ def test_the_alarms_the_design_asks_for_exist() -> None:
         assert metric in monitoring, metric
     assert 'protocol  = "email"' in monitoring and "aws_cloudwatch_dashboard" in monitoring
     # The metric the alarm watches is the one the report step publishes.
-    assert "FailedTests" in (PROJECT_ROOT / "c360" / "alerts.py").read_text("utf-8")
+    assert "FailedTests" in (PROJECT_ROOT / "c360" / "pipeline" / "alerts.py").read_text("utf-8")
 
 
 def test_every_reference_names_something_declared() -> None:

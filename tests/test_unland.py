@@ -10,12 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from c360.cli import app
-from c360.dbt_runner import run_dbt
 from c360.settings import Settings
-from loaders.batch_upload import ContractError, land, unland
-from loaders.compaction import compact
+from c360.warehouse.dbt import run_dbt
+from loaders.compaction.hours import compact
 from loaders.contracts import contract
-from loaders.lake import events_key, open_lake
+from loaders.lake.layout import events_key
+from loaders.lake.storage import open_lake
+from loaders.landing.batch_upload import ContractError, land, unland
 from tests.conftest import lake_rows
 
 RAGGED = "raw/shop/products/ingest_date=2025-01-01/products_20250101T000000Z_0123456789abcdef.csv"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from app import queries, ui
+from app import queries, ui, vocabulary
+
+BANDS = vocabulary.churn_bands()  # the riskiest first
 
 chosen = ui.current_filters()
 st.title("Churn risk")
@@ -25,8 +27,8 @@ ui.applies(f"country {chosen.country or 'all'} (scores are as of the last build)
 bands = ui.load(queries.CHURN_BANDS, chosen.params)
 ui.require_rows(bands, "No customer has a purchase yet.")
 by_band = bands.set_index("churn_band")
-tiles = st.columns(3)
-for tile, band in zip(tiles, ("high", "medium", "low"), strict=True):
+tiles = st.columns(len(BANDS))
+for tile, band in zip(tiles, BANDS, strict=True):
     customers = by_band["customers"].get(band, 0)
     value = by_band["historical_clv"].get(band, 0)
     quiet = by_band["average_no_purchase_probability_90d"].get(band)
@@ -43,10 +45,10 @@ bars = (
     .mark_bar()
     .encode(
         x=alt.X("customers:Q", title="Customers"),
-        y=alt.Y("churn_band:N", title=None, sort=["high", "medium", "low"]),
+        y=alt.Y("churn_band:N", title=None, sort=list(BANDS)),
         color=alt.Color(
             "churn_band:N",
-            scale=alt.Scale(domain=["high", "medium", "low"], range=["#d62728", "#ff7f0e", "#2ca02c"]),
+            scale=alt.Scale(domain=list(BANDS), range=["#d62728", "#ff7f0e", "#2ca02c"]),
             legend=None,
         ),
         tooltip=[

@@ -7,9 +7,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app import queries, ui
+from app import queries, ui, vocabulary
 
-TIERS = ["platinum", "gold", "silver", "bronze"]
+TIERS = list(vocabulary.clv_tiers())
 
 chosen = ui.current_filters()
 st.title("Customer lifetime value")

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app import queries, ui
-from c360.run_document import step_output
+from c360.pipeline.document import step_output
 
 st.title("Pipeline health")
 ui.how_to_read(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from app import queries, ui
+from app import queries, ui, vocabulary
 
 chosen = ui.current_filters()
 st.title("RFM segments")
@@ -24,8 +24,8 @@ ui.require_rows(segments, "No customer has a purchase yet.")
 tiles = st.columns(3)
 tiles[0].metric("Customers scored", ui.count(segments["customers"].sum()))
 tiles[1].metric("Segments", ui.count(len(segments)))
-champions = segments.loc[segments["segment"] == "Champions", "customers"].sum()
-tiles[2].metric("Champions", ui.count(champions))
+best = vocabulary.best_rfm_segment()
+tiles[2].metric(best, ui.count(segments.loc[segments["segment"] == best, "customers"].sum()))
 
 left, right = st.columns(2)
 with left:

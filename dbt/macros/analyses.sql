@@ -1,6 +1,6 @@
 {% macro c360_built_schemas() %}
     {#- The schemas this project builds into, as a quoted SQL list, for the Redshift health
-        queries in analyses/redshift/ to look only at c360's own tables. The graph is only
+        queries in dbt/analyses/redshift/ to look only at c360's own tables. The graph is only
         there at execution; parsing gets a placeholder. -#}
     {%- if not execute -%}{{ return("''") }}{%- endif -%}
     {%- set found = [] -%}

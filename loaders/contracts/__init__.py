@@ -36,6 +36,9 @@ from fastjsonschema.draft04 import DOLLAR_FINDER
 from fastjsonschema.draft07 import CodeGeneratorDraft07
 
 ENTITIES = ("customers", "products", "transactions", "events")
+# The lineage the consumer adds to every event it lands (not part of the producer's contract).
+LINEAGE_STRINGS = ("_kinesis_shard_id", "_kinesis_sequence_number")
+LINEAGE_TIMESTAMPS = ("_kinesis_arrival_at", "_landed_at")
 
 
 @dataclass(frozen=True)

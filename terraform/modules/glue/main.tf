@@ -1,4 +1,4 @@
-# Compaction: a Glue job running loaders/glue_compaction.py, the same module as `c360
+# Compaction: a Glue job running loaders/compaction/glue_job.py, the same module as `c360
 # compact` (the state machine's compact step runs it with --scope closed). Glue 5.0, for
 # its Python 3.11 (Python shell jobs stop at 3.9); the script uses no Spark, so the job
 # runs on the smallest worker count. The script and its package (build/glue/, from `make
@@ -61,7 +61,7 @@ resource "aws_glue_job" "compaction" {
   }
 }
 
-# The databases of `c360 spectrum`'s external schemas raw_shop and raw_web (loaders/spectrum.py
+# The databases of `c360 spectrum`'s external schemas raw_shop and raw_web (loaders/warehouse/spectrum.py
 # names them <prefix><schema>); made here so they exist, with their descriptions, before it runs.
 resource "aws_glue_catalog_database" "raw" {
   for_each    = toset(["raw_shop", "raw_web"])

@@ -14,7 +14,7 @@ variable "artifacts_bucket" {
 }
 
 variable "script_path" {
-  description = "loaders/glue_compaction.py in this repository."
+  description = "loaders/compaction/glue_job.py in this repository."
   type        = string
 }
 

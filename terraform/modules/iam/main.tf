@@ -34,7 +34,7 @@ resource "aws_iam_role" "this" {
   assume_role_policy = data.aws_iam_policy_document.assume[each.key].json
 }
 
-# --- the Kinesis consumer (loaders/kinesis_consumer.py) ----------------------------------
+# --- the Kinesis consumer (loaders/streaming/kinesis_consumer.py) ----------------------------------
 
 data "aws_iam_policy_document" "consumer" {
   statement {
@@ -72,7 +72,7 @@ data "aws_iam_policy_document" "consumer" {
   }
 }
 
-# --- the compaction job (loaders/glue_compaction.py) -------------------------------------
+# --- the compaction job (loaders/compaction/glue_job.py) -------------------------------------
 
 data "aws_iam_policy_document" "compaction" {
   statement {

@@ -1,4 +1,4 @@
-# The Kinesis consumer: loaders/kinesis_consumer.py, packaged by `make lambda-zip` with
+# The Kinesis consumer: loaders/streaming/kinesis_consumer.py, packaged by `make lambda-zip` with
 # only what its handler imports. The event source mapping reads the stream in batches,
 # reports partial failures (ReportBatchItemFailures), bisects a failing batch, gives up on
 # a record after var.maximum_retry_attempts or var.maximum_record_age_seconds, and sends
@@ -24,7 +24,7 @@ resource "aws_lambda_function" "consumer" {
   function_name                  = "${var.name}-consumer"
   role                           = var.role_arn
   runtime                        = "python3.11"
-  handler                        = "loaders.kinesis_consumer.handler"
+  handler                        = "loaders.streaming.kinesis_consumer.handler"
   filename                       = var.package_path
   source_code_hash               = filebase64sha256(var.package_path)
   memory_size                    = 512

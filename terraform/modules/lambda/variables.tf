@@ -29,7 +29,7 @@ variable "kms_key_arn" {
 }
 
 variable "batch_size" {
-  description = "Records per invocation (loaders.kinesis_consumer.DEFAULT_BATCH_SIZE)."
+  description = "Records per invocation (loaders.streaming.kinesis_consumer.DEFAULT_BATCH_SIZE)."
   type        = number
   default     = 1000
 }

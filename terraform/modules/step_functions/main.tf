@@ -1,7 +1,7 @@
 # The pipeline in AWS: the state machine generated from c360/steps.py (c360 statemachine
 # writes c360_pipeline.asl.json beside this file; it is read here, never copied), the
 # EventBridge schedules declared beside it (schedules.json), and where its steps run:
-# - land: the steps Lambda, the project's container image (c360.steps.lambda_handler);
+# - land: the steps Lambda, the project's container image (c360.pipeline.runner.lambda_handler);
 # - load_raw, freshness, build, publish, report: Fargate tasks of the same image running
 #   `c360 step NAME --event <document>` (dbt runs there: `c360 step build --target
 #   redshift`), in private subnets that reach the warehouse;
@@ -119,7 +119,7 @@ resource "aws_lambda_function" "steps" {
   kms_key_arn                    = var.kms_key_arn
 
   image_config {
-    command = ["c360.steps.lambda_handler"]
+    command = ["c360.pipeline.runner.lambda_handler"]
   }
 
   environment {

@@ -1,0 +1,145 @@
+"""Write-audit-publish: the app reads a copy replaced only after a fully green build.
+
+DuckDB allows one writer per file, so the app never opens the file dbt writes. Every c360
+build records its outcome beside the warehouse (``<warehouse>.build.json``): "building"
+when it starts, then "green" or "failed" with the warehouse file's size and modification
+time. ``publish`` runs under the warehouse lock (``c360.locking``) and copies the file
+only when the record says green *and* still describes the file (a dbt run outside c360
+since then changes it); the copy is renamed over the published one in one step, so
+readers holding the old copy keep it until they reconnect. A failed or interrupted build
+leaves the last good copy serving. On PostgreSQL and Redshift the record is a file named
+after the server's warehouse, and publishing swaps the audit schemas in (``publish_warehouse``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from c360.settings import Settings
+from c360.warehouse.dbt import run_dbt, run_vars
+from c360.warehouse.locking import command_line, warehouse_lock
+
+GREEN = "green"
+
+
+class PublishError(RuntimeError):
+    """Nothing was published; the previous copy (if any) still serves."""
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    status: str  # "building", "green" or "failed"
+    at: str
+    size: int | None = None
+    mtime_ns: int | None = None
+
+
+def record_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".build.json")
+
+
+def record_build(warehouse: Path, status: str) -> BuildRecord:
+    """Write the build's outcome beside the warehouse (atomically)."""
+    stat = warehouse.stat() if warehouse.exists() and status != "building" else None
+    record = BuildRecord(
+        status=status,
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        size=stat.st_size if stat else None,
+        mtime_ns=stat.st_mtime_ns if stat else None,
+    )
+    path = record_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(json.dumps(asdict(record)), encoding="utf-8")
+    temp.replace(path)
+    return record
+
+
+def last_build(warehouse: Path) -> BuildRecord | None:
+    try:
+        return BuildRecord(**json.loads(record_path(warehouse).read_text("utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def check_green(warehouse: Path) -> BuildRecord:
+    """The warehouse's last build record, if it is green; otherwise why nothing may be published."""
+    record = last_build(warehouse)
+    if record is None:
+        raise PublishError(f"{warehouse}: no c360 build is recorded for it; run `c360 build` first")
+    if record.status == "published":
+        raise PublishError(f"{warehouse}: its last build ({record.at}) is already published")
+    if record.status != GREEN:
+        raise PublishError(
+            f"{warehouse}: its last build ({record.at}) is {record.status}, not green; nothing published"
+        )
+    return record
+
+
+def publish(warehouse: Path, published: Path) -> Path:
+    """Copy the warehouse over the published copy, if its last c360 build was green.
+
+    Call it under the warehouse lock, as ``c360 publish`` and ``c360 run`` do.
+    """
+    if not warehouse.exists():
+        raise PublishError(f"{warehouse}: no warehouse to publish; run `c360 build` first")
+    record = check_green(warehouse)
+    stat = warehouse.stat()
+    if (stat.st_size, stat.st_mtime_ns) != (record.size, record.mtime_ns):
+        raise PublishError(
+            f"{warehouse}: changed since its last green c360 build ({record.at}), e.g. by dbt run"
+            " directly; run `c360 build` before publishing"
+        )
+    published.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{published.name}.", suffix=".tmp", dir=published.parent)
+    os.close(fd)
+    temp = Path(temp_name)
+    try:
+        shutil.copyfile(warehouse, temp)
+        temp.replace(published)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return published
+
+
+def record(settings: Settings, status: str) -> BuildRecord:
+    """Record the outcome of the settings' build ("building", green, failed, published)."""
+    return record_build(build_record(settings), status)
+
+
+def last_record(settings: Settings) -> BuildRecord | None:
+    """The settings' last recorded build, if any."""
+    return last_build(build_record(settings))
+
+
+def build_record(settings: Settings) -> Path:
+    """Where a build's outcome is recorded: beside the DuckDB file, or (server targets) a
+    file named after the warehouse in the warehouse folder."""
+    if settings.target == "local":
+        return settings.warehouse
+    return settings.warehouse.parent / f"{settings.target}-{settings.warehouse_identity()}"
+
+
+def publish_warehouse(settings: Settings) -> Path | str:
+    """Publish the last green build for readers, under the warehouse lock.
+
+    DuckDB: copy the warehouse file over the app's copy (``c360.publish``). PostgreSQL and
+    Redshift: swap the audit schemas in for the published ones, in one transaction
+    (``c360_publish_audit``).
+    """
+    with warehouse_lock(settings, command_line()):
+        if settings.target == "local":
+            return publish(settings.warehouse, settings.published)
+        check_green(build_record(settings))
+        result = run_dbt(settings, run_vars(settings, ["run-operation", "c360_publish_audit"]))
+        if not result.ok:
+            raise PublishError(f"publishing the audit schemas failed: {result.describe_failure()}")
+        record_build(build_record(settings), "published")
+        return settings.warehouse_label()
