@@ -1,7 +1,8 @@
 """Settings every command shares: flag > ``C360_*`` environment variable > default.
 
-The CLI declares each setting as an option bound to its environment variable (see
-``c360.cli``); the app and dbt read the same variables. Defaults live here, once.
+The CLI declares each setting once, as an option bound to its environment variable
+(``c360.cli.options``); the app and dbt read the same variables. Defaults live here, once;
+the warehouse servers' connection settings live in ``config.connections``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from config import connections
 
-DEFAULT_LAKE = "./lake"
+DEFAULT_LAKE = "./lake"  # dbt's var c360_default_lake is the same folder, seen from dbt/
 DEFAULT_WAREHOUSE = "./warehouse/c360.duckdb"
 DEFAULT_PUBLISHED = "./warehouse/published.duckdb"
 DEFAULT_TARGET = "local"

@@ -58,7 +58,7 @@ def analyst_role() -> str:
     return os.environ.get("C360_ANALYST_ROLE", "c360_analyst")
 
 
-def _reason(exc: BaseException) -> str:
+def driver_reason(exc: BaseException) -> str:
     """The driver's reason: the last line of its message (psycopg2 puts it there)."""
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     return lines[-1] if lines else type(exc).__name__
@@ -80,7 +80,8 @@ def postgres(read_only: bool = False) -> Any:
             options="-c default_transaction_read_only=on" if read_only else None,
         )
     except psycopg2.OperationalError as exc:
-        raise ConnectionFailedError(f"cannot connect to PostgreSQL {server.label}: {_reason(exc)}") from None
+        reason = driver_reason(exc)
+        raise ConnectionFailedError(f"cannot connect to PostgreSQL {server.label}: {reason}") from None
 
 
 def redshift(autocommit: bool = True, timeout: int = 30) -> Any:
@@ -105,6 +106,7 @@ def redshift(autocommit: bool = True, timeout: int = 30) -> Any:
             timeout=timeout,
         )
     except Exception as exc:  # the driver raises several types for an unreachable cluster
-        raise ConnectionFailedError(f"cannot connect to Redshift {server.label}: {_reason(exc)}") from None
+        reason = driver_reason(exc)
+        raise ConnectionFailedError(f"cannot connect to Redshift {server.label}: {reason}") from None
     connection.autocommit = autocommit
     return connection

@@ -49,6 +49,7 @@ from c360.warehouse.sources import check_freshness, load_sources, register_spect
 from loaders.compaction import hours
 from loaders.generator import generate
 from loaders.landing.batch_upload import land
+from loaders.streaming import event_source_mapping, kinesis_producer
 
 # The sample an empty lake gets on its first run.
 SAMPLE_SCALE = 1.0
@@ -97,14 +98,10 @@ def stream_step(ctx: RunContext) -> dict[str, Any]:
     source = os.environ.get("C360_STREAM")
     if not source:
         return {"skipped": "no stream configured (C360_STREAM)"}
-    import boto3
-
-    from loaders.streaming import event_source_mapping, kinesis_producer
-
     stream = kinesis_producer.KinesisTarget(source).stream
     if stream is None:
         raise StepFailedError(f"C360_STREAM={source}: expected kinesis://STREAM")
-    kinesis = boto3.client("kinesis", endpoint_url=ctx.settings.s3_endpoint_url)
+    kinesis = kinesis_producer.kinesis_client(ctx.settings.s3_endpoint_url)
     consumed = event_source_mapping.poll(kinesis, stream, ctx.lake)
     result = consumed.delivery.result
     return {"received": result.received, "written": result.written, "quarantined": result.quarantined}
@@ -210,7 +207,7 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
 
 
 def fit_step(ctx: RunContext) -> dict[str, Any]:
-    """Fit the CLV models on the audit copy (``c360.clv_fit``), then dbt build what reads
+    """Fit the CLV models on the audit copy (``c360.warehouse.clv_fit``), then dbt build what reads
     the fit: customer_lifetime_value's predictions, churn_risk, clv_model_parameters."""
     if ctx.nothing_new:
         return {"skipped": f"nothing new since run {ctx.nothing_new}"}

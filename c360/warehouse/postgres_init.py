@@ -66,7 +66,7 @@ def init(admin_dsn: str) -> InitResult:
     try:
         admin: Any = psycopg2.connect(admin_dsn, connect_timeout=10)
     except psycopg2.OperationalError as exc:
-        reason = (str(exc).strip().splitlines() or ["connection failed"])[-1]
+        reason = connections.driver_reason(exc)
         raise ValueError(f"cannot connect as administrator ({admin_dsn}): {reason}") from None
     admin.autocommit = True  # CREATE DATABASE cannot run in a transaction
     created = []

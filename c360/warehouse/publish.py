@@ -3,7 +3,7 @@
 DuckDB allows one writer per file, so the app never opens the file dbt writes. Every c360
 build records its outcome beside the warehouse (``<warehouse>.build.json``): "building"
 when it starts, then "green" or "failed" with the warehouse file's size and modification
-time. ``publish`` runs under the warehouse lock (``c360.locking``) and copies the file
+time. ``publish`` runs under the warehouse lock (``locking``) and copies the file
 only when the record says green *and* still describes the file (a dbt run outside c360
 since then changes it); the copy is renamed over the published one in one step, so
 readers holding the old copy keep it until they reconnect. A failed or interrupted build
@@ -130,7 +130,7 @@ def build_record(settings: Settings) -> Path:
 def publish_warehouse(settings: Settings) -> Path | str:
     """Publish the last green build for readers, under the warehouse lock.
 
-    DuckDB: copy the warehouse file over the app's copy (``c360.publish``). PostgreSQL and
+    DuckDB: copy the warehouse file over the app's copy (``publish``). PostgreSQL and
     Redshift: swap the audit schemas in for the published ones, in one transaction
     (``c360_publish_audit``).
     """

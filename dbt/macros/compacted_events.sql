@@ -28,7 +28,7 @@
     ) as committed
         {#- An equality (the source's glob starts with the same lake root), so a hash join:
             ends_with() made it a nested loop over every row and part (15x slower). #}
-        on parquet.filename = '{{ env_var('C360_LAKE', '../lake') }}/' || committed.part
+        on parquet.filename = '{{ env_var('C360_LAKE', var('c360_default_lake')) }}/' || committed.part
     {%- else %}
     {#- Nothing compacted yet: an empty relation with the compacted columns. -#}
     select

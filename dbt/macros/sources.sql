@@ -50,7 +50,7 @@
     {% if not execute %}
         {{ return(true) }}
     {% endif %}
-    {% set pattern = env_var('C360_LAKE', '../lake') ~ '/' ~ relative_glob %}
+    {% set pattern = env_var('C360_LAKE', var('c360_default_lake')) ~ '/' ~ relative_glob %}
     {% set found = run_query("select count(*) from glob('" ~ pattern | replace("'", "''") ~ "')") %}
     {{ return(found.columns[0].values()[0] > 0) }}
 {% endmacro %}

@@ -9,7 +9,7 @@ are ignored. It calls the same ``loaders.compaction.compact`` as ``c360 compact`
 
 Without ``--date`` it compacts yesterday (UTC), the usual nightly schedule. With ``--scope
 closed`` it compacts every closed hour whose raw files changed: the pipeline's compact step
-(``c360.steps``), which the Step Functions state machine runs here.
+(``c360.pipeline.steps``), which the Step Functions state machine runs here.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ GENERATED_BY = (
 )
 VARS_BEGIN = "  # BEGIN c360 contracts: generated from loaders/contracts/*.schema.json; do not edit"
 VARS_END = "  # END c360 contracts"
-LAKE = "{{ env_var('C360_LAKE', '../lake') }}"
+LAKE = "{{ env_var('C360_LAKE', var('c360_default_lake')) }}"
 # On PostgreSQL and Redshift a developer's or CI run's schemas carry C360_SCHEMA_PREFIX,
 # the raw ones included (c360 loads and registers them there).
 SCHEMA_PREFIX = "{{ '' if target.type == 'duckdb' else env_var('C360_SCHEMA_PREFIX', '') }}"

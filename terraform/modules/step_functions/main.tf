@@ -1,4 +1,4 @@
-# The pipeline in AWS: the state machine generated from c360/steps.py (c360 statemachine
+# The pipeline in AWS: the state machine generated from c360/pipeline/steps.py (c360 statemachine
 # writes c360_pipeline.asl.json beside this file; it is read here, never copied), the
 # EventBridge schedules declared beside it (schedules.json), and where its steps run:
 # - land: the steps Lambda, the project's container image (c360.pipeline.runner.lambda_handler);

@@ -3,7 +3,7 @@
     purchase has revenue, so every purchase day does too, and repeat monetary value is
     positive whenever frequency is. Margin is unknown (null) when one purchase's is. The
     buy-till-you-die inputs (frequency, recency_days, tenure_days, repeat_day_net_revenue)
-    are what c360 fits its CLV models on (c360/clv_fit.py), between the two dbt builds. -#}
+    are what c360 fits its CLV models on (c360/warehouse/clv_fit.py), between the two dbt builds. -#}
 with
 
 purchases as (

@@ -1,5 +1,5 @@
 {#- The buy-till-you-die models behind customer_lifetime_value's predictions, as fitted at
-    this build (source clv_fit, written by c360/clv_fit.py). `parameter` and `value` are
+    this build (source clv_fit, written by c360/warehouse/clv_fit.py). `parameter` and `value` are
     the names the papers' readers look for, keywords or not. -#}
 with
 

@@ -1,6 +1,6 @@
 {#- Historical value (what each customer has spent) beside predicted value (what the
     buy-till-you-die models fitted at this build expect of them). The predictions come from
-    source clv_fit (c360/clv_fit.py writes it between the two dbt builds of a run); a
+    source clv_fit (c360/warehouse/clv_fit.py writes it between the two dbt builds of a run); a
     customer the models could not score keeps null predictions, with the reason. -#}
 with
 

@@ -1,4 +1,4 @@
-{#- The CLV models' fitted parameters, as c360/clv_fit.py wrote them at this build. -#}
+{#- The CLV models' fitted parameters, as c360/warehouse/clv_fit.py wrote them at this build. -#}
 with
 
 source as (

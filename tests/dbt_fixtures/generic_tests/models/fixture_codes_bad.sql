@@ -1,0 +1,5 @@
+select 'a' as code
+union all
+select 'z'
+union all
+select null
