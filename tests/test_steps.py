@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 from c360.cli import app
 from c360.pipeline import alerts
 from c360.pipeline import runner as pipeline_runner
-from c360.pipeline.steps import STEP_NAMES, select_steps
+from c360.pipeline.runner import select_steps
+from c360.pipeline.steps import STEP_NAMES
 from c360.settings import PROJECT_ROOT, Settings
 from c360.warehouse.build import build
 from c360.warehouse.dbt import BuildFailedError, target_dir
