@@ -4,9 +4,11 @@ import re
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from c360.cli import app
+from c360.cli.options import takes_settings
 from c360.settings import Settings
 
 runner = CliRunner()
@@ -134,3 +136,53 @@ def test_a_laptop_keeps_one_pii_salt_beside_the_warehouse(
     assert [path.name for path in salt_file.parent.iterdir()] == ["pii_salt"]  # no draft left behind
     monkeypatch.setenv("C360_PII_SALT", "from-a-secret-store")
     assert settings.pii_salt() == "from-a-secret-store"
+
+
+def _settings_seen(*names: str, args: list[str], env: dict[str, str] | None = None) -> Settings:
+    """The settings a command declaring ``names`` receives for ``args`` (and environment)."""
+    seen: list[Settings] = []
+    probe = typer.Typer()
+
+    @probe.command()
+    @takes_settings(*names)
+    def command(settings: Settings, other: int = 0) -> None:
+        seen.append(settings)
+
+    result = runner.invoke(probe, args, env=env)
+    assert result.exit_code == 0, result.output
+    return seen[0]
+
+
+def test_a_shared_option_is_declared_once_and_resolved_flag_then_environment_then_default(
+    tmp_path: Path,
+) -> None:
+    flagged = _settings_seen("lake", "target", args=["--lake", str(tmp_path / "a")], env={"C360_LAKE": "x"})
+    assert flagged.lake == str(tmp_path / "a") and flagged.target == "local"
+    from_env = _settings_seen("lake", args=[], env={"C360_LAKE": str(tmp_path / "b")})
+    assert from_env.lake == str(tmp_path / "b")
+    server = _settings_seen(
+        "target", "lock_timeout", args=["--lock-timeout", "5"], env={"C360_TARGET": "postgres"}
+    )
+    assert (server.target, server.lock_timeout) == ("postgres", 5.0)
+    with pytest.raises(ValueError, match="no such settings option: lakes"):
+        takes_settings("lakes")
+
+
+def test_a_command_lists_only_the_settings_it_takes() -> None:
+    land = runner.invoke(app, ["land", "--help"]).output
+    assert "--lake" in land and "--kms-key-id" in land and "--warehouse" not in land
+    publish = runner.invoke(app, ["publish", "--help"]).output
+    assert "--warehouse" in publish and "--published" in publish and "--lake" not in publish
+
+
+def test_the_help_groups_the_commands_as_a_user_thinks_of_them() -> None:
+    output = runner.invoke(app, ["--help"], terminal_width=120).output
+    panels = [line for line in output.splitlines() if line.startswith("╭─")]
+    assert [panel.split("─")[1].strip().split(":")[0] for panel in panels[1:]] == [
+        "Ingest",
+        "Pipeline",
+        "Set up",
+        "Explore",
+    ]
+    for command in COMMANDS:
+        assert re.search(rf"│ {command}\s", output), command

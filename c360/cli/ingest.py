@@ -184,9 +184,7 @@ def stream_command(
             errors.print(line, highlight=False, soft_wrap=True)
     if report.failed:
         kept = failures or source.with_name(source.name + ".failed.jsonl")
-        with kept.open("w", encoding="utf-8") as handle:
-            for failure in report.failed:
-                handle.write(json.dumps(failure.as_quarantine_entry(), ensure_ascii=False) + "\n")
+        report.keep_failures(kept)
         note = f"{len(report.failed):,} records not sent; kept with their reasons in {kept}"
         errors.print(note, highlight=False, soft_wrap=True)
         raise typer.Exit(1)

@@ -95,6 +95,13 @@ class StreamReport:
             ],
         }
 
+    def keep_failures(self, path: Path) -> None:
+        """Write the records that were not sent, with their reasons and payloads, one JSON
+        object per line (the shape of the lake's quarantine entries)."""
+        with path.open("w", encoding="utf-8") as handle:
+            for failure in self.failed:
+                handle.write(json.dumps(failure.as_quarantine_entry(), ensure_ascii=False) + "\n")
+
 
 def partition_key(data: bytes) -> str:
     """The record's anonymous_id, or a hash of its bytes when it has none (or is not JSON)."""
