@@ -1,4 +1,5 @@
-{#- The CLV models' predictions per customer, as c360/warehouse/clv_fit.py wrote them at this build. -#}
+{#- The CLV models' predictions per customer, as c360/warehouse/clv_fit.py wrote them at
+    this build. -#}
 with
 
 source as (
