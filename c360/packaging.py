@@ -2,8 +2,8 @@
 
 Each zip holds only what its entry point imports: the ``loaders`` and ``config`` modules
 reached from it (followed through their imports), the contracts' JSON Schemas they read,
-and the third-party packages among those imports, installed for the AWS runtime (Linux x86_64, CPython 3.11)
-at the versions this project locks. What the runtime already has is left out: boto3 and
+and the third-party packages among those imports, installed for the AWS runtime (Linux
+x86_64, CPython 3.11) at the versions this project locks. What the runtime already has is left out: boto3 and
 botocore in Lambda and Glue, pyarrow in Glue. ``make lambda-zip`` builds both::
 
     build/lambda/c360-consumer.zip     handler loaders.streaming.kinesis_consumer.handler
