@@ -11,8 +11,7 @@ from c360.cli.options import SET_UP, CheckOption, console, one_line_errors, take
 from c360.pipeline import redshift_check, statemachine
 from c360.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 from c360.warehouse import postgres_init
-from c360.warehouse.sources import lake_for
-from config import connections
+from c360.warehouse.sources import lake_for, register_spectrum
 from loaders.contracts import codegen
 from loaders.landing.batch_upload import ContractError
 from loaders.warehouse import spectrum
@@ -105,18 +104,7 @@ def spectrum_command(
         )
         typer.echo("\n\n".join(ddl))
         return
-    connection = connections.redshift()
-    try:
-        done = spectrum.register(
-            lake_for(settings),
-            connection,
-            schema_prefix=settings.schema_prefix,
-            iam_role=settings.spectrum_iam_role,
-            recreate=recreate,
-            say=console.print,
-        )
-    finally:
-        connection.close()
+    done = register_spectrum(settings, say=console.print, recreate=recreate)
     console.print(
         f"Spectrum: {len(done.schemas_created)} schema(s) and {len(done.tables_created)} table(s) created,"
         f" {len(done.tables_recreated)} recreated, {sum(done.partitions_added.values())} partition(s) added,"

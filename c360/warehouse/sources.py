@@ -35,9 +35,12 @@ def load_sources(settings: Settings, say: Callable[[str], None] = print) -> list
         connection.close()
 
 
-def register_spectrum(settings: Settings, say: Callable[[str], None] = print) -> spectrum.Registered:
+def register_spectrum(
+    settings: Settings, say: Callable[[str], None] = print, recreate: bool = False
+) -> spectrum.Registered:
     """Make what landed readable on Redshift: the external schemas and tables Spectrum
-    reads, the partitions added since the last run, and the committed compacted parts."""
+    reads, the partitions added since the last run, and the committed compacted parts.
+    ``recreate``: drop and create again the tables whose columns differ from the contracts."""
     connection = connections.redshift()
     try:
         return spectrum.register(
@@ -45,6 +48,7 @@ def register_spectrum(settings: Settings, say: Callable[[str], None] = print) ->
             connection,
             schema_prefix=settings.schema_prefix,
             iam_role=settings.spectrum_iam_role,
+            recreate=recreate,
             say=say,
         )
     finally:
