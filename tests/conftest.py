@@ -148,16 +148,19 @@ def moto_server() -> Iterator[str]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        for _attempt in range(100):  # up to ~10 s, then give up
+        # Its imports take a few seconds; on a machine busy with parallel builds, many more.
+        deadline = time.monotonic() + 90
+        while True:
             if process.poll() is not None:
                 raise RuntimeError(f"moto_server exited early; see {log.name}")
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                     break
             except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"moto_server did not listen on {endpoint}; see {log.name}")
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"moto_server did not listen on {endpoint} within 90 s; see {log.name}")
+            time.sleep(0.1)
         yield endpoint
     finally:
         process.terminate()

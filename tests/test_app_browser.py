@@ -53,15 +53,20 @@ def running_app(built: Built) -> Iterator[str]:
     process = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _attempt in range(300):  # up to ~30 s
+        # Starting takes seconds (imports, Streamlit); on a machine busy with builds, more.
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"c360 app exited with code {process.returncode} before answering")
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
                     if response.status == 200:
                         break
             except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"c360 app did not answer on {url}")
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"c360 app did not answer on {url} within 120 s")
+            time.sleep(0.2)
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)
