@@ -94,6 +94,30 @@ def test_the_partition_key_is_the_anonymous_id_or_a_hash() -> None:
     assert partition_key(event_bytes(anonymous_id="device-9")) == "device-9"
     assert len(partition_key(b"not json")) == 64
     assert len(partition_key(json.dumps({"anonymous_id": 5}).encode())) == 64
+    assert len(partition_key(b"[1, 2]")) == 64
+
+
+def test_a_hostile_line_gets_a_hashed_key_and_never_an_exception() -> None:
+    nested = b'{"anonymous_id": "a", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert len(partition_key(nested)) == 64  # too deep to read: hashed, no RecursionError
+    assert len(partition_key(b"[" * 100_000)) == 64
+    oversize = b'{"anonymous_id": "a", "x": "' + b"y" * (2 * 1024 * 1024) + b'"}'
+    assert len(partition_key(oversize)) == 64  # beyond what can be sent: not parsed at all
+
+
+def test_streaming_a_deeply_nested_line_sends_the_rest(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    nested = b'{"x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    events.write_bytes(
+        event_bytes(event_id="e1") + b"\n" + nested + b"\n" + event_bytes(event_id="e2") + b"\n"
+    )
+    result = CliRunner().invoke(
+        app, ["stream", "--from", str(events), "--to", "local", "--lake", str(tmp_path / "lake")]
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    rows = lake_rows(open_lake(str(tmp_path / "lake")), "raw/web/events/")
+    assert {row["event_id"] for row in rows} == {"e1", "e2"}
 
 
 def test_only_the_failed_entries_are_sent_again(kinesis: Any) -> None:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from tenacity import (
     RetryError,
     Retrying,
@@ -103,12 +104,24 @@ class StreamReport:
                 handle.write(json.dumps(failure.as_quarantine_entry(), ensure_ascii=False) + "\n")
 
 
+class _Keyed(msgspec.Struct):
+    """All the producer reads of an event: its anonymous_id (every other field is skipped)."""
+
+    anonymous_id: object = None
+
+
+_KEY_DECODER = msgspec.json.Decoder(_Keyed)
+
+
 def partition_key(data: bytes) -> str:
-    """The record's anonymous_id, or a hash of its bytes when it has none (or is not JSON)."""
-    try:
-        value = json.loads(data).get("anonymous_id")
-    except (ValueError, AttributeError):
-        value = None
+    """The record's anonymous_id, or a hash of its bytes when it has none, is not a JSON
+    object, is nested too deeply to read, or is too large to send (it is never parsed)."""
+    value: object = None
+    if len(data) <= MAX_RECORD_BYTES:
+        try:
+            value = _KEY_DECODER.decode(data).anonymous_id
+        except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+            value = None
     if isinstance(value, str) and 0 < len(value) <= MAX_PARTITION_KEY_CHARS:
         return value
     return hashlib.sha256(data).hexdigest()
