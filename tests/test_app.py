@@ -64,20 +64,13 @@ def _money(value: Any) -> str:
 
 def test_the_app_names_tiers_bands_and_segments_as_the_marts_do(built: Built) -> None:
     published = built.settings.published
-    tiers = {
-        row[0] for row in _rows(published, "select distinct clv_tier from analytics.customer_lifetime_value")
-    }
-    bands = {row[0] for row in _rows(published, "select distinct churn_band from analytics.churn_risk")}
-    segments = {row[0] for row in _rows(published, "select distinct segment from analytics.rfm_segments")}
-    assert tiers == set(vocabulary.clv_tiers()) and bands == set(vocabulary.churn_bands())
+    [tiers] = _sql(published, "select list(distinct clv_tier) from analytics.customer_lifetime_value")
+    [bands] = _sql(published, "select list(distinct churn_band) from analytics.churn_risk")
+    [segments] = _sql(published, "select list(distinct segment) from analytics.rfm_segments")
+    assert set(tiers) == set(vocabulary.clv_tiers()) and set(bands) == set(vocabulary.churn_bands())
     assert vocabulary.churn_bands()[0] == "high" and vocabulary.clv_tiers()[0] == "platinum"
     assert vocabulary.best_rfm_segment() in segments
     assert f"in ('{vocabulary.clv_tiers()[0]}', '{vocabulary.clv_tiers()[1]}')" in queries.SLIPPING_AWAY.sql
-
-
-def _rows(published: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(published), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
 
 
 # --- every page, with one number checked against the warehouse -----------------------------

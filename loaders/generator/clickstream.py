@@ -83,7 +83,7 @@ def events(
     window_start = gen.end_epoch + 1 - EVENT_WINDOW_DAYS * 86_400
     sessions = _sessions(rng, target, n_customers, orders)
     timeline = _timeline(gen, sessions, products, target, window_start)
-    event_customer, is_login = _identify(sessions, timeline, customers, window_start)
+    event_customer, is_login, timeline.code = _identify(sessions, timeline, customers, window_start)
     code, session_of = timeline.code, timeline.session_of
 
     product_view, add_to_cart, remove_from_cart, search, purchase_code = (
@@ -259,12 +259,13 @@ def _timeline(
 
 def _identify(
     sessions: Sessions, timeline: Timeline, customers: dict[str, np.ndarray], window_start: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Who each event is known to be (customer index, or -1), and which events are logins.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Who each event is known to be (customer index, or -1), which events are logins, and
+    the event types with sign-ups marked.
 
     Once a device has logged in it stays logged in, except shared devices, where each
-    household member logs in per session. A device's first login is a sign-up (the
-    timeline's code changes) when its owner signed up inside the window.
+    household member logs in per session. A device's first login is a sign-up when its
+    owner signed up inside the window.
     """
     session_of, occurred_at, owner = timeline.session_of, timeline.occurred_at, sessions.owner
     login_code = len(BROWSE_TYPES) + TAIL_TYPES.index("login")
@@ -284,8 +285,7 @@ def _identify(
         customers["signup_at"][np.maximum(owner[event_device], 0)] >= window_start
     )
     signs_up = is_login & new_owner & (occurred_at == first_login[event_device])
-    timeline.code = np.where(signs_up, SIGNUP_CODE, timeline.code)
-    return event_customer, is_login
+    return event_customer, is_login, np.where(signs_up, SIGNUP_CODE, timeline.code)
 
 
 def _purchased_orders(
