@@ -131,6 +131,8 @@ def load_raw_step(ctx: RunContext) -> dict[str, Any]:
             "tables_created": registered.tables_created,
             "partitions_added": sum(registered.partitions_added.values()),
             "compacted_parts": registered.compacted_parts,
+            "raw_files_added": registered.raw_files_added,
+            "raw_files_removed": registered.raw_files_removed,
         }
     if ctx.settings.target != "postgres":
         return {"skipped": "DuckDB reads the lake files themselves"}

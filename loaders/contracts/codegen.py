@@ -5,6 +5,8 @@
 - ``dbt/models/staging/shop/_shop__sources.yml`` and ``dbt/models/staging/web/_web__sources.yml``:
   every raw table with its columns (descriptions from the schema) in contract order, the
   lake glob its files match, and the DuckDB reader over them;
+- ``dbt/models/staging/<source>/landed/_landed__models.yml``: the landed models (the raw
+  rows, parsed once) with the same columns and descriptions, and their lineage columns;
 - the ``c360_vocabularies`` var in ``dbt/dbt_project.yml`` (between the markers), which the
   staging macros and the ``accepted_values`` tests read.
 
@@ -234,6 +236,48 @@ def _sources_yaml(source: str) -> str:
     return f"# {GENERATED_BY}\n{_dump({'version': 2, 'sources': sources})}"
 
 
+PARTITION_DESCRIPTIONS = {
+    "ingest_date": "{{ doc('ingest_date') }}",
+}
+LANDED_LINEAGE = [
+    {"name": "_source_file", "description": "{{ doc('source_file') }}", "data_tests": ["not_null"]},
+    {"name": "_lake_key", "description": "{{ doc('lake_key') }}", "data_tests": ["not_null"]},
+]
+
+
+def _landed_model(entity: str) -> dict[str, Any]:
+    """The landed model of a raw table: its rows parsed once, with the file they came from."""
+    table = _raw_table(entity)
+    spec = contract(entity)
+    partitions = table["config"]["meta"]["partition_columns"] if spec.file_format == "csv" else {}
+    return {
+        "name": f"landed_{spec.source}__{entity}",
+        "description": _Folded(
+            f"Every row of every {entity} file in the lake, read once: incremental by lake file"
+            " (a build reads only the files it has not read and drops the rows of files taken"
+            " back with `c360 unland`; see lake_files.sql). "
+            + (
+                "Text, as the export holds it; the base model casts it."
+                if spec.file_format == "csv"
+                else "Timestamps parsed; an hour compacted before it was read comes from its Parquet."
+            )
+        ),
+        "config": {
+            "meta": {"primary_key_exempt": "every row of every landed file, copies included"},
+        },
+        "columns": [
+            *table["columns"],
+            *({"name": name, "description": PARTITION_DESCRIPTIONS[name]} for name in partitions),
+            *LANDED_LINEAGE,
+        ],
+    }
+
+
+def _landed_yaml(source: str) -> str:
+    models = [_landed_model(entity) for entity in ENTITIES if contract(entity).source == source]
+    return f"# {GENERATED_BY}\n{_dump({'version': 2, 'models': models})}"
+
+
 def _loader_source() -> dict[str, Any]:
     """What c360's load_raw step writes on Redshift beside Spectrum: the committed parts."""
     return {
@@ -296,6 +340,10 @@ def generated_files(dbt_project_dir: Path) -> list[GeneratedFile]:
     return [
         GeneratedFile(dbt_project_dir / "models/staging/shop/_shop__sources.yml", _sources_yaml("shop")),
         GeneratedFile(dbt_project_dir / "models/staging/web/_web__sources.yml", _sources_yaml("web")),
+        GeneratedFile(
+            dbt_project_dir / "models/staging/shop/landed/_landed__models.yml", _landed_yaml("shop")
+        ),
+        GeneratedFile(dbt_project_dir / "models/staging/web/landed/_landed__models.yml", _landed_yaml("web")),
         GeneratedFile(project, _project_with_vars(project.read_text("utf-8"))),
     ]
 

@@ -20,7 +20,9 @@ Spectrum reads every Parquet file of a partition folder, while an hour is being 
 again old and new parts are both there: ``register`` also writes the parts each committed
 manifest lists to ``c360_loader.compacted_parts``, and dbt staging reads only the rows
 whose ``"$path"`` is one of them (``redshift__c360_committed_compacted_events``), as DuckDB
-reads only the parts a manifest lists.
+reads only the parts a manifest lists. And it keeps ``c360_loader.raw_files``, one row per
+raw file, which the landed models compare with what they have read: a build asks Spectrum
+for the new files' partitions only (``redshift__c360_unread_files_predicate``).
 
 External DDL cannot run inside a transaction (Redshift's CREATE EXTERNAL TABLE and ALTER
 TABLE pages): ``register`` runs each statement on its own, on an autocommit connection.
@@ -44,6 +46,8 @@ CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
 LOADER_SCHEMA = "c360_loader"
 COMPACTED_PARTS = "compacted_parts"
+RAW_FILES = "raw_files"
+RAW_SUFFIXES = (".csv", ".json.gz")
 
 
 class SpectrumError(RuntimeError):
@@ -67,11 +71,12 @@ class ExternalTable:
     def is_compacted(self) -> bool:
         return self.name.endswith("_compacted")
 
-    def partition_prefixes(self, lake: Lake) -> list[str]:
-        """The partition folders present in the lake, as key prefixes."""
+    def partition_prefixes(self, lake: Lake, keys: list[str] | None = None) -> list[str]:
+        """The partition folders present in the lake (or in ``keys``, a listing of the
+        table's prefix), as key prefixes."""
         depth = len(self.partition_columns)
         folders = set()
-        for key in lake.list_keys(self.prefix):
+        for key in lake.list_keys(self.prefix) if keys is None else keys:
             segments = key[len(self.prefix) :].split("/")
             if len(segments) > depth and all("=" in segment for segment in segments[:depth]):
                 if self.is_compacted and segments[depth] != layout.MANIFEST:
@@ -217,6 +222,8 @@ class Registered:
     tables_recreated: list[str] = field(default_factory=list)
     partitions_added: dict[str, int] = field(default_factory=dict)
     compacted_parts: int = 0
+    raw_files_added: int = 0
+    raw_files_removed: int = 0
     statements: int = 0
 
 
@@ -305,16 +312,53 @@ def register(
         f" where schemaname in ({_in_list(schemas)})",
     ):
         registered.setdefault(f"{schema}.{table_name}", set()).add(str(location).rstrip("/"))
+    raw_files: dict[str, list[str]] = {}
     for table in tables:
+        keys = lake.list_keys(table.prefix)
+        if not table.is_compacted:
+            raw_files[table.qualified] = [lake.url(key) for key in keys if key.endswith(RAW_SUFFIXES)]
         known = set() if table.qualified in recreated else registered.get(table.qualified, set())
-        new = [p for p in table.partition_prefixes(lake) if lake.url(p).rstrip("/") not in known]
+        new = [p for p in table.partition_prefixes(lake, keys) if lake.url(p).rstrip("/") not in known]
         for statement in add_partitions(table, lake, new):
             run(statement)
         done.partitions_added[table.qualified] = len(new)
         if new:
             say(f"{table.qualified}: {len(new)} new partition(s) registered")
     done.compacted_parts = _write_compacted_parts(lake, run, schema_prefix)
+    done.raw_files_added, done.raw_files_removed = _write_raw_files(connection, run, schema_prefix, raw_files)
     return done
+
+
+def _write_raw_files(
+    connection: Any, run: Callable[[str], None], schema_prefix: str, files: dict[str, list[str]]
+) -> tuple[int, int]:
+    """Bring ``c360_loader.raw_files`` (one row per raw file: its table and S3 URL) to the
+    lake's listing, in one transaction: the landed models read from it which files are new
+    (and in which partitions) without asking Spectrum to scan anything. Returns the rows
+    added and removed."""
+    schema = f"{schema_prefix}{LOADER_SCHEMA}"
+    table = f"{schema}.{RAW_FILES}"
+    run(f"create schema if not exists {schema};")
+    run(f"create table if not exists {table} (table_name varchar(256) not null, url varchar(1024) not null);")
+    listed = {
+        (str(name), str(url)) for name, url in _rows(connection, f"select table_name, url from {table}")
+    }
+    present = {(name, url) for name, urls in files.items() for url in urls}
+    added = sorted(present - listed)
+    removed = sorted(listed - present)
+    if not added and not removed:
+        return 0, 0
+    run("begin;")
+    for start in range(0, len(removed), PARTS_PER_INSERT):
+        chunk = removed[start : start + PARTS_PER_INSERT]
+        run(f"delete from {table} where url in ({_in_list([url for _name, url in chunk])});")
+    for start in range(0, len(added), PARTS_PER_INSERT):
+        values = ",\n".join(
+            f"({_quote(name)}, {_quote(url)})" for name, url in added[start : start + PARTS_PER_INSERT]
+        )
+        run(f"insert into {table} (table_name, url) values\n{values};")
+    run("commit;")
+    return len(added), len(removed)
 
 
 def _write_compacted_parts(lake: Lake, run: Callable[[str], None], schema_prefix: str) -> int:

@@ -10,10 +10,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ c360_source_file() }} as _source_file
-    from {{ c360_source('shop', 'customers') }}
+    select * from {{ ref('landed_shop__customers') }}
 ),
 
 -- The first order line staging accepts for each customer (cancelled ones too: an order

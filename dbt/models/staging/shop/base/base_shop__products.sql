@@ -6,10 +6,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ c360_source_file() }} as _source_file
-    from {{ c360_source('shop', 'products') }}
+    select * from {{ ref('landed_shop__products') }}
 ),
 
 typed as (

@@ -13,10 +13,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ c360_source_file() }} as _source_file
-    from {{ c360_source('shop', 'transactions') }}
+    select * from {{ ref('landed_shop__transactions') }}
 ),
 
 typed as (

@@ -4,92 +4,11 @@
     c360_earliest_plausible_date, or more than var c360_future_tolerance_hours after the
     event reached Kinesis (device clocks drift, a day's worth is tolerated).
     kept, flagged in data_quality_issues: a device_type outside its vocabulary.
-    Which compacted parts are committed is read from the manifests on DuckDB and from the
-    list c360 keeps on Redshift (c360_committed_compacted_events); both are named here so
-    the model has the same parents on every target, and so do its unit tests. -#}
--- depends_on: {{ source('web', 'events_compaction_manifests') }}
--- depends_on: {{ source('c360_loader', 'compacted_parts') }}
+    Reads landed_web__events: every raw event, parsed once. -#}
 with
 
-raw_events as (
-    select
-        *,
-        {{ c360_source_file() }} as _source_file
-    from {{ c360_source('web', 'events') }}
-),
-
-compacted_events as (
-    {{ c360_committed_compacted_events() }}
-),
-
-compacted_hours as (
-    select distinct
-        dt,
-        hr
-    from compacted_events
-),
-
--- An hour is read from its committed Parquet once compacted, from the raw files until then.
-uncompacted_raw_events as (
-    select raw_events.*
-    from raw_events
-    left join compacted_hours
-        on
-            raw_events.dt = compacted_hours.dt
-            and raw_events.hr = compacted_hours.hr
-    where compacted_hours.dt is null
-),
-
-unioned as (
-    select
-        event_id,
-        event_type,
-        {{ c360_utc_timestamp('occurred_at') }} as occurred_at,
-        anonymous_id,
-        customer_id,
-        page_url,
-        referrer_url,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        device_type,
-        product_id,
-        order_id,
-        search_query,
-        country_code,
-        city,
-        _kinesis_shard_id,
-        _kinesis_sequence_number,
-        {{ c360_utc_timestamp('_kinesis_arrival_at') }} as _kinesis_arrival_at,
-        {{ c360_utc_timestamp('_landed_at') }} as _landed_at,
-        _source_file
-    from uncompacted_raw_events
-
-    union all
-
-    select
-        event_id,
-        event_type,
-        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
-        anonymous_id,
-        customer_id,
-        page_url,
-        referrer_url,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        device_type,
-        product_id,
-        order_id,
-        search_query,
-        country_code,
-        city,
-        _kinesis_shard_id,
-        _kinesis_sequence_number,
-        cast(_kinesis_arrival_at as {{ dbt.type_timestamp() }}) as _kinesis_arrival_at,
-        cast(_landed_at as {{ dbt.type_timestamp() }}) as _landed_at,
-        _source_file
-    from compacted_events
+landed as (
+    select * from {{ ref('landed_web__events') }}
 ),
 
 renamed as (
@@ -120,8 +39,9 @@ renamed as (
         _kinesis_sequence_number,
         _kinesis_arrival_at,
         _landed_at,
-        _source_file
-    from unioned
+        _source_file,
+        _lake_key
+    from landed
 ),
 
 checked as (

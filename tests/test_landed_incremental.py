@@ -1,0 +1,108 @@
+"""Raw data is parsed once: the landed models read only the lake files they have not read,
+drop the rows of files taken back, and always equal a full refresh."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from c360.settings import Settings
+from c360.warehouse.dbt import run_dbt, target_dir
+from loaders.compaction.hours import compact_closed_hours
+from loaders.lake.layout import events_key
+from loaders.lake.storage import open_lake
+from loaders.landing.batch_upload import land, unland
+
+pytestmark = pytest.mark.dbt
+
+STAGING = "+stg_web__events +stg_shop__customers +stg_shop__products +stg_shop__transactions"
+LANDED = (
+    "landed_web__events",
+    "landed_shop__customers",
+    "landed_shop__products",
+    "landed_shop__transactions",
+)
+TABLES = (*LANDED, "base_web__events", "base_shop__customers", "base_shop__transactions", "stg_web__events")
+
+
+def _build(settings: Settings, *extra: str) -> dict[str, list[tuple[Any, ...]]]:
+    result = run_dbt(settings, ["run", "--select", *STAGING.split(), *extra])
+    assert result.ok, result.describe_failure()
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        return {
+            table: connection.execute(f"select * from staging.{table} order by all").fetchall()
+            for table in TABLES
+        }
+
+
+def _compiled(model: str) -> str:
+    folder = "web" if "web" in model else "shop"
+    return (target_dir() / "compiled/c360/models/staging" / folder / "landed" / f"{model}.sql").read_text(
+        "utf-8"
+    )
+
+
+def _files_read(model: str) -> list[str] | None:
+    """The files the model's last build read: None for all of them (a full build)."""
+    found = re.search(r"where (1 = 1|1 = 0|filename in \(([^)]*)\))", _compiled(model))
+    assert found, model
+    if found.group(1) == "1 = 1":
+        return None
+    listed = found.group(2) or ""
+    return re.findall(r"'([^']*)'", listed)
+
+
+def test_an_incremental_build_reads_only_new_files_and_equals_a_full_refresh(
+    sample_dir: Path, tmp_path: Path
+) -> None:
+    settings = Settings.resolve(lake=tmp_path / "lake", warehouse=tmp_path / "c360.duckdb", target="local")
+    lake = open_lake(settings.lake)
+    land(sample_dir, lake)
+    first = _build(settings)
+    event_files = sorted(key for key in lake.list_keys("raw/web/events/") if key.endswith(".json.gz"))
+    shop_files = sorted(lake.list_keys("raw/shop/transactions/"))
+
+    # Since that build: one new hour of events, an export of order lines, an events file and
+    # an export taken back, and every hour compacted (a full refresh then reads Parquet).
+    template = json.loads(gzip.decompress(lake.get_bytes(event_files[0])).splitlines()[0])
+    new_events = [
+        {**template, "event_id": f"new-{n}", "occurred_at": "2026-01-01T00:0{n}:00Z"} for n in range(3)
+    ]
+    new_key = events_key("2026-01-01", "00", "shardId-000000000009", "1", "3")
+    lake.put_bytes(new_key, gzip.compress(b"".join(json.dumps(e).encode() + b"\n" for e in new_events)))
+    export = tmp_path / "transactions.csv"
+    lines = lake.get_bytes(shop_files[0]).decode().splitlines()
+    export.write_text("\n".join([lines[0], lines[1].replace(lines[1].split(",")[0], "T-NEW", 1)]) + "\n")
+    land(export, lake)
+    gone_events = event_files[1]
+    unland(lake, gone_events, reason="test: taken back")
+    unland(lake, shop_files[0], reason="test: taken back")
+    compact_closed_hours(lake, min_files=1)
+
+    incremental = _build(settings)
+    # Only the new files were read: named in the filter, and nothing else.
+    assert _files_read("landed_web__events") == [lake.url(new_key)]
+    assert [Path(name).name for name in _files_read("landed_shop__transactions") or []] == [
+        Path(key).name for key in lake.list_keys("raw/shop/transactions/") if key not in shop_files
+    ]
+    assert _files_read("landed_shop__products") == []  # nothing new: no file is opened
+
+    full_refresh = _build(settings, "--full-refresh")
+    assert _files_read("landed_web__events") is None
+    for table in TABLES:
+        assert incremental[table] == full_refresh[table], table
+
+    def keys(rows: list[tuple[Any, ...]]) -> set[str]:
+        return {row[-1] for row in rows}
+
+    landed_events = incremental["landed_web__events"]
+    assert gone_events in keys(first["landed_web__events"]) and gone_events not in keys(landed_events)
+    assert new_key in keys(landed_events)
+    assert shop_files[0] not in keys(incremental["landed_shop__transactions"])
+    assert {row[0] for row in incremental["landed_shop__transactions"]} >= {"T-NEW"}
