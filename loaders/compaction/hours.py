@@ -28,6 +28,7 @@ import hashlib
 import io
 import json
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,9 +40,13 @@ import pyarrow.parquet as pq
 
 from loaders.contracts import LINEAGE_STRINGS, LINEAGE_TIMESTAMPS, contract
 from loaders.lake import layout
+from loaders.lake.lines import bounded_lines
 from loaders.lake.storage import Lake
 
 DEFAULT_TARGET_BYTES = 128 * 1024 * 1024
+BATCH_BYTES = 16 * 1024 * 1024  # raw JSON parsed at a time
+# The longest raw line c360 writes: a record at the contract's limit, plus its lineage fields.
+RAW_LINE_LIMIT = int(contract("events").schema["x-max-record-bytes"]) + 4096
 ROW_GROUP_ROWS = 131_072
 
 
@@ -73,10 +78,31 @@ class HourResult:
     output_bytes: int = 0
 
 
-def _read_raw(data: bytes, source_url: str, schema: pa.Schema) -> pa.Table:
+def _raw_batches(data: bytes, source_url: str, schema: pa.Schema) -> Iterator[pa.Table]:
+    """A raw events object as typed tables of at most ``BATCH_BYTES`` of JSON each: the
+    object is decompressed as a stream and read line by line in bounded chunks, so a raw
+    file is never held whole uncompressed. A line over the record limit (none that c360's
+    writer wrote) stops the hour's compaction, naming the file and the line."""
+    batch: list[bytes] = []
+    size = 0
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+        for line in bounded_lines(handle, RAW_LINE_LIMIT):
+            if line.cut:
+                raise CompactionError(f"{source_url}: {line.describe_cut()}; the hour stays raw")
+            batch.append(line.data)
+            size += len(line.data) + 1
+            if size >= BATCH_BYTES:
+                yield _read_raw(b"\n".join(batch), source_url, schema)
+                batch, size = [], 0
+    if batch:
+        yield _read_raw(b"\n".join(batch), source_url, schema)
+
+
+def _read_raw(lines: bytes, source_url: str, schema: pa.Schema) -> pa.Table:
     as_text = pa.schema([pa.field(f.name, pa.string()) for f in schema if f.name != "_source_file"])
     table = pa_json.read_json(
-        io.BytesIO(gzip.decompress(data)),
+        io.BytesIO(lines),
+        read_options=pa_json.ReadOptions(block_size=max(len(lines), 1 << 20)),
         parse_options=pa_json.ParseOptions(explicit_schema=as_text, unexpected_field_behavior="error"),
     )
     columns = []
@@ -169,11 +195,11 @@ def compact_hour(
             data = lake.get_bytes(key)
             result.input_bytes += len(data)
             try:
-                table = _read_raw(data, lake.url(key), schema)
-            except (pa.ArrowInvalid, OSError) as exc:
+                for table in _raw_batches(data, lake.url(key), schema):
+                    result.rows += table.num_rows
+                    writer.add(table)
+            except (pa.ArrowInvalid, OSError, EOFError) as exc:
                 raise CompactionError(f"{lake.url(key)}: cannot read as raw events ({exc})") from None
-            result.rows += table.num_rows
-            writer.add(table)
         parts = writer.close()
         written = sum(pq.read_metadata(part).num_rows for part in parts)
         if written != result.rows:

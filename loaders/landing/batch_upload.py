@@ -42,13 +42,15 @@ from typing import Any
 from loaders.compaction.hours import recompact_hour
 from loaders.contracts import ENTITIES, contract
 from loaders.lake import layout, receipts
+from loaders.lake.lines import Line, bounded_lines
 from loaders.lake.storage import Lake
-from loaders.landing.events_writer import RawRecord, WriteResult, write_batch
+from loaders.landing.events_writer import MAX_RECORD_BYTES, RawRecord, WriteResult, write_batch
 
 EVENT_SUFFIXES = (".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl", ".ndjson")
 EVENT_BATCH_LINES = 50_000
 IGNORED_NAMES = frozenset({"answer_key.json"})
 DEFAULT_ENCODING = "utf-8"
+MAX_CSV_LINE_BYTES = 1024 * 1024  # a longer line is quarantined with its first bytes and length
 
 
 class ContractError(ValueError):
@@ -69,7 +71,8 @@ class LandResult:
 class QuarantinedRow:
     line: int
     reason: str
-    text: str
+    text: str  # the row's text (a cut line: its first bytes)
+    length: int | None = None  # a cut line's full length in bytes
 
 
 @dataclass
@@ -120,10 +123,14 @@ def check_header(name: str, header: list[str], entity: str) -> None:
             )
 
 
-def _decoded_lines(path: Path, encoding: str, consumed: list[str], digest: Any) -> Iterator[str]:
+def _decoded_lines(
+    path: Path, encoding: str, consumed: list[str], digest: Any, cut: list[Line]
+) -> Iterator[str]:
     """The file's lines as text, each also appended to ``consumed`` (the current row's text);
     ``digest`` (a hashlib object) sees every byte, so the file is read once.
 
+    Lines are read in bounded chunks: a line over ``MAX_CSV_LINE_BYTES`` is appended to
+    ``cut`` (its first bytes and its length) and read as a blank line, never held whole.
     Decoding is strict: the first byte that is not ``encoding`` refuses the file, naming
     the line and the byte offset in the file.
     """
@@ -132,16 +139,22 @@ def _decoded_lines(path: Path, encoding: str, consumed: list[str], digest: Any) 
     )()
     offset = 0
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        for line in bounded_lines(handle, MAX_CSV_LINE_BYTES, seen=digest.update):
+            if line.cut:
+                offset += line.length + line.ended
+                cut.append(line)
+                yield "\n"
+                continue
+            raw = line.data + b"\n" if line.ended else line.data
             try:
                 text = decoder.decode(raw)
             except UnicodeDecodeError as exc:
                 raise ContractError(
-                    f"{path.name}: line {number}, byte {offset + exc.start}: not {encoding} ({exc.reason});"
-                    " if the export uses another encoding, land it with --encoding (e.g. cp1252)"
+                    f"{path.name}: line {line.number}, byte {offset + exc.start}: not {encoding}"
+                    f" ({exc.reason}); if the export uses another encoding, land it with --encoding"
+                    " (e.g. cp1252)"
                 ) from None
             offset += len(raw)
-            digest.update(raw)
             consumed.append(text)
             yield text
         try:
@@ -160,8 +173,9 @@ def read_csv_export(path: Path, entity: str, scratch: Path, encoding: str = DEFA
         raise ContractError(f"--encoding {encoding}: not an encoding Python knows") from None
     export = CsvExport(path, entity, sha256="")
     consumed: list[str] = []
+    cut: list[Line] = []
     digest = hashlib.sha256()
-    reader = csv.reader(_decoded_lines(path, encoding, consumed, digest), strict=True)
+    reader = csv.reader(_decoded_lines(path, encoding, consumed, digest, cut), strict=True)
     normalised = scratch / f"{path.name}.{id(export)}.csv"
     changed = encoding.lower() not in ("utf-8", "utf8")
     with normalised.open("w", encoding="utf-8", newline="") as sink:
@@ -183,7 +197,17 @@ def read_csv_export(path: Path, entity: str, scratch: Path, encoding: str = DEFA
                 break
             except csv.Error as exc:
                 reason = f"malformed CSV: {exc}"
+                cut.clear()
             else:
+                if cut:  # the row holds a line over the limit (read as a line end): quarantined
+                    line = cut.pop()
+                    cut.clear()
+                    head = line.data.decode(encoding, errors="replace")
+                    export.quarantined.append(
+                        QuarantinedRow(line.number, line.describe_cut(), head, line.length)
+                    )
+                    changed = True
+                    continue
                 if not row:  # a blank line: nothing to keep, but other readers stumble on it
                     changed = True
                     continue
@@ -209,6 +233,7 @@ def _quarantine_bytes(export: CsvExport, landed_as: str) -> bytes:
                 "reason": row.reason,
                 "origin": {"file": export.path.name, "line": row.line, "landed_as": landed_as},
                 "payload": row.text,
+                **({"length": row.length} if row.length is not None else {}),
             },
             ensure_ascii=False,
         )
@@ -255,13 +280,16 @@ def land_csv(export: CsvExport, lake: Lake, now: datetime) -> tuple[LandResult, 
     return result, written
 
 
-def _event_lines(path: Path) -> Iterator[bytes]:
+def _event_lines(path: Path) -> Iterator[Line]:
+    """The non-blank lines of an events export, read in bounded chunks: a line over the
+    record limit comes cut (its first bytes and its length), to be quarantined."""
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rb") as handle:
-        for line in handle:
-            line = line.rstrip(b"\r\n")
-            if line.strip():
+        for line in bounded_lines(handle, MAX_RECORD_BYTES):
+            if line.cut:
                 yield line
+            elif line.data.strip():
+                yield Line(line.number, line.data.removesuffix(b"\r"), line.length)
 
 
 def check_events_file(path: Path) -> None:
@@ -284,7 +312,7 @@ def land_events(path: Path, lake: Lake, now: datetime | None = None) -> LandResu
     total = WriteResult()
     batch: list[RawRecord] = []
     for number, line in enumerate(_event_lines(path), start=1):
-        batch.append(RawRecord(shard, f"{number:010d}", line, landed_at))
+        batch.append(RawRecord(shard, f"{number:010d}", line.data, landed_at, line.length))
         if len(batch) == EVENT_BATCH_LINES:
             total.add(write_batch(lake, batch, landed_at))
             batch = []

@@ -48,6 +48,11 @@ class RawRecord(NamedTuple):
     sequence_number: str
     data: bytes
     arrival_at: datetime
+    length: int | None = None  # the record's full length when ``data`` is only its first bytes
+
+    @property
+    def cut(self) -> bool:
+        return self.length is not None and self.length > len(self.data)
 
 
 @dataclass
@@ -217,6 +222,7 @@ def _quarantine_entry(record: RawRecord, reason: str) -> dict[str, Any]:
             "arrival_at": _iso(record.arrival_at),
         },
         **payload,
+        **({"length": record.length} if record.cut else {}),
     }
 
 
@@ -303,6 +309,11 @@ def _place_safely(record: RawRecord) -> tuple[tuple[str, str], bytes] | str:
     Decoding depends only on the record's bytes: an exception here would fail the batch and
     block the shard on every retry, so it costs this one record instead, with its reason.
     """
+    if record.cut:  # read only up to the limit (loaders.lake.lines): never decoded
+        return (
+            f"oversize: record is {record.length} bytes, over the {MAX_RECORD_BYTES}-byte limit;"
+            f" its first {len(record.data)} bytes are kept"
+        )
     try:
         return _place(record)
     except Exception as exc:

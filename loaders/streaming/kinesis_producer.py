@@ -37,6 +37,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from loaders.lake.lines import bounded_lines
 from loaders.lake.storage import Lake
 from loaders.streaming import kinesis_consumer
 from loaders.streaming.event_source_mapping import DeliveryReport, EventSourceMapping, ShardRecord
@@ -50,12 +51,14 @@ MAX_PARTITION_KEY_CHARS = 256
 @dataclass(frozen=True)
 class ProducerRecord:
     line_number: int
-    data: bytes
+    data: bytes  # a line over the limit: its first bytes only (see ``length``)
     partition_key: str
+    length: int | None = None  # the line's full length, when it was cut
 
     @property
     def size(self) -> int:
-        return len(self.data) + len(self.partition_key.encode("utf-8"))
+        length = len(self.data) if self.length is None else self.length
+        return length + len(self.partition_key.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class FailedRecord:
     error_code: str
     message: str
     data: bytes = field(repr=False, default=b"")
+    length: int | None = None  # a cut line's full length (``data`` holds its first bytes)
 
     def as_quarantine_entry(self) -> dict[str, Any]:
         """The failure as a quarantine line: reason, origin and the payload it carried."""
@@ -75,6 +79,7 @@ class FailedRecord:
             "reason": f"{self.error_code}: {self.message}",
             "origin": {"line": self.line_number},
             **payload,
+            **({"length": self.length} if self.length is not None else {}),
         }
 
 
@@ -128,13 +133,20 @@ def partition_key(data: bytes) -> str:
 
 
 def read_records(path: Path) -> Iterator[ProducerRecord]:
-    """The non-empty lines of an events file, as records in file order."""
+    """The non-empty lines of an events file, as records in file order, read in bounded
+    chunks: a line longer than a record may be is cut (its first bytes and its length) and
+    will be refused as too large, never held whole."""
     opener: Callable[..., Any] = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            data = line.rstrip(b"\r\n")
+        for line in bounded_lines(handle, MAX_RECORD_BYTES):
+            if line.cut:
+                yield ProducerRecord(
+                    line.number, line.data, hashlib.sha256(line.data).hexdigest(), line.length
+                )
+                continue
+            data = line.data.removesuffix(b"\r")
             if data.strip():
-                yield ProducerRecord(number, data, partition_key(data))
+                yield ProducerRecord(line.number, data, partition_key(data))
 
 
 def put_records_batches(
@@ -356,9 +368,12 @@ def stream(
 
 
 def _too_large(record: ProducerRecord) -> FailedRecord:
+    kept = f"; its first {len(record.data)} bytes are kept" if record.length is not None else ""
     return FailedRecord(
         record.line_number,
         "RecordTooLarge",
-        f"record is {record.size} bytes with its partition key; Kinesis takes at most {MAX_RECORD_BYTES}",
+        f"record is {record.size} bytes with its partition key; Kinesis takes at most {MAX_RECORD_BYTES}"
+        + kept,
         record.data,
+        record.length,
     )
