@@ -25,6 +25,29 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 
 
+DUCKDB_MEMORY_SHARE = 0.25  # of the machine's (or the container's) memory
+
+
+def machine_memory_bytes() -> int:
+    """Physical memory, or the cgroup's limit when the process runs under a smaller one."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        limited = Path("/sys/fs/cgroup/memory.max").read_text("ascii").strip()
+    except OSError:
+        return physical
+    return min(physical, int(limited)) if limited.isdigit() else physical
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory_limit for builds: C360_DUCKDB_MEMORY_LIMIT (e.g. ``6GB``), else a
+    quarter of the machine's memory. Above it DuckDB spills to disk (its temp_directory
+    beside the warehouse) instead of growing: the build's memory does not grow with the data."""
+    configured = os.environ.get("C360_DUCKDB_MEMORY_LIMIT")
+    if configured:
+        return configured
+    return f"{max(1, int(machine_memory_bytes() * DUCKDB_MEMORY_SHARE) // 2**20)}MB"
+
+
 @dataclass(frozen=True)
 class Settings:
     lake: str  # an absolute folder path, or s3://bucket/prefix
@@ -110,6 +133,8 @@ class Settings:
             "C360_PUBLISHED": str(self.published),
             "C360_TARGET": self.target,
         }
+        if self.target == "local":
+            variables["C360_DUCKDB_MEMORY_LIMIT"] = duckdb_memory_limit()
         if self.s3_endpoint_url:
             variables["C360_S3_ENDPOINT_URL"] = self.s3_endpoint_url
         if self.schema_prefix:
