@@ -67,3 +67,35 @@ def test_an_unlanded_file_takes_its_receipt_along_and_counts_as_unlanded(tmp_pat
     totals = receipts.totals(lake)["web.events"]
     assert (totals.received, totals.written, totals.unlanded) == (2, 0, 2)
     assert not lake.exists(receipt_key(raw))
+
+
+class _CountingLake(LocalLake):
+    """A local lake that counts the objects read."""
+
+    reads = 0
+
+    def get_bytes(self, key: str) -> bytes:
+        self.reads += 1
+        return super().get_bytes(key)
+
+
+def test_a_year_of_hourly_receipts_is_read_from_one_index_and_kept_exact(tmp_path: Path) -> None:
+    lake = _CountingLake(tmp_path / "lake")
+    hours = 24 * 365
+    for hour in range(hours):
+        day = f"2025-{1 + hour // 24 // 31 % 12:02d}-{1 + hour // 24 % 28:02d}"
+        key = f"raw/web/events/dt={day}/hr={hour % 24:02d}/shardId-{hour:06d}-1-3.json.gz"
+        receipts.write(lake, key, receipts.Receipt(received=3, written=3))
+    first = receipts.totals(lake)["web.events"]
+    assert (first.received, first.objects) == (3 * hours, hours) and lake.reads == hours
+    lake.reads = 0
+    again = receipts.totals(lake)["web.events"]
+    assert lake.reads == 1 and (again.received, again.objects) == (first.received, first.objects)
+    # A receipt written since, and one moved away (c360 unland): read and dropped exactly.
+    receipts.write(lake, "raw/web/events/dt=2026-01-01/hr=00/new-1-2.json.gz", receipts.Receipt(2, 2))
+    gone = "raw/web/events/dt=2025-01-01/hr=00/shardId-000000-1-3.json.gz"
+    receipts.move_with(lake, gone, "quarantine/web/events/unlanded/2026-01-01/x.json.gz")
+    lake.reads = 0
+    later = receipts.totals(lake)["web.events"]
+    assert lake.reads == 3  # the index, the new receipt, the moved one under its new key
+    assert (later.received, later.written, later.unlanded) == (3 * hours + 2, 3 * hours - 1, 3)

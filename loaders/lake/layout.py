@@ -5,6 +5,7 @@
     compacted/web/events/dt=YYYY-MM-DD/hr=HH/part-NNNNN.parquet + _manifest.json (the commit)
     quarantine/<source>/<entity>/dt=YYYY-MM-DD/<shard>-<first seq>-<last seq>.json.gz
     _receipts/<key of a raw or quarantine object>.json   (what its landing counted)
+    _index/receipts.json.gz                              (every receipt, in one object)
 
 The functions below are the only place that knows this layout.
 """
@@ -19,6 +20,7 @@ SHA_PREFIX_LEN = 16
 COMPACTED_EVENTS = "compacted/web/events"
 RAW_EVENTS = "raw/web/events"
 RECEIPTS = "_receipts/"
+RECEIPTS_INDEX = "_index/receipts.json.gz"  # a cache of every receipt (loaders.lake.receipts)
 MANIFEST = "_manifest.json"  # a compacted hour's commit: the parts that make it up
 
 
