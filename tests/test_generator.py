@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from c360.settings import PROJECT_ROOT
+from loaders import generator
 from loaders.contracts import contract, violation
 from loaders.generator import SEED_SCALE, generate, scaled_counts
 from tests.conftest import SCALE, read_csv
@@ -47,6 +48,37 @@ def test_counts_follow_the_scale(tmp_path: Path, scale: float) -> None:
     assert len(read_csv(tmp_path / "transactions.csv")) == expected["transactions"]
     assert len(_events(tmp_path)) == expected["events"]
     assert report.rows["events"] == expected["events"]
+
+
+def test_a_large_sample_is_made_in_parts_that_fit_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above PART_SCALE the sample is generated part by part (memory of one part): the
+    parts number their customers, orders and lines one after the other, share the products,
+    and the files read as one sample, headers once."""
+    monkeypatch.setattr(generator, "PART_SCALE", 0.05)
+    report = generate(tmp_path, scale=0.2, seed=5)  # four parts
+    customers = read_csv(tmp_path / "customers.csv")
+    lines = read_csv(tmp_path / "transactions.csv")
+    ids = [row["customer_id"] for row in customers]
+    assert ids == [f"C{n:06d}" for n in range(1, len(ids) + 1)] and len(ids) == 1_000
+    assert len({row["transaction_id"] for row in lines}) == len(lines) == 10_000
+    assert {row["customer_id"] for row in lines} <= set(ids)
+    assert {row["product_id"] for row in lines} <= {
+        row["product_id"] for row in read_csv(tmp_path / "products.csv")
+    }
+    assert len(read_csv(tmp_path / "products.csv")) == 40
+    orders_of = Counter(row["order_id"] for row in lines)
+    customer_of = {row["order_id"]: row["customer_id"] for row in lines}
+    assert all(customer_of[row["order_id"]] == row["customer_id"] for row in lines) and len(orders_of) > 1_000
+    events = _events(tmp_path)
+    assert len(events) == report.rows["events"] == 20_000
+    assert {e["customer_id"] for e in events if e["customer_id"]} <= set(ids)
+    # The first part's customers are what a one-part sample of its size draws; the next
+    # part draws others (its own generator), numbered after them.
+    generate(tmp_path / "one", scale=0.05, seed=5)
+    assert customers[:250] == read_csv(tmp_path / "one" / "customers.csv")
+    assert [row["email"] for row in customers[:250]] != [row["email"] for row in customers[250:500]]
 
 
 def test_seed_scale_is_the_documented_one() -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -54,15 +55,29 @@ class GenerateReport:
     answer_key: dict[str, Any] | None = field(default=None)
 
 
-def _csv_bytes(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="needed"))
-    return sink.getvalue()
+PART_SCALE = 10.0  # the largest part generated at once: a sample above it is made in parts
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+class _Files:
+    """The sample's files, written part by part: CSV headers only with the first part,
+    events as gzip members appended (any gzip reader reads them as one stream)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.started: set[str] = set()
+
+    def write(self, name: str, data: bytes) -> None:
+        mode = "ab" if name in self.started else "wb"
+        self.started.add(name)
+        with (self.out_dir / name).open(mode) as handle:
+            handle.write(data)
+
+    def write_csv(self, name: str, table: pa.Table) -> None:
+        sink = io.BytesIO()
+        options = pacsv.WriteOptions(quoting_style="needed", include_header=name not in self.started)
+        pacsv.write_csv(table, sink, options)
+        self.write(name, sink.getvalue())
 
 
 def generate(
@@ -73,26 +88,90 @@ def generate(
     end_date: date = DEFAULT_END_DATE,
 ) -> GenerateReport:
     """Write customers.csv, customers_update.csv, products.csv, transactions.csv,
-    events.jsonl.gz and answer_key.json into ``out_dir``."""
+    events.jsonl.gz and answer_key.json into ``out_dir``.
+
+    A sample above PART_SCALE is generated in equal parts of at most that scale, one after
+    the other, each written before the next is made: memory stays that of one part whatever
+    the scale. The products are the whole sample's, shared by every part; each part numbers
+    its customers, orders and order lines after the previous part's.
+    """
     if not 0.0 <= dirty < 0.1:
         raise ValueError(f"--dirty must be in [0, 0.1), got {dirty}")
-    gen = EntityGenerator(scale, seed, end_date)
-    customers, customers_update, customer_facts = gen.customers()
-    products, product_facts = gen.products()
-    transactions, order_facts = gen.transactions(customer_facts, product_facts)
-    events, identity = clickstream.events(gen, customer_facts, product_facts, order_facts)
-    dirty_rng = np.random.default_rng([seed, 1])
-    n_customers, n_products = customers.num_rows, products.num_rows
-
-    injected: dict[str, dict[str, int]] = {}
+    parts = max(1, math.ceil(scale / PART_SCALE))
+    if parts > 1 and dirty > 0:
+        raise ValueError(f"--dirty works on samples up to --scale {PART_SCALE:g}, got {scale:g}")
+    files = _Files(out_dir)
+    first = {"customers": 1, "orders": 1, "transactions": 1}
+    shared_products: tuple[pa.Table, dict[str, np.ndarray]] | None = None
     rows_written: dict[str, int] = {}
-    tables: dict[str, pa.Table] = {}
+    injected: dict[str, dict[str, int]] = {}
+    expected: dict[str, Any] = {}
+    identity: dict[str, dict[str, Any]] = {}
+    for part in range(parts):
+        gen = EntityGenerator(
+            scale / parts, seed, end_date, part=part, first=first, products=scaled_counts(scale)["products"]
+        )
+        customers, customers_update, customer_facts = gen.customers()
+        if shared_products is None:
+            shared_products = gen.products()
+            if dirty == 0:  # else written with its bad records (one part only)
+                files.write_csv("products.csv", shared_products[0])
+                rows_written["products"] = shared_products[0].num_rows
+        products, product_facts = shared_products
+        transactions, order_facts = gen.transactions(customer_facts, product_facts)
+        events, part_identity = clickstream.events(gen, customer_facts, product_facts, order_facts)
+        for section, values in part_identity.items():
+            identity.setdefault(section, {}).update(values)
+        first = {
+            "customers": first["customers"] + customers.num_rows,
+            "orders": first["orders"] + len(order_facts["order_ids"]),
+            "transactions": first["transactions"] + transactions.num_rows,
+        }
+        tables = {"customers": customers, "products": products, "transactions": transactions}
+        written = _write_part(files, tables, customers_update, events, dirty, seed, injected, expected)
+        for name, count in written.items():
+            rows_written[name] = rows_written.get(name, 0) + count
+        del customers, customers_update, transactions, events, customer_facts, order_facts
+    answer_key = {
+        "seed": seed,
+        "scale": scale,
+        "dirty_rate": dirty,
+        "end_date": end_date.isoformat(),
+        "rows_written": dict(sorted(rows_written.items())),
+        "injected": injected,
+        "late_arrival_note": "late_arriving events are moved to the end of events.jsonl.gz",
+        "expected": expected,
+        "identity": identity,
+    }
+    key_path = out_dir / "answer_key.json"
+    key_path.write_text(json.dumps(answer_key, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return GenerateReport(out_dir=out_dir, rows=dict(sorted(rows_written.items())), answer_key=answer_key)
+
+
+def _write_part(
+    files: _Files,
+    tables: dict[str, pa.Table],
+    customers_update: pa.Table,
+    events: pa.Table,
+    dirty: float,
+    seed: int,
+    injected: dict[str, dict[str, int]],
+    expected: dict[str, Any],
+) -> dict[str, int]:
+    """Write one part's rows (with bad records injected at rate ``dirty``, one-part samples
+    only); the rows written per file. ``injected`` and ``expected`` are filled for the
+    answer key."""
+    dirty_rng = np.random.default_rng([seed, 1])
+    n_customers, n_products = tables["customers"].num_rows, tables["products"].num_rows
+    rows_written: dict[str, int] = {}
+    dirty_tables: dict[str, pa.Table] = {}
     rejected_rows: dict[str, np.ndarray] = {}
-    for entity, table in (("customers", customers), ("products", products), ("transactions", transactions)):
+    for entity in ("customers", "products", "transactions"):
+        table = tables[entity]
         line_rows: dict[str, np.ndarray] = {}
         if dirty > 0:
             table, line_rows = dirty_table(dirty_rng, entity, table, dirty, n_customers, n_products)
-            tables[entity] = table
+            dirty_tables[entity] = table
             rejected_rows[entity] = np.concatenate(
                 [
                     line_rows[kind]
@@ -105,9 +184,10 @@ def generate(
         injected[entity] = {
             kind: int(line_rows[kind].size) if kind in line_rows else 0 for kind in DIRTY_KINDS
         }
-        _write(out_dir / f"{entity}.csv", _csv_bytes(table))
-        rows_written[entity] = table.num_rows
-    _write(out_dir / "customers_update.csv", _csv_bytes(customers_update))
+        if entity != "products" or dirty > 0:  # clean products, shared by every part: written once
+            files.write_csv(f"{entity}.csv", table)
+            rows_written[entity] = table.num_rows
+    files.write_csv("customers_update.csv", customers_update)
     rows_written["customers_update"] = customers_update.num_rows
 
     event_rows: dict[str, np.ndarray] = {}
@@ -122,20 +202,8 @@ def generate(
     injected["events"] = {
         kind: int(event_rows[kind].size) if kind in event_rows else 0 for kind in DIRTY_KINDS
     }
-    _write(out_dir / "events.jsonl.gz", gzip_members(chunks))
+    files.write("events.jsonl.gz", gzip_members(chunks))
     rows_written["events"] = events.num_rows + injected["events"]["duplicates"]
-
-    answer_key = {
-        "seed": seed,
-        "scale": scale,
-        "dirty_rate": dirty,
-        "end_date": end_date.isoformat(),
-        "rows_written": rows_written,
-        "injected": injected,
-        "late_arrival_note": "late_arriving events are moved to the end of events.jsonl.gz",
-        "expected": expected_outcomes(injected, tables, rejected_rows, customers_update) if dirty > 0 else {},
-        "identity": identity,
-    }
-    key_path = out_dir / "answer_key.json"
-    key_path.write_text(json.dumps(answer_key, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return GenerateReport(out_dir=out_dir, rows=rows_written, answer_key=answer_key)
+    if dirty > 0:
+        expected.update(expected_outcomes(injected, dirty_tables, rejected_rows, customers_update))
+    return rows_written

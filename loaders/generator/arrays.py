@@ -21,8 +21,9 @@ def choice(rng: np.random.Generator, options: tuple[tuple[Any, float], ...], siz
     return values[rng.choice(len(values), size=size, p=weights / weights.sum())]
 
 
-def numbered_ids(prefix: str, n: int, width: int) -> pa.Array:
-    numbers = pc.cast(pa.array(np.arange(1, n + 1)), pa.string())
+def numbered_ids(prefix: str, n: int, width: int, first: int = 1) -> pa.Array:
+    """``n`` ids ``<prefix><number>``, numbers from ``first`` zero-padded to ``width``."""
+    numbers = pc.cast(pa.array(np.arange(first, first + n)), pa.string())
     return pc.binary_join_element_wise(prefix, pc.utf8_lpad(numbers, width, "0"), "")
 
 

@@ -139,7 +139,7 @@ def events(
 
     anonymous_ids = uuids(rng, sessions.device_count)
     event_ids = uuids(rng, target)
-    customer_ids = numbered_ids("C", n_customers, 6)
+    customer_ids = numbered_ids("C", n_customers, 6, gen.first["customers"])
     order = np.argsort(timeline.occurred_at, kind="stable")
     event_device = sessions.device[session_of][order]
     session_traffic = timeline.traffic[session_of][order]

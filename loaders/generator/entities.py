@@ -70,10 +70,25 @@ def _order_faker_pools(fake: Faker) -> None:
 class EntityGenerator:
     """The customers, products and order lines of one sample, from one seeded generator."""
 
-    def __init__(self, scale: float, seed: int, end_date: date) -> None:
+    def __init__(
+        self,
+        scale: float,
+        seed: int,
+        end_date: date,
+        part: int = 0,
+        first: dict[str, int] | None = None,
+        products: int | None = None,
+    ) -> None:
+        """One part of a sample (``generate`` makes a large one in parts of bounded size):
+        part 0 draws from ``seed`` (a one-part sample is as it always was), part i from
+        (seed, i); ``first`` numbers this part's first customer, order and order line
+        (the ones before it are other parts'), and ``products`` is the whole sample's count."""
         self.counts = scaled_counts(scale)
+        if products is not None:
+            self.counts["products"] = products
+        self.first = {"customers": 1, "orders": 1, "transactions": 1, **(first or {})}
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed if part == 0 else [seed, part])
         self.pools = _Pools(seed)
         self.end_date = end_date
         self.start_date = end_date - timedelta(days=HISTORY_DAYS - 1)
@@ -108,7 +123,7 @@ class EntityGenerator:
         birth_day = rng.integers(epoch(date(1945, 1, 1)) // 86_400, epoch(date(2006, 1, 1)) // 86_400, n)
         gender = choice(rng, (("female", 0.48), ("male", 0.47), ("other", 0.02), ("", 0.03)), n)
         opt_in = np.where(rng.random(n) < 0.55, "true", "false").astype(object)
-        ids = numbered_ids("C", n, 6)
+        ids = numbered_ids("C", n, 6, self.first["customers"])
         domains = np.array(["example.com", "mail.example", "inbox.example", "post.example"], dtype=object)
         email = pc.utf8_lower(
             pc.binary_join_element_wise(
@@ -287,12 +302,12 @@ class EntityGenerator:
             ),
         )
         updated_at = np.minimum(updated_at, self.end_epoch)
-        order_ids = numbered_ids("O", n_orders, 7)
+        order_ids = numbered_ids("O", n_orders, 7, self.first["orders"])
         table = pa.table(
             {
-                "transaction_id": numbered_ids("T", target, 8),
+                "transaction_id": numbered_ids("T", target, 8, self.first["transactions"]),
                 "order_id": order_ids.take(pa.array(order_of_line)),
-                "customer_id": numbered_ids("C", n_customers, 6).take(
+                "customer_id": numbered_ids("C", n_customers, 6, self.first["customers"]).take(
                     pa.array(order_customer[order_of_line])
                 ),
                 "product_id": numbered_ids("P", n_products, 5).take(pa.array(product)),
