@@ -113,6 +113,28 @@ def test_new_hours_are_registered_without_dropping_anything(runs: Runs) -> None:
     assert load_raw["tables_created"] == []  # nothing recreated on the second run
 
 
+def test_the_second_build_scans_only_the_partitions_of_new_files(runs: Runs) -> None:
+    """The landed models read the list of raw files load_raw keeps, and name each new file and
+    its partition, so Spectrum prunes every other partition (the fake does not run SQL, so
+    every listed file reads as new here; DuckDB and PostgreSQL test which ones are)."""
+    second = runs.documents[1]
+    load_raw = next(step for step in second["steps"] if step["name"] == "load_raw")["output"]
+    assert load_raw["raw_files_added"] == 1 and load_raw["raw_files_removed"] == 0
+    landed = [
+        " ".join(entry["sql"].split())
+        for entry in runs.statements
+        if entry.get("node") == "model.c360.landed_web__events" and '"$path" in (' in entry["sql"]
+    ]
+    assert landed, "the second build read only named files"
+    assert f"(dt = '{DAY}' and hr = '10')" in landed[-1]
+    forget = [
+        entry["sql"]
+        for entry in runs.statements
+        if entry.get("node") == "model.c360.landed_web__events" and entry["sql"].lstrip().startswith("delete")
+    ]
+    assert forget and "c360_loader" in forget[-1] and "raw_files" in forget[-1]
+
+
 def test_the_rules_catch_what_the_first_redshift_build_would_have_sent() -> None:
     """The statements that made the first build on a real cluster fail, as the project sent
     them before: each is caught (the before-and-after counts are in the closing note)."""

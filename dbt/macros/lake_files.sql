@@ -32,10 +32,11 @@
 {%- endmacro %}
 
 
-{% macro c360_lake_files_query(source_name, table_name) %}
+{% macro c360_lake_files_query(source_name, table_name, copies=none) %}
     {#- A query of one column, file: every raw file of the source in the lake now, named as
-        the source's file column names it. -#}
-    {{ return(adapter.dispatch('c360_lake_files_query')(source_name, table_name)) }}
+        the source's file column names it, and the files `copies` lists. -#}
+    {%- set listed = adapter.dispatch('c360_lake_files_query')(source_name, table_name) -%}
+    {{ return(listed ~ ('\nunion\n' ~ copies if copies else '')) }}
 {% endmacro %}
 
 {% macro default__c360_lake_files_query(source_name, table_name) %}
@@ -66,44 +67,52 @@
 {% endmacro %}
 
 
-{% macro c360_unread_files(source_name, table_name) %}
-    {#- A filter on the source's rows: every row on a first build or a full refresh; on an
-        incremental build, only the rows of files the model has not read yet (none: no row).
-        Compile-time: the list is asked of the warehouse when the model is compiled. -#}
-    {%- if not execute or not c360_is_incremental() or model.resource_type == 'unit_test' -%}
-        {{ return('1 = 1') }}
+{% macro c360_unread(source_name, table_name, copies=none) %}
+    {#- What this build of a landed model reads: {'all': true} on a first build or a full
+        refresh; else {'files': [...], 'keys': [...]}, the files (as the source's file column
+        names them) and lake keys in the lake that the model has not read. `copies`: a
+        query of one column, file, listing files whose rows are also kept elsewhere
+        (compacted events), which count as in the lake. Compile-time: asked of the warehouse
+        when the model is compiled. -#}
+    {%- if not execute or model.resource_type == 'unit_test' or not c360_is_incremental() -%}
+        {{ return({'all': true}) }}
     {%- endif -%}
     {%- set listed -%}
-        select listed.file
-        from ({{ c360_lake_files_query(source_name, table_name) }}) as listed
+        select distinct listed.file
+        from ({{ c360_lake_files_query(source_name, table_name, copies) }}) as listed
         where {{ c360_lake_key('listed.file') }} not in (select distinct _lake_key from {{ this }})
         order by listed.file
     {%- endset -%}
-    {%- set files = run_query(listed).columns[0].values() -%}
-    {%- if files | length == 0 -%}
-        {{ return('1 = 0') }}
-    {%- endif -%}
-    {{ log(this.identifier ~ ': ' ~ files | length ~ ' new lake file(s) to read', info=true) }}
-    {%- set quoted = [] -%}
+    {%- set files = run_query(listed).columns[0].values() | list -%}
+    {%- set keys = [] -%}
     {%- for file in files -%}
-        {%- do quoted.append("'" ~ file | replace("'", "''") ~ "'") -%}
+        {%- set key = modules.re.search('(raw/(web|shop)/.*)$', file) -%}
+        {%- if key and key.group(1) not in keys -%}
+            {%- do keys.append(key.group(1)) -%}
+        {%- endif -%}
     {%- endfor -%}
-    {%- set predicate = c360_source_file() ~ ' in (' ~ quoted | join(', ') ~ ')' -%}
-    {{ return(adapter.dispatch('c360_unread_files_predicate')(predicate, files)) }}
+    {%- if files -%}
+        {{ log(this.identifier ~ ': ' ~ keys | length ~ ' new lake file(s) to read', info=true) }}
+    {%- endif -%}
+    {{ return({'all': false, 'files': files, 'keys': keys}) }}
 {% endmacro %}
 
-{% macro default__c360_unread_files_predicate(predicate, files) %}
-    {#- DuckDB prunes the files a filter on filename excludes before opening them. -#}
-    {{ return(predicate) }}
+
+{% macro c360_quoted_list(values) %}
+    {%- set quoted = [] -%}
+    {%- for value in values -%}
+        {%- do quoted.append("'" ~ value | replace("'", "''") ~ "'") -%}
+    {%- endfor -%}
+    {{ return('(' ~ quoted | join(', ') ~ ')') }}
 {% endmacro %}
 
-{% macro redshift__c360_unread_files_predicate(predicate, files) %}
-    {#- Spectrum prunes on partition columns compared with constants: name the new files'
-        partitions too, so only those are scanned. -#}
+
+{% macro c360_partitions_of(keys) %}
+    {#- The partitions of lake keys as a filter: (dt = 'D' and hr = 'H') or ... -#}
     {%- set partitions = [] -%}
-    {%- for file in files -%}
+    {%- for key in keys -%}
         {%- set values = [] -%}
-        {%- for name, value in modules.re.findall('/([a-z_]+)=([^/]+)', file) -%}
+        {%- for name, value in modules.re.findall('/([a-z_]+)=([^/]+)', key) -%}
             {%- do values.append(name ~ " = '" ~ value | replace("'", "''") ~ "'") -%}
         {%- endfor -%}
         {%- set clause = '(' ~ values | join(' and ') ~ ')' -%}
@@ -111,14 +120,66 @@
             {%- do partitions.append(clause) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if partitions -%}
-        {{ return('(' ~ partitions | join(' or ') ~ ') and ' ~ predicate) }}
+    {{ return('(' ~ partitions | join(' or ') ~ ')' if partitions else '') }}
+{% endmacro %}
+
+
+{% macro c360_unread_files(unread) %}
+    {#- The filter on a raw source's rows for what `unread` (c360_unread) says to read.
+        DuckDB prunes the files a filter on filename excludes before opening them;
+        Spectrum prunes on partition columns compared with constants, so on Redshift the
+        new files' partitions are named too. -#}
+    {%- if unread['all'] -%}
+        {{ return('1 = 1') }}
+    {%- elif not unread['files'] -%}
+        {{ return('1 = 0') }}
+    {%- endif -%}
+    {%- set predicate = c360_source_file() ~ ' in ' ~ c360_quoted_list(unread['files']) -%}
+    {%- if target.type == 'redshift' and c360_partitions_of(unread['keys']) -%}
+        {{ return(c360_partitions_of(unread['keys']) ~ ' and ' ~ predicate) }}
     {%- endif -%}
     {{ return(predicate) }}
 {% endmacro %}
 
 
-{% macro c360_forget_files_gone(source_name, table_name) %}
+{% macro c360_unread_copies(unread, file_column) %}
+    {#- The filter on compacted rows for what `unread` says to read: those of new files
+        (in their hours only, so the other partitions are pruned). -#}
+    {%- if unread['all'] -%}
+        {{ return('1 = 1') }}
+    {%- elif not unread['keys'] -%}
+        {{ return('1 = 0') }}
+    {%- endif -%}
+    {{ return(c360_partitions_of(unread['keys']) ~ ' and ' ~ c360_lake_key(file_column)
+        ~ ' in ' ~ c360_quoted_list(unread['keys'])) }}
+{% endmacro %}
+
+
+{% macro c360_compacted_inputs() %}
+    {#- A query of the raw files whose rows compaction keeps (c360_lake_files_query's
+        copies): the inputs of every committed manifest on DuckDB, the files named in the
+        compacted table on PostgreSQL; on Redshift the load step lists them in raw_files. -#}
+    {{ return(adapter.dispatch('c360_compacted_inputs')()) }}
+{% endmacro %}
+
+{% macro default__c360_compacted_inputs() %}
+    {{ return('select distinct _source_file as file from ' ~ source('web', 'events_compacted')) }}
+{% endmacro %}
+
+{% macro duckdb__c360_compacted_inputs() %}
+    {%- if not execute or not c360_lake_has_files('compacted/web/events/*/*/_manifest.json') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("select '" ~ env_var('C360_LAKE', var('c360_default_lake')) | replace("'", "''")
+        ~ "/' || unnest(inputs) as file from " ~ source('web', 'events_compaction_manifests')) }}
+{% endmacro %}
+
+{% macro redshift__c360_compacted_inputs() %}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{% macro c360_forget_files_gone(source_name, table_name, copies=none) %}
     {#- pre-hook of a landed model: on an incremental build, delete the rows of files no
         longer in the lake (a file taken back with `c360 unland`). -#}
     {%- if not c360_is_incremental() -%}
@@ -127,7 +188,7 @@
     delete from {{ this }}
     where _lake_key not in (
         select {{ c360_lake_key('listed.file') }}
-        from ({{ c360_lake_files_query(source_name, table_name) }}) as listed
+        from ({{ c360_lake_files_query(source_name, table_name, copies) }}) as listed
     )
 {% endmacro %}
 
@@ -154,6 +215,26 @@
         {{ c360_source_file() }} as _source_file,
         {{ c360_lake_key(c360_source_file()) }} as _lake_key
     from {{ c360_source(source_name, table_name) }}
-    where {{ c360_unread_files(source_name, table_name) }}
+    where {{ c360_unread_files(c360_unread(source_name, table_name)) }}
     {%- endif %}
+{% endmacro %}
+
+
+{#- A model over a landed model can be incremental by lake file too, when each of its rows
+    depends on its own landed row alone (base_web__events: per-row rules): it reads the rows
+    of files it has not read, and drops those of files gone from the landed model. -#}
+
+{% macro c360_unread_rows() %}
+    {%- if not execute or model.resource_type == 'unit_test' or not c360_is_incremental() -%}
+        {{ return('1 = 1') }}
+    {%- endif -%}
+    {{ return('_lake_key not in (select distinct _lake_key from ' ~ this ~ ')') }}
+{% endmacro %}
+
+{% macro c360_forget_rows_gone(landed) %}
+    {%- if not c360_is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    delete from {{ this }}
+    where _lake_key not in (select distinct _lake_key from {{ landed }})
 {% endmacro %}

@@ -324,7 +324,11 @@ def register(
         done.partitions_added[table.qualified] = len(new)
         if new:
             say(f"{table.qualified}: {len(new)} new partition(s) registered")
-    done.compacted_parts = _write_compacted_parts(lake, run, schema_prefix)
+    done.compacted_parts, compacted_inputs = _write_compacted_parts(lake, run, schema_prefix)
+    # A raw file whose rows a committed compaction keeps is in the lake, even if its raw
+    # copy is gone: the landed model reads it from the Parquet.
+    events = next(table.qualified for table in tables if table.name == "events")
+    raw_files[events] = sorted({*raw_files.get(events, []), *compacted_inputs})
     done.raw_files_added, done.raw_files_removed = _write_raw_files(connection, run, schema_prefix, raw_files)
     return done
 
@@ -361,16 +365,22 @@ def _write_raw_files(
     return len(added), len(removed)
 
 
-def _write_compacted_parts(lake: Lake, run: Callable[[str], None], schema_prefix: str) -> int:
+def _write_compacted_parts(
+    lake: Lake, run: Callable[[str], None], schema_prefix: str
+) -> tuple[int, list[str]]:
     """Replace ``c360_loader.compacted_parts`` with the parts every committed manifest lists,
-    in one transaction, so a build reads the old list or the new one, never half of one."""
+    in one transaction, so a build reads the old list or the new one, never half of one.
+    Returns the parts written and the URLs of the raw files the manifests cover."""
     schema = f"{schema_prefix}{LOADER_SCHEMA}"
     table = f"{schema}.{COMPACTED_PARTS}"
     rows = []
+    inputs: list[str] = []
     for key in lake.list_keys(f"{layout.COMPACTED_EVENTS}/"):
         if key.endswith("/" + layout.MANIFEST):
             values = layout.partition_values(key)
-            for part in json.loads(lake.get_bytes(key))["parts"]:
+            manifest = json.loads(lake.get_bytes(key))
+            inputs += [lake.url(raw) for raw in manifest.get("inputs", [])]
+            for part in manifest["parts"]:
                 rows.append(f"({_quote(values['dt'])}, {_quote(values['hr'])}, {_quote(lake.url(part))})")
     run(f"create schema if not exists {schema};")
     run(
@@ -386,4 +396,4 @@ def _write_compacted_parts(lake: Lake, run: Callable[[str], None], schema_prefix
             + ";"
         )
     run("commit;")
-    return len(rows)
+    return len(rows), inputs

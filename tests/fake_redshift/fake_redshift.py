@@ -331,6 +331,7 @@ class Connection:
         elif text in ("commit", "end", "rollback", "abort", "commit transaction"):
             self.in_transaction = False
         elif not self._query(text, node, cursor):
+            self._follow_raw_files(text)
             self._ddl(sql, text, node)
 
     def _query(self, text: str, node: str | None, cursor: Cursor) -> bool:
@@ -399,6 +400,8 @@ class Connection:
             or "svv_external_columns" in text
         ):
             cursor.answer(*_projected(text, *self._external_answer(text)))
+        elif re.search(r"\braw_files\b", text) and text.startswith("select"):
+            self._raw_files_answer(text, cursor)
         elif match := re.match(r"select count\(\*\)(?: as (\w+))? from ", text):
             cursor.answer([(match.group(1) or "count", "bigint")], [(0,)])
         elif text.startswith(("select", "with", "show")):
@@ -406,6 +409,30 @@ class Connection:
         else:
             return False
         return True
+
+    def _raw_files_answer(self, text: str, cursor: Cursor) -> None:
+        """c360_loader.raw_files, as the inserts sent to it left it: all of it for the load
+        step, a table's URLs for a landed model (every file reads as new: nothing runs)."""
+        with self.catalog.state() as state:
+            rows = [tuple(row) for row in state.get("raw_files", [])]
+        table = re.search(r"where table_name = '([^']*)'", text)
+        if table is None:
+            cursor.answer([("table_name", "varchar"), ("url", "varchar")], rows)
+        else:
+            cursor.answer(
+                [("file", "varchar")], sorted((url,) for name, url in rows if name == table.group(1))
+            )
+
+    def _follow_raw_files(self, text: str) -> None:
+        """Keep the rows c360's load step writes to c360_loader.raw_files."""
+        if re.match(r"insert into \S*raw_files \(table_name, url\) values", text):
+            added = re.findall(r"\('([^']*)', '([^']*)'\)", text)
+            with self.catalog.state() as state:
+                state.setdefault("raw_files", []).extend([name, url] for name, url in added)
+        elif re.match(r"delete from \S*raw_files where url in", text):
+            gone = set(re.findall(r"'([^']*)'", text))
+            with self.catalog.state() as state:
+                state["raw_files"] = [row for row in state.get("raw_files", []) if row[1] not in gone]
 
     def _query_columns(self, text: str, node: str | None) -> list[tuple[str, str]]:
         """The columns of a query dbt runs for its shape only (``limit 0``): the declared

@@ -4,11 +4,21 @@
     c360_earliest_plausible_date, or more than var c360_future_tolerance_hours after the
     event reached Kinesis (device clocks drift, a day's worth is tolerated).
     kept, flagged in data_quality_issues: a device_type outside its vocabulary.
-    Reads landed_web__events: every raw event, parsed once. -#}
+    Reads landed_web__events: every raw event, parsed once. Every rule reads the row
+    alone, so the model is incremental by lake file like the landed one (c360_unread_rows);
+    a change of a rule or of its vars needs a full refresh (`c360 build --full-refresh`). -#}
+{{
+    config(
+        materialized='incremental',
+        pre_hook="{{ c360_forget_rows_gone(ref('landed_web__events')) }}",
+    )
+}}
+
 with
 
 landed as (
     select * from {{ ref('landed_web__events') }}
+    where {{ c360_unread_rows() }}
 ),
 
 renamed as (

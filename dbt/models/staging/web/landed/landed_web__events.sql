@@ -1,16 +1,17 @@
 {#- Every raw event of the lake, read once (incremental by lake file: see lake_files.sql),
-    with its timestamps parsed. A full refresh reads each hour from its committed Parquet
-    once compacted, from the raw files until then; an incremental build reads the raw files
-    it has not read yet (compaction copies raw files, it never removes them). Which
+    with its timestamps parsed. Each raw file is read from its committed Parquet once
+    compacted, from the raw file until then; a file counts as in the lake while its raw
+    file or a committed compaction of it is there. Which
     compacted parts are committed is read from the manifests on DuckDB and from the list c360
     keeps on Redshift (c360_committed_compacted_events); both are named here so the model has
     the same parents on every target. -#}
 -- depends_on: {{ source('web', 'events_compaction_manifests') }}
 -- depends_on: {{ source('c360_loader', 'compacted_parts') }}
+{%- set unread = c360_unread('web', 'events', c360_compacted_inputs()) -%}
 {{
     config(
         materialized='incremental',
-        pre_hook="{{ c360_forget_files_gone('web', 'events') }}",
+        pre_hook="{{ c360_forget_files_gone('web', 'events', c360_compacted_inputs()) }}",
     )
 }}
 
@@ -21,32 +22,28 @@ raw_events as (
         *,
         {{ c360_source_file() }} as _source_file
     from {{ c360_source('web', 'events') }}
-    where {{ c360_unread_files('web', 'events') }}
+    where {{ c360_unread_files(unread) }}
 ),
 
--- New files are read raw (above) on an incremental build: their hours may be compacted
--- later, into the same rows.
+-- On an incremental build, only the compacted rows of new files (in their hours): a raw
+-- file already compacted when first seen, or whose raw copy is gone.
 compacted_events as (
     select * from ({{ c360_committed_compacted_events() }}) as committed_parts
-    where {{ 'false' if c360_is_incremental() else 'true' }}
+    where {{ c360_unread_copies(unread, '_source_file') }}
 ),
 
-compacted_hours as (
-    select distinct
-        dt,
-        hr
+compacted_files as (
+    select distinct {{ c360_lake_key('_source_file') }} as _lake_key
     from compacted_events
 ),
 
--- An hour is read from its committed Parquet once compacted, from the raw files until then.
+-- A file is read from its committed Parquet once compacted, from its raw file until then.
 uncompacted_raw_events as (
     select raw_events.*
     from raw_events
-    left join compacted_hours
-        on
-            raw_events.dt = compacted_hours.dt
-            and raw_events.hr = compacted_hours.hr
-    where compacted_hours.dt is null
+    left join compacted_files
+        on {{ c360_lake_key('raw_events._source_file') }} = compacted_files._lake_key
+    where compacted_files._lake_key is null
 ),
 
 unioned as (
