@@ -118,7 +118,7 @@ def test_clickstream_without_shop_exports_builds_and_publishes(
         assert any("No customer has a purchase yet" in message for message in said[page]), page
 
 
-def test_a_freshness_failure_names_the_source_and_its_first_error_line(
+def test_a_raw_file_no_reader_can_open_fails_the_build_naming_the_model_and_its_first_error_line(
     sample_dir: Path, tmp_path: Path
 ) -> None:
     settings = _settings(tmp_path)
@@ -128,5 +128,5 @@ def test_a_freshness_failure_names_the_source_and_its_first_error_line(
     with pytest.raises(BuildFailedError) as error:
         runner.run(settings, input_dir=_inbox(sample_dir, tmp_path, ["products.csv"]), say=lambda _m: None)
     message = str(error.value)
-    assert message.startswith("dbt source freshness failed: source web.events: ")
+    assert message.startswith("the build failed: ") and "landed_web__events" in message
     assert "\n" not in message and "published copy was left as it was" in message

@@ -144,7 +144,8 @@ def load_raw_step(ctx: RunContext) -> dict[str, Any]:
 
 
 def freshness_step(ctx: RunContext) -> dict[str, Any]:
-    """Stop here if nothing changed since the last published run; else dbt source freshness."""
+    """Stop here if nothing changed since the last published run; else check each source's
+    freshness from its landing receipts (``check_freshness``)."""
     current = fingerprints(ctx)
     previous = last_published_run(ctx)
     if previous is not None and previous.get("fingerprint") == current["all"] and still_published(ctx):

@@ -62,6 +62,7 @@ class SourceTotals:
     unlanded: int = 0
     objects: int = 0
     keys: set[str] = field(default_factory=set)  # raw objects that have a receipt
+    newest: str = ""  # the latest landed_at of a raw object (ISO 8601, UTC)
     reasons: Counter[str] = field(default_factory=Counter)  # quarantined rows by kind of reason
 
 
@@ -144,4 +145,5 @@ def totals(lake: Lake, threads: int = 16) -> dict[str, SourceTotals]:
             elif area == "raw":
                 sums.written += int(receipt.get("written", 0))
                 sums.keys.add(object_key)
+                sums.newest = max(sums.newest, str(receipt.get("landed_at") or ""))
     return found
