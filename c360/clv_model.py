@@ -23,10 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special
+
+if TYPE_CHECKING:
+    from scipy import optimize
 
 BG_NBD = "bg_nbd"
 GAMMA_GAMMA = "gamma_gamma"
@@ -66,6 +69,8 @@ def bg_nbd_log_likelihood(params: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: Ar
     """Each customer's log-likelihood (Fader, Hardie and Lee 2005, equation 6)."""
     r, alpha, a, b = (float(value) for value in np.asarray(params, dtype=np.float64))
     x, t_x, T = _floats(x, t_x, T)  # noqa: N806
+    from scipy import special  # here, not at import: the CLI starts without scipy
+
     a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
     a2 = special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b) - special.gammaln(a + b + x)
     a3 = -(r + x) * np.log(alpha + T)
@@ -100,6 +105,8 @@ def expected_purchases(
     with the Gaussian hypergeometric function 2F1."""
     r, alpha, a, b = (params[name] for name in PARAMETERS[BG_NBD])
     x, t_x, T = _floats(x, t_x, T)  # noqa: N806
+    from scipy import special
+
     hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t))
     growth = 1.0 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp
     numerator = (a + b + x - 1) / (a - 1) * growth
@@ -152,6 +159,8 @@ def gamma_gamma_log_likelihood(params: ArrayLike, x: ArrayLike, m: ArrayLike) ->
     repeat purchases (Fader and Hardie 2013, equation 3)."""
     p, q, v = (float(value) for value in np.asarray(params, dtype=np.float64))
     x, m = _floats(x, m)
+    from scipy import special
+
     return (  # type: ignore[no-any-return]
         special.gammaln(p * x + q)
         - special.gammaln(p * x)
@@ -217,6 +226,8 @@ def _too_thin(customers: int, repeat_customers: int, minimum: int) -> str | None
 
 
 def _minimise(negative: Callable[[Array], float], start: Array) -> optimize.OptimizeResult:
+    from scipy import optimize
+
     with np.errstate(all="ignore"):
         return optimize.minimize(
             negative,

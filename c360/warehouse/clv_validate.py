@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from c360 import clv_model
 from c360.clv_model import BG_NBD
@@ -101,6 +100,8 @@ def auc(scores: Sequence[float], positive: Sequence[bool]) -> float | None:
     others = found.size - chosen
     if chosen == 0 or others == 0:
         return None
+    from scipy import stats  # here, not at import: the CLI starts without scipy
+
     ranks = stats.rankdata(np.asarray(scores, dtype=np.float64))
     return float((ranks[found].sum() - chosen * (chosen + 1) / 2) / (chosen * others))
 

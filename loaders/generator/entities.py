@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from faker import Faker
 
 from loaders.generator.arrays import (
     cents_text,
@@ -33,6 +33,8 @@ class _Pools:
     """Small pools of Faker values per country, built once per run."""
 
     def __init__(self, seed: int, size: int = 250) -> None:
+        from faker import Faker  # here, not at import: the CLI starts without Faker
+
         self.first_names: dict[str, np.ndarray] = {}
         self.last_names: dict[str, np.ndarray] = {}
         self.places: dict[str, np.ndarray] = {}  # rows of (city, state, postal_code)
@@ -58,7 +60,7 @@ class _Pools:
         )
 
 
-def _order_faker_pools(fake: Faker) -> None:
+def _order_faker_pools(fake: Any) -> None:
     """Sort the city lists Faker draws from: some locales build them from a set (it_IT), whose
     order follows the string hash seed, so the same seed gave other cities in another process."""
     for provider in fake.providers:
