@@ -5,12 +5,13 @@
 
     Files are named by their lake key (`raw/web/events/dt=.../x.json.gz`), so rows read from a
     raw file and rows read from its compacted copy are the same file, on every target, however
-    the lake's root is spelled. Raw files are never deleted but by `c360 unland` (the lake is
-    the system of record; compaction copies them), so the raw listing is the list of files.
+    the lake's root is spelled. A file is in the lake while its raw copy is, or a committed
+    compaction keeps its rows (c360_compacted_inputs): only `c360 unland` takes one out.
 
     Where the list comes from, per target (c360_lake_files_query):
-      DuckDB     glob() of the source's lake_glob: a listing, no file is opened;
-      PostgreSQL the file names of the raw table the loader filled (its COPY parsed them);
+      DuckDB     glob() of the source's lake_glob, and the committed manifests' inputs: a
+                 listing, no raw file is opened;
+      PostgreSQL the file names of the raw tables the loader filled (its COPY parsed them);
       Redshift   c360_loader.raw_files, written by the load_raw step from the same listing,
                  and the new files' partitions are named in the filter so Spectrum scans only
                  those partitions. -#}
@@ -150,7 +151,8 @@
     {%- elif not unread['keys'] -%}
         {{ return('1 = 0') }}
     {%- endif -%}
-    {{ return(c360_partitions_of(unread['keys']) ~ ' and ' ~ c360_lake_key(file_column)
+    {%- set partitions = c360_partitions_of(unread['keys']) -%}
+    {{ return((partitions ~ ' and ' if partitions else '') ~ c360_lake_key(file_column)
         ~ ' in ' ~ c360_quoted_list(unread['keys'])) }}
 {% endmacro %}
 
