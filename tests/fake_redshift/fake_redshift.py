@@ -331,7 +331,7 @@ class Connection:
         elif text in ("commit", "end", "rollback", "abort", "commit transaction"):
             self.in_transaction = False
         elif not self._query(text, node, cursor):
-            self._follow_raw_files(text)
+            self._follow_raw_files(" ".join(_COMMENT.sub(" ", sql).split()))
             self._ddl(sql, text, node)
 
     def _query(self, text: str, node: str | None, cursor: Cursor) -> bool:
@@ -424,12 +424,13 @@ class Connection:
             )
 
     def _follow_raw_files(self, text: str) -> None:
-        """Keep the rows c360's load step writes to c360_loader.raw_files."""
-        if re.match(r"insert into \S*raw_files \(table_name, url\) values", text):
+        """Keep the rows c360's load step writes to c360_loader.raw_files (``text``: the
+        statement as sent, spaces collapsed: URLs keep their case)."""
+        if re.match(r"insert into \S*raw_files \(table_name, url\) values", text, re.IGNORECASE):
             added = re.findall(r"\('([^']*)', '([^']*)'\)", text)
             with self.catalog.state() as state:
                 state.setdefault("raw_files", []).extend([name, url] for name, url in added)
-        elif re.match(r"delete from \S*raw_files where url in", text):
+        elif re.match(r"delete from \S*raw_files where url in", text, re.IGNORECASE):
             gone = set(re.findall(r"'([^']*)'", text))
             with self.catalog.state() as state:
                 state["raw_files"] = [row for row in state.get("raw_files", []) if row[1] not in gone]
