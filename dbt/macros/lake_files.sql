@@ -5,7 +5,7 @@
 
     Files are named by their lake key (`raw/web/events/dt=.../x.json.gz`), so rows read from a
     raw file and rows read from its compacted copy are the same file, on every target, however
-    the lake's root is spelled. A file is in the lake while its raw copy is, or a committed
+    the lake's root is spelled: a landed row's `_source_file` is that key. A file is in the lake while its raw copy is, or a committed
     compaction keeps its rows (c360_compacted_inputs): only `c360 unland` takes one out.
 
     Where the list comes from, per target (c360_lake_files_query):
@@ -81,7 +81,7 @@
     {%- set listed -%}
         select distinct listed.file
         from ({{ c360_lake_files_query(source_name, table_name, copies) }}) as listed
-        where {{ c360_lake_key('listed.file') }} not in (select distinct _lake_key from {{ this }})
+        where {{ c360_lake_key('listed.file') }} not in (select distinct _source_file from {{ this }})
         order by listed.file
     {%- endset -%}
     {%- set files = run_query(listed).columns[0].values() | list -%}
@@ -188,7 +188,7 @@
         {{ return('') }}
     {%- endif -%}
     delete from {{ this }}
-    where _lake_key not in (
+    where _source_file not in (
         select {{ c360_lake_key('listed.file') }}
         from ({{ c360_lake_files_query(source_name, table_name, copies) }}) as listed
     )
@@ -214,8 +214,7 @@
         {%- for name in (meta.get('partition_columns') or {}) %}
         {{ name }},
         {%- endfor %}
-        {{ c360_source_file() }} as _source_file,
-        {{ c360_lake_key(c360_source_file()) }} as _lake_key
+        {{ c360_lake_key(c360_source_file()) }} as _source_file
     from {{ c360_source(source_name, table_name) }}
     where {{ c360_unread_files(c360_unread(source_name, table_name)) }}
     {%- endif %}
@@ -230,7 +229,7 @@
     {%- if not execute or model.resource_type == 'unit_test' or not c360_is_incremental() -%}
         {{ return('1 = 1') }}
     {%- endif -%}
-    {{ return('_lake_key not in (select distinct _lake_key from ' ~ this ~ ')') }}
+    {{ return('_source_file not in (select distinct _source_file from ' ~ this ~ ')') }}
 {% endmacro %}
 
 {% macro c360_forget_rows_gone(landed) %}
@@ -238,5 +237,5 @@
         {{ return('') }}
     {%- endif -%}
     delete from {{ this }}
-    where _lake_key not in (select distinct _lake_key from {{ landed }})
+    where _source_file not in (select distinct _source_file from {{ landed }})
 {% endmacro %}

@@ -241,7 +241,6 @@ PARTITION_DESCRIPTIONS = {
 }
 LANDED_LINEAGE = [
     {"name": "_source_file", "description": "{{ doc('source_file') }}", "data_tests": ["not_null"]},
-    {"name": "_lake_key", "description": "{{ doc('lake_key') }}", "data_tests": ["not_null"]},
 ]
 
 

@@ -97,6 +97,7 @@ def generate(
     """
     if not 0.0 <= dirty < 0.1:
         raise ValueError(f"--dirty must be in [0, 0.1), got {dirty}")
+    totals = scaled_counts(scale)  # refuses a scale that is not a positive finite number
     parts = max(1, math.ceil(scale / PART_SCALE))
     if parts > 1 and dirty > 0:
         raise ValueError(f"--dirty works on samples up to --scale {PART_SCALE:g}, got {scale:g}")
@@ -109,7 +110,7 @@ def generate(
     identity: dict[str, dict[str, Any]] = {}
     for part in range(parts):
         gen = EntityGenerator(
-            scale / parts, seed, end_date, part=part, first=first, products=scaled_counts(scale)["products"]
+            scale / parts, seed, end_date, part=part, first=first, products=totals["products"]
         )
         customers, customers_update, customer_facts = gen.customers()
         if shared_products is None:

@@ -11,7 +11,7 @@ ranked as (
         *,
         row_number() over (
             partition by event_id
-            order by _kinesis_arrival_at, _lake_key, _kinesis_sequence_number
+            order by _kinesis_arrival_at, _source_file, _kinesis_sequence_number
         ) as arrival_rank
     from events
 ),

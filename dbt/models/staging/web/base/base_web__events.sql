@@ -49,8 +49,7 @@ renamed as (
         _kinesis_sequence_number,
         _kinesis_arrival_at,
         _landed_at,
-        _source_file,
-        _lake_key
+        _source_file
     from landed
 ),
 

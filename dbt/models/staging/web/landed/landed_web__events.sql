@@ -20,7 +20,7 @@ with
 raw_events as (
     select
         *,
-        {{ c360_source_file() }} as _source_file
+        {{ c360_lake_key(c360_source_file()) }} as _source_file
     from {{ c360_source('web', 'events') }}
     where {{ c360_unread_files(unread) }}
 ),
@@ -33,7 +33,7 @@ compacted_events as (
 ),
 
 compacted_files as (
-    select distinct {{ c360_lake_key('_source_file') }} as _lake_key
+    select distinct {{ c360_lake_key('_source_file') }} as _source_file
     from compacted_events
 ),
 
@@ -42,8 +42,8 @@ uncompacted_raw_events as (
     select raw_events.*
     from raw_events
     left join compacted_files
-        on {{ c360_lake_key('raw_events._source_file') }} = compacted_files._lake_key
-    where compacted_files._lake_key is null
+        on raw_events._source_file = compacted_files._source_file
+    where compacted_files._source_file is null
 ),
 
 unioned as (
@@ -68,8 +68,7 @@ unioned as (
         _kinesis_sequence_number,
         {{ c360_utc_timestamp('_kinesis_arrival_at') }} as _kinesis_arrival_at,
         {{ c360_utc_timestamp('_landed_at') }} as _landed_at,
-        _source_file,
-        {{ c360_lake_key('_source_file') }} as _lake_key
+        _source_file
     from uncompacted_raw_events
 
     union all
@@ -95,8 +94,7 @@ unioned as (
         _kinesis_sequence_number,
         cast(_kinesis_arrival_at as {{ dbt.type_timestamp() }}) as _kinesis_arrival_at,
         cast(_landed_at as {{ dbt.type_timestamp() }}) as _landed_at,
-        _source_file,
-        {{ c360_lake_key('_source_file') }} as _lake_key
+        {{ c360_lake_key('_source_file') }} as _source_file
     from compacted_events
 )
 
