@@ -59,11 +59,16 @@
 {% endmacro %}
 
 
-{% macro c360_source_meta(source_name, table_name) %}
-    {%- set node = graph.sources.values()
+{% macro c360_source_node(source_name, table_name) %}
+    {#- The source table's node in dbt's graph (its columns, its meta); compile time only. -#}
+    {{ return(graph.sources.values()
         | selectattr('source_name', 'equalto', source_name)
         | selectattr('name', 'equalto', table_name)
-        | first -%}
+        | first) }}
+{% endmacro %}
+
+{% macro c360_source_meta(source_name, table_name) %}
+    {%- set node = c360_source_node(source_name, table_name) -%}
     {{ return(node.config.meta or node.meta) }}
 {% endmacro %}
 
@@ -202,11 +207,8 @@
         {#- Parsing: only the source matters (the graph is not there yet). -#}
         select * from {{ source(source_name, table_name) }}
     {%- else -%}
-    {%- set node = graph.sources.values()
-        | selectattr('source_name', 'equalto', source_name)
-        | selectattr('name', 'equalto', table_name)
-        | first -%}
-    {%- set meta = node.config.meta or node.meta -%}
+    {%- set node = c360_source_node(source_name, table_name) -%}
+    {%- set meta = c360_source_meta(source_name, table_name) -%}
     select
         {%- for column in node.columns %}
         {{ column }},

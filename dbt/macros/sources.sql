@@ -16,11 +16,8 @@
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return(relation) }}
     {%- endif -%}
-    {%- set node = graph.sources.values()
-        | selectattr('source_name', 'equalto', source_name)
-        | selectattr('name', 'equalto', table_name)
-        | first -%}
-    {%- set meta = node.config.meta or node.meta -%}
+    {%- set node = c360_source_node(source_name, table_name) -%}
+    {%- set meta = c360_source_meta(source_name, table_name) -%}
     {%- if c360_lake_has_files(meta['lake_glob']) -%}
         {{ return(relation) }}
     {%- endif -%}
