@@ -108,6 +108,11 @@ def main() -> None:
     log.unlink(missing_ok=True)
     print(f"each phase's output: {log}")
     rows: list[tuple[str, float, float]] = []
+
+    def done(name: str, seconds: float, rss: float) -> None:
+        rows.append((name, seconds, rss))
+        print(f"{name:<14} {seconds:>8.1f} s {rss:>8.2f} GB peak RSS", flush=True)
+
     try:
         if not (sample / "events.jsonl.gz").exists():
             seconds, rss, code = measured(
@@ -126,11 +131,11 @@ def main() -> None:
             )
             if code:
                 raise SystemExit(f"generate failed ({code})")
-            rows.append(("generate", seconds, rss))
+            done("generate", seconds, rss)
         first, rss, code = measured([*C360, "run", "--input", str(sample)], env, log)
         if code:
             raise SystemExit(f"the first run failed ({code})")
-        rows.append(("first run", first, rss))
+        done("first run", first, rss)
         steps = last_run_steps(lake)
         names = [*contract("events").columns, *LINEAGE_STRINGS, *LINEAGE_TIMESTAMPS]
         columns = ", ".join(f"'{name}': 'varchar'" for name in names)
@@ -140,15 +145,15 @@ def main() -> None:
         )
         if code:
             raise SystemExit(f"the read floor failed ({code})")
-        rows.append(("read floor", floor, rss))
+        done("read floor", floor, rss)
         write_new_hour(sample, scratch / "new-hour", date(2025, 12, 31))
         new_hour, rss, code = measured([*C360, "run", "--input", str(scratch / "new-hour")], env, log)
         if code:
             raise SystemExit(f"the new-hour run failed ({code})")
-        rows.append(("one new hour", new_hour, rss))
+        done("one new hour", new_hour, rss)
         new_hour_steps = last_run_steps(lake)
         noop, rss, code = measured([*C360, "run"], env, log)
-        rows.append(("nothing new", noop, rss))
+        done("nothing new", noop, rss)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"scale {args.scale:g} (seed {args.seed})")
