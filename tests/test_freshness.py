@@ -23,17 +23,17 @@ def test_a_source_is_fresh_for_a_day_after_its_last_landing_and_missing_ones_war
     )
     land(tmp_path / "products.csv", lake, LANDED)
     said: list[str] = []
-    assert check_freshness(settings, lake, said.append, now=LANDED + timedelta(hours=23)) == {
+    assert check_freshness(lake, said.append, now=LANDED + timedelta(hours=23)) == {
         "pass": 1,
         "warn": 3,
     }
     assert sum("has no files in the lake yet" in line for line in said) == 3
     said.clear()
-    assert check_freshness(settings, lake, said.append, now=LANDED + timedelta(days=2)) == {"warn": 4}
+    assert check_freshness(lake, said.append, now=LANDED + timedelta(days=2)) == {"warn": 4}
     assert [line for line in said if "shop.products" in line] == [
         "warning: source shop.products last landed a file at 2026-03-01T12:00:00+00:00, more than 1 day ago"
     ]
     # A raw file no reader could open is not read here: the build names it, not freshness.
     (Path(settings.lake) / "raw/web/events/dt=2026-03-01/hr=10").mkdir(parents=True)
     (Path(settings.lake) / "raw/web/events/dt=2026-03-01/hr=10/x.json.gz").write_bytes(b"not gzip")
-    assert check_freshness(settings, lake, said.append, now=LANDED + timedelta(hours=1))["pass"] == 2
+    assert check_freshness(lake, said.append, now=LANDED + timedelta(hours=1))["pass"] == 2

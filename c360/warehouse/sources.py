@@ -68,7 +68,7 @@ def sources_in_lake(lake: Lake) -> dict[str, bool]:
 
 
 def check_freshness(
-    settings: Settings, lake: Lake, say: Callable[[str], None] = print, now: datetime | None = None
+    lake: Lake, say: Callable[[str], None] = print, now: datetime | None = None
 ) -> dict[str, int]:
     """Source freshness from the lake's landing receipts: how long ago each raw table last
     got a file, against the source's ``warn_after`` in its dbt YAML (a day). Nothing is read
