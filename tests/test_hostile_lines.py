@@ -126,12 +126,22 @@ def test_compaction_reads_a_raw_file_in_bounded_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(hours, "BATCH_BYTES", 64 * 1024)  # many batches from one file
+    parsed: list[int] = []
+    read_raw = hours._read_raw
+
+    def counted(lines: bytes, source_url: str, schema: Any) -> Any:
+        parsed.append(len(lines))
+        return read_raw(lines, source_url, schema)
+
+    monkeypatch.setattr(hours, "_read_raw", counted)
     lake = open_lake(tmp_path / "lake")
     key = events_key("2026-01-01", "10", "shardId-000000000000", "1", "9")
     lines = [event_bytes(event_id=f"e{n:05d}", occurred_at="2026-01-01T10:00:00Z") for n in range(5_000)]
     lake.put_bytes(key, gzip.compress(b"\n".join(lines) + b"\n"))
     result = compact_hour(lake, "2026-01-01", "10")
     assert result.rows == 5_000
+    # The file was parsed a bounded batch at a time, never whole (about 500 KB of JSON).
+    assert len(parsed) > 5 and max(parsed) < 64 * 1024 + 1024
     [part] = result.parts
     table = pq.read_table(lake.url(part))
     assert table.column("event_id").to_pylist() == [f"e{n:05d}" for n in range(5_000)]
