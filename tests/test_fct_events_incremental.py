@@ -10,9 +10,8 @@ from typing import Any
 
 import duckdb
 import pytest
-import yaml
 
-from c360.settings import DBT_PROJECT_DIR, Settings
+from c360.settings import Settings
 from c360.warehouse.dbt import run_dbt, target_dir
 from loaders.lake.layout import events_key
 from loaders.lake.storage import Lake, open_lake
@@ -73,8 +72,8 @@ def test_incremental_build_equals_full_refresh(sample_dir: Path, tmp_path: Path)
     )
 
     # The later batch: new events, a late event (occurred a week earlier, lands now), a
-    # re-sent duplicate of a loaded event, and an object that landed within the lookback
-    # before the newest one (its write was in flight during the previous build).
+    # re-sent duplicate of a loaded event, and objects written before the newest one landed
+    # (in flight during the previous build), one of them by a day.
     later = newest_landed + timedelta(hours=2)
     _write_events(
         lake,
@@ -88,19 +87,15 @@ def test_incremental_build_equals_full_refresh(sample_dir: Path, tmp_path: Path)
     )
     in_flight = newest_landed - timedelta(hours=1)
     _write_events(lake, "in-flight", [_event(template, "in-flight-1", newest_occurred, in_flight)])
-    # And one further back than the lookback: the bound is real, so the incremental build
-    # misses it and only a full refresh picks it up.
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text("utf-8"))
-    too_late = newest_landed - timedelta(hours=project["vars"]["c360_events_lookback_hours"] + 3)
+    # A new file is read whatever its _landed_at: there is no watermark to fall behind.
+    too_late = newest_landed - timedelta(days=1)
     _write_events(lake, "too-late", [_event(template, "too-late-1", newest_occurred, too_late)])
 
     incremental = _build(settings)
     assert _ran_incrementally()
     full_refresh = _build(settings, "--full-refresh")
     assert not _ran_incrementally()
-    assert [row for row in full_refresh if row[0] != "too-late-1"] == incremental
+    assert full_refresh == incremental
     ids = {row[0] for row in incremental}
-    assert {"new-1", "new-2", "late-1", "in-flight-1"} <= ids
-    assert "too-late-1" not in ids
-    assert len(incremental) == len(first) + 4  # the duplicate is not a new row
-    assert len(full_refresh) == len(incremental) + 1
+    assert {"new-1", "new-2", "late-1", "in-flight-1", "too-late-1"} <= ids
+    assert len(incremental) == len(first) + 5  # the duplicate is not a new row

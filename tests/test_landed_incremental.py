@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,21 @@ from loaders.landing.batch_upload import land, unland
 
 pytestmark = pytest.mark.dbt
 
-STAGING = "+stg_web__events +stg_shop__customers +stg_shop__products +stg_shop__transactions"
+STAGING = "+fct_events +stg_shop__customers +stg_shop__products +stg_shop__transactions"
 LANDED = (
     "landed_web__events",
     "landed_shop__customers",
     "landed_shop__products",
     "landed_shop__transactions",
 )
-TABLES = (*LANDED, "base_web__events", "base_shop__customers", "base_shop__transactions", "stg_web__events")
+TABLES = (
+    *LANDED,
+    "base_web__events",
+    "base_shop__customers",
+    "base_shop__transactions",
+    "stg_web__events",
+    "core.fct_events",
+)
 
 
 def _build(settings: Settings, *extra: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -36,7 +44,9 @@ def _build(settings: Settings, *extra: str) -> dict[str, list[tuple[Any, ...]]]:
     assert result.ok, result.describe_failure()
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         return {
-            table: connection.execute(f"select * from staging.{table} order by all").fetchall()
+            table: connection.execute(
+                f"select * from {table if '.' in table else 'staging.' + table} order by all"
+            ).fetchall()
             for table in TABLES
         }
 
@@ -74,8 +84,19 @@ def test_an_incremental_build_reads_only_new_files_and_equals_a_full_refresh(
     new_events = [
         {**template, "event_id": f"new-{n}", "occurred_at": "2026-01-01T00:0{n}:00Z"} for n in range(3)
     ]
-    new_key = events_key("2026-01-01", "00", "shardId-000000000009", "1", "3")
-    lake.put_bytes(new_key, gzip.compress(b"".join(json.dumps(e).encode() + b"\n" for e in new_events)))
+    # And a copy of an event already read that reached Kinesis a second earlier: it is now
+    # the first arrival, so the event's row changes (stg_web__events ranks it again).
+    original = json.loads(gzip.decompress(lake.get_bytes(event_files[2])).splitlines()[0])
+    arrived = datetime.strptime(original["_kinesis_arrival_at"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    earlier = {
+        **original,
+        "page_url": "https://example.com/first-arrival",
+        "_kinesis_arrival_at": (arrived - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    }
+    new_key = events_key("2026-01-01", "00", "shardId-000000000009", "1", "4")
+    lake.put_bytes(
+        new_key, gzip.compress(b"".join(json.dumps(e).encode() + b"\n" for e in [*new_events, earlier]))
+    )
     export = tmp_path / "transactions.csv"
     lines = lake.get_bytes(shop_files[0]).decode().splitlines()
     export.write_text("\n".join([lines[0], lines[1].replace(lines[1].split(",")[0], "T-NEW", 1)]) + "\n")
@@ -105,4 +126,15 @@ def test_an_incremental_build_reads_only_new_files_and_equals_a_full_refresh(
     assert gone_events in keys(first["landed_web__events"]) and gone_events not in keys(landed_events)
     assert new_key in keys(landed_events)
     assert shop_files[0] not in keys(incremental["landed_shop__transactions"])
+    # The earlier copy won; the events of the file taken back left staging and the fact.
+    staged = {row[0]: row for row in incremental["stg_web__events"]}
+    assert "https://example.com/first-arrival" in staged[original["event_id"]]
+    facts = {row[0]: row for row in incremental["core.fct_events"]}
+    assert "https://example.com/first-arrival" in facts[original["event_id"]]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        for table in ("staging.stg_web__events", "core.fct_events"):
+            files = {
+                row[0] for row in connection.execute(f"select distinct _source_file from {table}").fetchall()
+            }
+            assert new_key in files and gone_events not in files, table
     assert {row[0] for row in incremental["landed_shop__transactions"]} >= {"T-NEW"}

@@ -42,7 +42,13 @@ from c360.pipeline.changes import (
 from c360.pipeline.context import RunContext, Step, StepFailedError
 from c360.pipeline.document import RUNS_PREFIX
 from c360.warehouse import clv_fit
-from c360.warehouse.build import build_failed, build_models, build_predictions, fit_inputs_rebuilt
+from c360.warehouse.build import (
+    build_failed,
+    build_models,
+    build_predictions,
+    fit_inputs_rebuilt,
+    selection_reaches_fit,
+)
 from c360.warehouse.publish import publish_warehouse
 from c360.warehouse.readers import failing_tests, layer_rows
 from c360.warehouse.sources import check_freshness, load_sources, register_spectrum
@@ -189,7 +195,10 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
     full_refresh = bool(ctx.document.get("full_refresh"))
     # This run is in the ledger it builds as "built": what readers of the warehouse see of it.
     ledger = [*previous_runs(ctx), {**ctx.document, "status": "built"}]
-    built = build_models(ctx.settings, _build_args(ctx), ctx.say, load_raw_first=False, ledger=ledger)
+    # A selection that cannot make the fit's inputs again (new clickstream alone) is built
+    # whole, what reads the fit included: one dbt call, and the fit step has nothing to do.
+    whole = not selection_reaches_fit(ctx.document.get("build_selection"))
+    built = build_models(ctx.settings, _build_args(ctx), ctx.say, False, ledger, whole=whole)
     result = built.result
     found = accounts(ctx)
     # A build passes when dbt's every error-severity test did and every row is accounted for.
@@ -198,8 +207,10 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
     # What the fit step needs to know: whether dbt built, and whether it made the fit's inputs.
     ctx.document["models_built"] = result.ok
     ctx.document["fit_inputs_rebuilt"] = fit_inputs_rebuilt(result)
+    ctx.document["fit_children_built"] = whole
     return {
         "full_refresh": full_refresh,
+        "with_fit_children": whole,
         "passed": summary is None,
         "statuses": result.statuses,
         "failures": failing_tests(ctx.settings),
@@ -217,6 +228,8 @@ def fit_step(ctx: RunContext) -> dict[str, Any]:
     if ctx.document.get("models_built") is not True:
         return {"skipped": "dbt did not build the models it would fit on"}
     fit = bool(ctx.document.get("fit_inputs_rebuilt", True))
+    if ctx.document.get("fit_children_built") and not fit:
+        return {"skipped": "nothing the fit reads changed, and the build step built what reads it"}
     predicted = build_predictions(ctx.settings, _build_args(ctx), ctx.say, fit=fit)
     result = predicted.result
     summary = None if result.ok else result.describe_failure()

@@ -9,6 +9,7 @@ before anything is locked or loaded, so a typo costs one line, not half a build.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -88,10 +89,14 @@ def build_models(
     say: Callable[[str], None] = print,
     load_raw_first: bool = True,
     ledger: list[dict[str, Any]] | None = None,
+    whole: bool = False,
 ) -> ModelsBuilt:
     """The first part of a build, under the warehouse lock: ``dbt build`` of every selected
     model except those that read the CLV fit, recording that a build is under way.
 
+    With ``whole``, what reads the fit is built too, in the same dbt call, on the fit as it
+    stands: for a selection that does not make the fit's inputs again
+    (``selection_reaches_fit``), which then is the whole build, recorded green when it passed.
     On PostgreSQL the lake's new raw files are loaded first, unless the caller just did.
     With ``ledger`` (run documents), the run ledger tables are written after dbt. Rejected
     rows are reported as warnings (and returned); a failure is recorded and returned, not
@@ -107,11 +112,13 @@ def build_models(
             if not prepared.ok:
                 record(settings, "failed")
                 raise BuildFailedError(f"preparing the audit schemas failed: {prepared.describe_failure()}")
-        result = run_dbt(settings, run_vars(settings, _excluding_fit_children(args)))
+        result = run_dbt(settings, run_vars(settings, args if whole else _excluding_fit_children(args)))
         if ledger is not None:
             write_ledger(settings, ledger)
         if not result.ok:
             record(settings, "failed")
+        elif whole:
+            record(settings, GREEN)
         rejected = rejections(settings)
         for model, reasons in rejected.items():
             listed = ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items()))
@@ -131,6 +138,31 @@ def fit_inputs_rebuilt(models: DbtResult) -> bool:
     """Whether the first part of a build made the fit's inputs again (a build selecting
     only other models leaves the fit, and what reads it, as they were)."""
     return any(node.startswith("model.") and node.endswith(f".{clv_fit.INPUTS}") for node in models.built)
+
+
+def selection_reaches_fit(selection: list[str] | None) -> bool:
+    """Whether building ``selection`` (the run's ``source:NAME+`` terms) can make the fit's
+    inputs again, read from the graph in the manifest of the last dbt call; True for no
+    selection (everything), any other term, or no manifest. A wrong answer costs time, not
+    numbers: the fit step fits again whenever the first part did make its inputs."""
+    manifest_file = target_dir() / "manifest.json"
+    if not selection or not manifest_file.exists():
+        return True
+    children: dict[str, list[str]] = json.loads(manifest_file.read_text("utf-8")).get("child_map") or {}
+    reached, todo = set(), []
+    for term in selection:
+        if not (term.startswith("source:") and term.endswith("+")):
+            return True
+        found = [node for node in children if node.startswith("source.") and node.endswith("." + term[7:-1])]
+        if not found:
+            return True
+        todo += found
+    while todo:
+        node = todo.pop()
+        if node not in reached:
+            reached.add(node)
+            todo += children.get(node, [])
+    return any(node.startswith("model.") and node.endswith(f".{clv_fit.INPUTS}") for node in reached)
 
 
 @dataclass

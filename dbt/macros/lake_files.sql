@@ -234,6 +234,28 @@
     {{ return('_source_file not in (select distinct _source_file from ' ~ this ~ ')') }}
 {% endmacro %}
 
+{#- A model that combines several rows of one key (stg_web__events keeps the first arrival
+    of each event_id) is incremental by key instead: it computes again every key whose rows
+    may have changed, those of the parent's rows in files it has not read, and those of its
+    own rows whose file is gone from the parent (with unique_key = key, and
+    c360_forget_rows_gone(parent) as a post-hook for the keys left with no row at all). -#}
+
+{% macro c360_touched_keys(parent, key) %}
+    {%- if not execute or model.resource_type == 'unit_test' or not c360_is_incremental() -%}
+        {{ return('1 = 1') }}
+    {%- endif -%}
+    {%- set touched -%}
+        {{ key }} in (
+            select {{ key }} from {{ parent }}
+            where _source_file not in (select distinct _source_file from {{ this }})
+            union all
+            select {{ key }} from {{ this }}
+            where _source_file not in (select distinct _source_file from {{ parent }})
+        )
+    {%- endset -%}
+    {{ return(touched) }}
+{% endmacro %}
+
 {% macro c360_forget_rows_gone(landed) %}
     {%- if not c360_is_incremental() -%}
         {{ return('') }}

@@ -1,11 +1,15 @@
-{#- A point-in-time build (var as_of_date set) rebuilds the table whole, as of that day;
-    the next build then also reads every event after the newest one the table holds, so
-    the events a point-in-time build left out come back. -#}
+{#- Incremental by event, like stg_web__events: a build writes again only the events whose
+    row there may have changed (c360_touched_keys: rows from files this table has not
+    read, or kept rows whose file is gone), so late events and late objects are caught
+    whatever their age. A point-in-time build (var as_of_date set) rebuilds the table whole,
+    as of that day; the next build also reads every event after the newest one the table
+    holds, so the events a point-in-time build left out come back. -#}
 {{
     config(
         unique_key='event_id',
         incremental_strategy=c360_incremental_strategy(),
         full_refresh=(c360_as_of_var() is not none) or none,
+        post_hook="{{ c360_forget_rows_gone(ref('stg_web__events')) }}",
     )
 }}
 
@@ -16,19 +20,8 @@ events as (
     where
         {{ c360_known_by_as_of('occurred_at') }}
     {% if c360_is_incremental() %}
-        -- Only what landed since the last build, less a lookback: an object whose write
-        -- began before the previous build read the lake can become visible after it. Late
-        -- events (old occurred_at) are caught whatever their age, since they land late.
             and (
-                _landed_at >= (
-                    select
-                        {{ dbt.dateadd(
-                            'hour',
-                            -var('c360_events_lookback_hours'),
-                            "coalesce(max(_landed_at), cast('1900-01-01' as " ~ dbt.type_timestamp() ~ "))",
-                        ) }}
-                    from {{ this }}
-                )
+                {{ c360_touched_keys(ref('stg_web__events'), 'event_id') }}
                 or occurred_at > (select max(occurred_at) from {{ this }})
             )
         {% endif %}
@@ -57,7 +50,8 @@ final as (
         country_code,
         city,
         _kinesis_arrival_at,
-        _landed_at
+        _landed_at,
+        _source_file
     from events
 )
 

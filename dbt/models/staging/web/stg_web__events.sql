@@ -1,8 +1,22 @@
+{#- Incremental by event: a build ranks again only the events with a row in a file this
+    table has not read, or whose kept row came from a file gone since (c360_touched_keys);
+    the post-hook drops the events left with no row. A full refresh gives the same rows. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy=c360_incremental_strategy(),
+        post_hook="{{ c360_forget_rows_gone(ref('base_web__events')) }}",
+    )
+}}
+
 with
 
 events as (
     select * from {{ ref('base_web__events') }}
-    where rejection_reason is null
+    where
+        rejection_reason is null
+        and {{ c360_touched_keys(ref('base_web__events'), 'event_id') }}
 ),
 
 -- Kinesis delivers at least once and producers re-send: keep the first arrival of each event.
