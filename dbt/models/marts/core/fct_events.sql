@@ -19,12 +19,12 @@ events as (
     select * from {{ ref('stg_web__events') }}
     where
         {{ c360_known_by_as_of('occurred_at') }}
-    {% if c360_is_incremental() %}
-            and (
-                {{ c360_touched_keys(ref('stg_web__events'), 'event_id') }}
-                or occurred_at > (select max(occurred_at) from {{ this }})
-            )
-        {% endif %}
+        and (
+            {{ c360_touched_keys(ref('stg_web__events'), 'event_id') }}
+            {%- if c360_is_incremental() %}
+                or occurred_at > (select max(fct.occurred_at) from {{ this }} as fct)
+            {%- endif %}
+        )
 ),
 
 -- Only what the event itself says: attributes that later data can change (stitched
