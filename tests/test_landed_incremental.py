@@ -22,7 +22,9 @@ from loaders.landing.batch_upload import land, unland
 
 pytestmark = pytest.mark.dbt
 
-STAGING = "+fct_events +stg_shop__customers +stg_shop__products +stg_shop__transactions"
+STAGING = (
+    "+fct_events +int_events_sessionized +stg_shop__customers +stg_shop__products +stg_shop__transactions"
+)
 LANDED = (
     "landed_web__events",
     "landed_shop__customers",
@@ -36,6 +38,7 @@ TABLES = (
     "base_shop__transactions",
     "stg_web__events",
     "core.fct_events",
+    "intermediate.int_events_sessionized",
 )
 
 
@@ -75,6 +78,7 @@ def test_an_incremental_build_reads_only_new_files_and_equals_a_full_refresh(
     lake = open_lake(settings.lake)
     land(sample_dir, lake)
     first = _build(settings)
+    first_sessions = first["intermediate.int_events_sessionized"]
     event_files = sorted(key for key in lake.list_keys("raw/web/events/") if key.endswith(".json.gz"))
     shop_files = sorted(lake.list_keys("raw/shop/transactions/"))
 
@@ -82,7 +86,14 @@ def test_an_incremental_build_reads_only_new_files_and_equals_a_full_refresh(
     # an export taken back, and every hour compacted (a full refresh then reads Parquet).
     template = json.loads(gzip.decompress(lake.get_bytes(event_files[0])).splitlines()[0])
     new_events = [
-        {**template, "event_id": f"new-{n}", "occurred_at": "2026-01-01T00:0{n}:00Z"} for n in range(3)
+        {
+            **template,
+            "event_id": f"new-{n}",
+            "anonymous_id": "new-visitor" if n else template["anonymous_id"],
+            "occurred_at": f"2026-01-01T00:0{n}:00Z",
+            "_kinesis_arrival_at": f"2026-01-01T00:0{n}:01.000000Z",
+        }
+        for n in range(3)
     ]
     # And a copy of an event already read that reached Kinesis a second earlier: it is now
     # the first arrival, so the event's row changes (stg_web__events ranks it again).
@@ -114,6 +125,10 @@ def test_an_incremental_build_reads_only_new_files_and_equals_a_full_refresh(
     ]
     assert _files_read("landed_shop__products") == []  # nothing new: no file is opened
 
+    # The downstream models ranked and sessionized again only what changed.
+    for compiled in ("staging/web/stg_web__events", "intermediate/web/int_events_sessionized"):
+        sql = (target_dir() / "compiled/c360/models" / f"{compiled}.sql").read_text("utf-8")
+        assert "_source_file not in" in sql or "full outer join" in sql, compiled
     full_refresh = _build(settings, "--full-refresh")
     assert _files_read("landed_web__events") is None
     for table in TABLES:
@@ -131,6 +146,12 @@ def test_an_incremental_build_reads_only_new_files_and_equals_a_full_refresh(
     assert "https://example.com/first-arrival" in staged[original["event_id"]]
     facts = {row[0]: row for row in incremental["core.fct_events"]}
     assert "https://example.com/first-arrival" in facts[original["event_id"]]
+    assert {"new-0", "new-1", "new-2"} <= set(facts)
+    # The sessions of a new visitor, and one more for the template's visitor.
+    sessions = incremental["intermediate.int_events_sessionized"]
+    assert [row[1] for row in sessions].count("new-visitor") == 1
+    before = [row[1] for row in first_sessions].count(template["anonymous_id"])
+    assert [row[1] for row in sessions].count(template["anonymous_id"]) == before + 1
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         for table in ("staging.stg_web__events", "core.fct_events"):
             files = {

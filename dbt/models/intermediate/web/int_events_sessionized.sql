@@ -1,9 +1,28 @@
+{#- Incremental by visitor: a build sessionizes again only the visitors whose events changed
+    since it last did (new, late, re-sent or taken back: c360_changed_groups compares each
+    visitor's count and digest of events with those of their sessions here), and deletes
+    their sessions first, since a new event can join two sessions or split one. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='anonymous_id',
+        on_schema_change='append_new_columns',
+        incremental_strategy='delete+insert',
+        post_hook="{{ c360_forget_groups_gone(ref('stg_web__events'), 'anonymous_id',
+            c360_known_by_as_of('occurred_at')) }}",
+    )
+}}
+
 with
 
 -- Point in time: events after "today" do not exist (a session open at midnight ends there).
 events as (
     select * from {{ ref('stg_web__events') }}
-    where {{ c360_known_by_as_of('occurred_at') }}
+    where
+        {{ c360_known_by_as_of('occurred_at') }}
+        and {{ c360_changed_groups(
+            ref('stg_web__events'), 'anonymous_id', c360_known_by_as_of('occurred_at'), 'events'
+        ) }}
 ),
 
 ordered as (
@@ -51,6 +70,9 @@ session_events as (
         ) as event_in_session,
         max(occurred_at) over (partition by anonymous_id, session_number) as session_ended_at,
         count(*) over (partition by anonymous_id, session_number) as session_events,
+        sum({{ c360_row_digest() }})
+            over (partition by anonymous_id, session_number)
+            as session_digest,
         sum(case when event_type = 'page_view' then 1 else 0 end)
             over (partition by anonymous_id, session_number)
             as session_page_views,
@@ -91,7 +113,8 @@ final as (
         product_views = 1 as has_product_view,
         add_to_carts = 1 as has_add_to_cart,
         checkouts = 1 as has_begin_checkout,
-        purchases = 1 as has_purchase
+        purchases = 1 as has_purchase,
+        session_digest as _digest
     from session_events
     where event_in_session = 1
 )

@@ -7,6 +7,7 @@
 {{
     config(
         unique_key='event_id',
+        on_schema_change='append_new_columns',
         incremental_strategy=c360_incremental_strategy(),
         full_refresh=(c360_as_of_var() is not none) or none,
         post_hook="{{ c360_forget_rows_gone(ref('stg_web__events')) }}",

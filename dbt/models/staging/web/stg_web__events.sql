@@ -5,6 +5,7 @@
     config(
         materialized='incremental',
         unique_key='event_id',
+        on_schema_change='append_new_columns',
         incremental_strategy=c360_incremental_strategy(),
         post_hook="{{ c360_forget_rows_gone(ref('base_web__events')) }}",
     )
