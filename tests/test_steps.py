@@ -304,6 +304,15 @@ def test_a_new_hour_of_events_rebuilds_only_what_reads_events_and_equals_a_full_
     # reads them; what reads only the shop exports or the seeds is left as published.
     assert not rebuilt & {"stg_shop__customers", "stg_shop__transactions", "int_customer_versions_collapsed"}
     assert "dim_geographies" not in rebuilt
+    # New clickstream cannot change what the CLV fit reads: one dbt call built all of it,
+    # what reads the fit included, and the fit step had nothing to do. Unit tests test the
+    # SQL, unchanged since the last green build: only the data tests ran.
+    steps = {step["name"]: step["output"] for step in document["steps"]}
+    assert steps["build"]["with_fit_children"] is True
+    assert "customer_360" in rebuilt
+    assert "skipped" in steps["fit"]
+    assert not [result for result in results if result["unique_id"].startswith("unit_test.")]
+    assert [result for result in results if result["unique_id"].startswith("test.")]
 
     # The same lake built from scratch gives the same rows in every model.
     fresh = Settings.resolve(lake=settings.lake, warehouse=tmp_path / "fresh" / "c360.duckdb")

@@ -178,12 +178,14 @@ def freshness_step(ctx: RunContext) -> dict[str, Any]:
 
 def _build_args(ctx: RunContext) -> list[str]:
     """The dbt arguments of both parts of the build: the run's, a full refresh, and on
-    DuckDB the selection of what reads the changed sources."""
+    DuckDB the selection of what reads the changed sources. Such a build runs the data
+    tests of what it rebuilds but not the unit tests: they test the SQL, which is the same
+    as in the green build it starts from (a changed project builds everything)."""
     full_refresh = bool(ctx.document.get("full_refresh"))
     dbt_args = [*ctx.dbt_args, *(["--full-refresh"] if full_refresh else [])]
     selection = ctx.document.get("build_selection")
     if selection and "--select" not in dbt_args and "-s" not in dbt_args:
-        dbt_args += ["--select", *selection]
+        dbt_args += ["--select", *selection, "--exclude-resource-type", "unit_test"]
     return dbt_args
 
 
