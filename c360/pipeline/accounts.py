@@ -19,7 +19,7 @@ def accounts(ctx: RunContext) -> dict[str, dict[str, Any]]:
     staging, rejected by staging and removed as duplicates. ``balanced`` when received =
     quarantined + unlanded + accepted + rejected + duplicates; else ``unexplained`` holds
     the difference and ``without_receipt`` the raw files that explain it, when any do."""
-    landed = receipts.totals(ctx.lake)
+    landed = ctx.receipt_totals()
     found = {}
     for name, staging in source_accounts(ctx.settings).items():
         sums = landed.get(name, receipts.SourceTotals())

@@ -10,6 +10,7 @@ from typing import Any
 from c360.pipeline.document import step_output
 from c360.settings import Settings
 from c360.warehouse.sources import lake_for
+from loaders.lake import receipts
 from loaders.lake.storage import Lake
 from loaders.landing.batch_upload import LandResult
 from loaders.warehouse.postgres_raw import LoadResult as RawLoadResult
@@ -44,12 +45,20 @@ class RunContext:
     dbt_args: list[str] = field(default_factory=list)
     report: RunReport = field(default_factory=RunReport)
     _lake: Lake | None = None
+    _receipt_totals: dict[str, receipts.SourceTotals] | None = None
 
     @property
     def lake(self) -> Lake:
         if self._lake is None:
             self._lake = lake_for(self.settings)
         return self._lake
+
+    def receipt_totals(self) -> dict[str, receipts.SourceTotals]:
+        """The landing receipts summed per source, read once per run: freshness and the
+        accounts ask after everything landed (one listing of ``_receipts/`` on S3, not two)."""
+        if self._receipt_totals is None:
+            self._receipt_totals = receipts.totals(self.lake)
+        return self._receipt_totals
 
     def output(self, step: str) -> dict[str, Any]:
         """The output of an earlier step of this run ({} if it has not run)."""

@@ -162,7 +162,7 @@ def freshness_step(ctx: RunContext) -> dict[str, Any]:
             "fingerprints": current,
             "nothing_new_since": previous["run_id"],
         }
-    ctx.report.freshness = check_freshness(ctx.lake, ctx.say)
+    ctx.report.freshness = check_freshness(ctx.lake, ctx.say, landed=ctx.receipt_totals())
     output: dict[str, Any] = {
         "fingerprint": current["all"],
         "fingerprints": current,

@@ -4,8 +4,10 @@ COPYed into raw tables, Redshift reads them through Spectrum; and how fresh each
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import yaml
 
@@ -68,16 +70,20 @@ def sources_in_lake(lake: Lake) -> dict[str, bool]:
 
 
 def check_freshness(
-    lake: Lake, say: Callable[[str], None] = print, now: datetime | None = None
+    lake: Lake,
+    say: Callable[[str], None] = print,
+    now: datetime | None = None,
+    landed: dict[str, receipts.SourceTotals] | None = None,
 ) -> dict[str, int]:
     """Source freshness from the lake's landing receipts: how long ago each raw table last
     got a file, against the source's ``warn_after`` in its dbt YAML (a day). Nothing is read
     but the receipts (through their index), so no raw file is parsed again and no dbt
     process is started; ``dbt source freshness`` still answers the same question for
-    analysts. A table with no files is a warning too (its models build empty)."""
+    analysts. A table with no files is a warning too (its models build empty). ``landed``:
+    the receipts' totals when the caller has them already."""
     moment = now or datetime.now(UTC)
     present = sources_in_lake(lake)
-    landed = receipts.totals(lake)
+    landed = receipts.totals(lake) if landed is None else landed
     statuses: dict[str, int] = {}
     for name, has_files in present.items():
         newest = landed[name].newest if name in landed else ""
@@ -99,14 +105,18 @@ def _utc(stamp: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@functools.cache
+def _sources_yaml(source_name: str) -> dict[str, Any]:
+    """A source's YAML, read once per process (a run asks for each of its tables)."""
+    path = DBT_PROJECT_DIR / f"models/staging/{source_name}/_{source_name}__sources.yml"
+    return yaml.load(path.read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # type: ignore[no-any-return]
+
+
 def _warn_after(name: str) -> tuple[timedelta, str] | None:
     """The source table's ``warn_after`` (its own, or its source's), from the dbt YAML, as
     a duration and in words."""
     source_name, table_name = name.split(".", 1)
-    document = yaml.safe_load(
-        (DBT_PROJECT_DIR / f"models/staging/{source_name}/_{source_name}__sources.yml").read_text()
-    )
-    for source in document["sources"]:
+    for source in _sources_yaml(source_name)["sources"]:
         if source["name"] != source_name:
             continue
         freshness = source.get("config", {}).get("freshness")
