@@ -141,10 +141,16 @@
         {{ return('1 = 0') }}
     {%- endif -%}
     {%- set predicate = c360_source_file() ~ ' in ' ~ c360_quoted_list(unread['files']) -%}
-    {%- if target.type == 'redshift' and c360_partitions_of(unread['keys']) -%}
-        {{ return(c360_partitions_of(unread['keys']) ~ ' and ' ~ predicate) }}
-    {%- endif -%}
+    {{ return(adapter.dispatch('c360_pruned_to_files')(predicate, unread['keys'])) }}
+{% endmacro %}
+
+{% macro default__c360_pruned_to_files(predicate, keys) %}
     {{ return(predicate) }}
+{% endmacro %}
+
+{% macro redshift__c360_pruned_to_files(predicate, keys) %}
+    {%- set partitions = c360_partitions_of(keys) -%}
+    {{ return((partitions ~ ' and ' if partitions else '') ~ predicate) }}
 {% endmacro %}
 
 
