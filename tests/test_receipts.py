@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from c360.pipeline.changes import previous_runs
+from c360.pipeline.context import RunContext
+from c360.settings import Settings
 from loaders.contracts import contract
 from loaders.lake import receipts
 from loaders.lake.layout import receipt_key
@@ -99,3 +103,20 @@ def test_a_year_of_hourly_receipts_is_read_from_one_index_and_kept_exact(tmp_pat
     later = receipts.totals(lake)["web.events"]
     assert lake.reads == 3  # the index, the new receipt, the moved one under its new key
     assert (later.received, later.written, later.unlanded) == (3 * hours + 2, 3 * hours - 1, 3)
+
+
+def test_the_run_ledger_reads_a_year_of_hourly_run_documents_through_one_index(tmp_path: Path) -> None:
+    lake = _CountingLake(tmp_path / "lake")
+    settings = Settings.resolve(lake=tmp_path / "lake", warehouse=tmp_path / "c360.duckdb", target="local")
+    context = RunContext(settings, {}, _lake=lake)
+    hours = 24 * 365
+    for hour in range(hours):
+        lake.put_bytes(f"_runs/run-{hour:05d}.json", json.dumps({"run_id": f"run-{hour:05d}"}).encode())
+    assert [run["run_id"] for run in previous_runs(context)] == [f"run-{hour:05d}" for hour in range(hours)]
+    assert lake.reads == hours
+    lake.reads = 0
+    lake.put_bytes("_runs/run-99999.json", json.dumps({"run_id": "run-99999"}).encode())
+    lake.delete(["_runs/run-00000.json"])
+    runs = previous_runs(context)
+    assert lake.reads == 2  # the index and the new document
+    assert (len(runs), runs[0]["run_id"], runs[-1]["run_id"]) == (hours, "run-00001", "run-99999")

@@ -16,7 +16,8 @@ from c360.pipeline.document import RUNS_PREFIX, step_output
 from c360.settings import DBT_PROJECT_DIR
 from c360.warehouse.publish import GREEN, last_record
 from loaders.contracts import ENTITIES, contract
-from loaders.lake.layout import COMPACTED_EVENTS, raw_prefix
+from loaders.lake.indexes import indexed_objects
+from loaders.lake.layout import COMPACTED_EVENTS, RUNS_INDEX, raw_prefix
 
 PUBLISHED_PREFIX = "_runs_published/"  # per target and warehouse: its last published run
 # What the no-op check compares with the lake files dbt reads: the project that reads them.
@@ -68,8 +69,10 @@ def changed_sources(
 
 
 def previous_runs(ctx: RunContext) -> list[dict[str, Any]]:
-    """Every run document in the lake, oldest first."""
-    return [json.loads(ctx.lake.get_bytes(key)) for key in sorted(ctx.lake.list_keys(RUNS_PREFIX))]
+    """Every run document in the lake, oldest first: through the runs index (a run document
+    is written once, at the end of its run), so hourly runs cost one read, not one per run."""
+    found = indexed_objects(ctx.lake, RUNS_PREFIX, RUNS_INDEX, lambda key: key.endswith(".json"))
+    return [found[key] for key in sorted(found)]
 
 
 def published_key(ctx: RunContext) -> str:

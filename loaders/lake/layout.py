@@ -6,6 +6,8 @@
     quarantine/<source>/<entity>/dt=YYYY-MM-DD/<shard>-<first seq>-<last seq>.json.gz
     _receipts/<key of a raw or quarantine object>.json   (what its landing counted)
     _index/receipts.json.gz                              (every receipt, in one object)
+    _runs/<run id>.json                                  (each run's document)
+    _index/runs.json.gz                                  (every run document, in one object)
 
 The functions below are the only place that knows this layout.
 """
@@ -21,6 +23,7 @@ COMPACTED_EVENTS = "compacted/web/events"
 RAW_EVENTS = "raw/web/events"
 RECEIPTS = "_receipts/"
 RECEIPTS_INDEX = "_index/receipts.json.gz"  # a cache of every receipt (loaders.lake.receipts)
+RUNS_INDEX = "_index/runs.json.gz"  # a cache of every document under _runs/ (c360.pipeline)
 MANIFEST = "_manifest.json"  # a compacted hour's commit: the parts that make it up
 
 

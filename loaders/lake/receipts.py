@@ -23,16 +23,15 @@ a re-landed export finds its object and writes only a missing receipt, never a s
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections import Counter
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from loaders.lake import layout
+from loaders.lake.indexes import indexed_objects
 from loaders.lake.storage import Lake
 
 UNLANDED = "unlanded"
@@ -96,36 +95,16 @@ def _source_of(key: str) -> tuple[str, str, str] | None:
     return f"{parts[1]}.{parts[2]}", area, object_key
 
 
-def _read_index(lake: Lake) -> dict[str, dict[str, Any]]:
-    if not lake.exists(layout.RECEIPTS_INDEX):
-        return {}
-    try:
-        index = json.loads(gzip.decompress(lake.get_bytes(layout.RECEIPTS_INDEX)))
-    except (OSError, EOFError, ValueError):
-        return {}  # unreadable: it is only a cache of the receipts, made again below
-    return index if isinstance(index, dict) else {}
-
-
 def all_receipts(lake: Lake, threads: int = 16) -> dict[str, dict[str, Any]]:
     """Every receipt in the lake, by receipt key: read from the receipts index, plus the
     receipts written since it was made (read in parallel on S3), less those gone since.
 
     Receipts never change once written (``c360 unland`` moves one to another key), so the
-    index (``_index/receipts.json.gz``, one object) can stand for all of them: a lake of a
-    year of hourly batches costs a listing and one read per build, not one read per object.
-    The index is written again whenever it changed; deleting it only costs a full read.
+    index (``_index/receipts.json.gz``: ``loaders.lake.indexes``) can stand for all of them.
     """
-    keys = [key for key in lake.list_keys(layout.RECEIPTS) if _source_of(key)]
-    index = _read_index(lake)
-    missing = [key for key in keys if key not in index]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        bodies = list(pool.map(lake.get_bytes, missing))
-    found = {key: index[key] for key in keys if key in index}
-    found.update((key, json.loads(body)) for key, body in zip(missing, bodies, strict=True))
-    if missing or len(found) != len(index):
-        compact = json.dumps(found, separators=(",", ":"), sort_keys=True).encode("utf-8")
-        lake.put_bytes(layout.RECEIPTS_INDEX, gzip.compress(compact, mtime=0))
-    return found
+    return indexed_objects(
+        lake, layout.RECEIPTS, layout.RECEIPTS_INDEX, lambda key: _source_of(key) is not None, threads
+    )
 
 
 def totals(lake: Lake, threads: int = 16) -> dict[str, SourceTotals]:
