@@ -84,17 +84,17 @@
         {{ return({'all': true}) }}
     {%- endif -%}
     {%- set listed -%}
-        select distinct listed.file
+        select distinct listed.file, {{ c360_lake_key('listed.file') }} as lake_key
         from ({{ c360_lake_files_query(source_name, table_name, copies) }}) as listed
         where {{ c360_lake_key('listed.file') }} not in (select distinct _source_file from {{ this }})
         order by listed.file
     {%- endset -%}
-    {%- set files = run_query(listed).columns[0].values() | list -%}
+    {%- set found = run_query(listed) -%}
+    {%- set files = found.columns[0].values() | list -%}
     {%- set keys = [] -%}
-    {%- for file in files -%}
-        {%- set key = modules.re.search('(raw/(web|shop)/.*)$', file) -%}
-        {%- if key and key.group(1) not in keys -%}
-            {%- do keys.append(key.group(1)) -%}
+    {%- for key in found.columns[1].values() -%}
+        {%- if key not in keys -%}
+            {%- do keys.append(key) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if files -%}

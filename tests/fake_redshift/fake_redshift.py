@@ -418,10 +418,11 @@ class Connection:
         table = re.search(r"where table_name = '([^']*)'", text)
         if table is None:
             cursor.answer([("table_name", "varchar"), ("url", "varchar")], rows)
-        else:
-            cursor.answer(
-                [("file", "varchar")], sorted((url,) for name, url in rows if name == table.group(1))
-            )
+        else:  # a landed model's new files: each URL and its lake key (c360_lake_key)
+            urls = sorted(url for name, url in rows if name == table.group(1))
+            found = [re.search(r"(raw/(web|shop)/.*)$", url) for url in urls]
+            keys = [key.group(1) if key else None for key in found]
+            cursor.answer([("file", "varchar"), ("lake_key", "varchar")], list(zip(urls, keys, strict=True)))
 
     def _follow_raw_files(self, text: str) -> None:
         """Keep the rows c360's load step writes to c360_loader.raw_files (``text``: the
