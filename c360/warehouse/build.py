@@ -96,7 +96,8 @@ def build_models(
 
     With ``whole``, what reads the fit is built too, in the same dbt call, on the fit as it
     stands: for a selection that does not make the fit's inputs again
-    (``selection_reaches_fit``), which then is the whole build, recorded green when it passed.
+    (``selection_reaches_fit``), which then is the whole build, recorded green when it passed
+    and did not, after all, make the fit's inputs.
     On PostgreSQL the lake's new raw files are loaded first, unless the caller just did.
     With ``ledger`` (run documents), the run ledger tables are written after dbt. Rejected
     rows are reported as warnings (and returned); a failure is recorded and returned, not
@@ -117,7 +118,7 @@ def build_models(
             write_ledger(settings, ledger)
         if not result.ok:
             record(settings, "failed")
-        elif whole:
+        elif whole and not fit_inputs_rebuilt(result):  # else the fit step still has to run
             record(settings, GREEN)
         rejected = rejections(settings)
         for model, reasons in rejected.items():

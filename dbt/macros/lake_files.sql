@@ -264,10 +264,11 @@
 
 {#- A model whose rows summarise a group of its parent's rows (int_events_sessionized: a
     visitor's sessions from their events) is incremental by group: each of its rows keeps
-    the count and the digest (sum of c360_row_digest, column _digest) of the parent rows it summarises, and a build
-    computes again the groups whose count or digest in the parent differ from its own
-    (new, changed and vanished groups alike). Use it with unique_key = key and the
-    delete+insert strategy, and c360_forget_groups_gone as a post-hook. -#}
+    the count and the digest (column _digest: the sum of c360_row_digest) of the parent
+    rows it summarises, and a build computes again the groups whose count or digest in the
+    parent differ from its own (new, changed and vanished groups alike). Use it with
+    unique_key = key, the delete+insert strategy, and c360_forget_groups_gone as a
+    post-hook. -#}
 
 {% macro c360_changed_groups(parent, key, parent_filter='1 = 1', count_column='_rows') %}
     {%- if not c360_increments_by([count_column, '_digest']) -%}
