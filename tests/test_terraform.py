@@ -174,7 +174,7 @@ def test_the_consumer_zip_holds_only_what_its_handler_imports(tmp_path: Path) ->
         "loaders/landing/__init__.py", "loaders/landing/events_writer.py",
         "loaders/streaming/__init__.py", "loaders/streaming/kinesis_consumer.py",
         "loaders/lake/__init__.py", "loaders/lake/layout.py", "loaders/lake/storage.py",
-        "loaders/lake/receipts.py",
+        "loaders/lake/receipts.py", "loaders/lake/indexes.py",
     }  # fmt: skip
     assert "loaders/contracts/events.schema.json" in names
     tops = {name.split("/")[0] for name in names}
