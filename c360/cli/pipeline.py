@@ -62,7 +62,9 @@ STEP_LIST = ", ".join(step.name for step in STEPS)
     help=f"""The main job, step by step: {STEP_LIST} (`c360 step --help` says what each does).
 
     On an empty lake with no --input, sample data is generated first. A run with nothing
-    new since the last published one says so and publishes nothing. Only a green build
+    new since the last published one says so and publishes nothing; on DuckDB, a run with
+    new files of some sources rebuilds only what reads them, with the same result as a
+    full build (`c360 build --full-refresh` rebuilds everything). Only a green build
     (every error-severity test passed) is published; otherwise the last good copy keeps
     serving, an alert is raised (lake _alerts/, and SNS if C360_ALERT_TOPIC_ARN is set) and
     the command exits 1 naming what failed. Every run writes its run document to the lake's
