@@ -126,9 +126,13 @@ def test_an_incremental_build_reads_only_new_files_and_equals_a_full_refresh(
     assert _files_read("landed_shop__products") == []  # nothing new: no file is opened
 
     # The downstream models ranked and sessionized again only what changed.
-    for compiled in ("staging/web/stg_web__events", "intermediate/web/int_events_sessionized"):
+    for compiled, incremental_filter in (
+        ("staging/web/stg_web__events", "_source_file not in"),  # c360_touched_keys
+        ("marts/core/fct_events", "_source_file not in"),
+        ("intermediate/web/int_events_sessionized", "full outer join"),  # c360_changed_groups
+    ):
         sql = (target_dir() / "compiled/c360/models" / f"{compiled}.sql").read_text("utf-8")
-        assert "_source_file not in" in sql or "full outer join" in sql, compiled
+        assert incremental_filter in sql, compiled
     full_refresh = _build(settings, "--full-refresh")
     assert _files_read("landed_web__events") is None
     for table in TABLES:

@@ -120,3 +120,15 @@ def test_the_run_ledger_reads_a_year_of_hourly_run_documents_through_one_index(t
     runs = previous_runs(context)
     assert lake.reads == 2  # the index and the new document
     assert (len(runs), runs[0]["run_id"], runs[-1]["run_id"]) == (hours, "run-00001", "run-99999")
+
+
+def test_a_run_reads_the_receipts_once_for_freshness_and_the_accounts(tmp_path: Path) -> None:
+    lake = _CountingLake(tmp_path / "lake")
+    for hour in range(24):
+        key = f"raw/web/events/dt=2025-01-01/hr={hour:02d}/s-1-3.json.gz"
+        receipts.write(lake, key, receipts.Receipt(3, 3))
+    settings = Settings.resolve(lake=tmp_path / "lake", warehouse=tmp_path / "c360.duckdb", target="local")
+    context = RunContext(settings, {}, _lake=lake)
+    first = context.receipt_totals()
+    reads = lake.reads
+    assert reads == 24 and context.receipt_totals() is first and lake.reads == reads

@@ -200,7 +200,9 @@ def build_step(ctx: RunContext) -> dict[str, Any]:
     # A selection that cannot make the fit's inputs again (new clickstream alone) is built
     # whole, what reads the fit included: one dbt call, and the fit step has nothing to do.
     whole = not selection_reaches_fit(ctx.document.get("build_selection"))
-    built = build_models(ctx.settings, _build_args(ctx), ctx.say, False, ledger, whole=whole)
+    built = build_models(
+        ctx.settings, _build_args(ctx), ctx.say, load_raw_first=False, ledger=ledger, whole=whole
+    )
     result = built.result
     found = accounts(ctx)
     # A build passes when dbt's every error-severity test did and every row is accounted for.

@@ -253,7 +253,7 @@
     {%- set touched -%}
         {{ key }} in (
             select {{ key }} from {{ parent }}
-            where _source_file not in (select distinct _source_file from {{ this }})
+            where {{ c360_unread_rows() }}
             union all
             select {{ key }} from {{ this }}
             where _source_file not in (select distinct _source_file from {{ parent }})
@@ -267,7 +267,7 @@
     the count and the digest (column _digest: the sum of c360_row_digest) of the parent
     rows it summarises, and a build computes again the groups whose count or digest in the
     parent differ from its own (new, changed and vanished groups alike). Use it with
-    unique_key = key, the delete+insert strategy, and c360_forget_groups_gone as a
+    unique_key = key, the delete+insert strategy, and c360_forget_rows_gone(parent, key) as a
     post-hook. -#}
 
 {% macro c360_changed_groups(parent, key, parent_filter='1 = 1', count_column='_rows') %}
@@ -320,14 +320,6 @@
     {{ adapter.dispatch('c360_hash_bigint')(c360_surrogate_key(key_columns)) }}
 {%- endmacro %}
 
-{% macro c360_forget_groups_gone(parent, key, parent_filter='1 = 1') %}
-    {%- if not c360_is_incremental() -%}
-        {{ return('') }}
-    {%- endif -%}
-    delete from {{ this }}
-    where {{ key }} not in (select {{ key }} from {{ parent }} where {{ parent_filter }})
-{% endmacro %}
-
 {% macro default__c360_hash_bigint(hex) %}
     {#- The first 8 hex digits of an md5 as a number: PostgreSQL reads hex through bit(64). -#}
     ('x' || lpad(substr({{ hex }}, 1, 8), 16, '0'))::bit(64)::bigint
@@ -341,10 +333,12 @@
     strtol(substr({{ hex }}, 1, 8), 16)
 {%- endmacro %}
 
-{% macro c360_forget_rows_gone(landed) %}
+{% macro c360_forget_rows_gone(parent, key='_source_file', parent_filter='1 = 1') %}
+    {#- The hook of an incremental model deleting its rows whose key (by default the lake
+        file) is gone from the parent (or from the parent rows it reads). -#}
     {%- if not c360_is_incremental() -%}
         {{ return('') }}
     {%- endif -%}
     delete from {{ this }}
-    where _source_file not in (select distinct _source_file from {{ landed }})
+    where {{ key }} not in (select distinct {{ key }} from {{ parent }} where {{ parent_filter }})
 {% endmacro %}

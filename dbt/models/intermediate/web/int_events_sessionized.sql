@@ -8,7 +8,7 @@
         unique_key='anonymous_id',
         on_schema_change='append_new_columns',
         incremental_strategy='delete+insert',
-        post_hook="{{ c360_forget_groups_gone(ref('stg_web__events'), 'anonymous_id',
+        post_hook="{{ c360_forget_rows_gone(ref('stg_web__events'), 'anonymous_id',
             c360_known_by_as_of('occurred_at')) }}",
     )
 }}
