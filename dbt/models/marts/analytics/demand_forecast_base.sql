@@ -12,10 +12,6 @@ purchase_lines as (
     where not is_cancelled
 ),
 
-dates as (
-    select * from {{ ref('dim_dates') }}
-),
-
 holidays as (
     select * from {{ ref('holidays') }}
 ),
@@ -29,6 +25,11 @@ bounds as (
 
 products as (
     select distinct product_id from purchase_lines
+),
+
+-- The calendar of the series' span (c360_calendar, as dim_dates has it).
+dates as (
+    {{ c360_calendar('bounds') }}
 ),
 
 -- Each line on the day it was ordered, and a returned line again on the day it came back.
@@ -69,9 +70,7 @@ series as (
         coalesce(daily_sales.units, 0) as units,
         coalesce(daily_sales.net_revenue, 0) as net_revenue
     from products
-    cross join bounds
-    inner join dates
-        on dates.date_day between bounds.first_day and bounds.last_day
+    cross join dates
     left join daily_sales
         on
             products.product_id = daily_sales.product_id

@@ -15,10 +15,6 @@ sold_lines as (
     where not is_cancelled
 ),
 
-months as (
-    select distinct month_start_date as month_start from {{ ref('dim_dates') }}
-),
-
 first_orders as (
     select
         customer_id,
@@ -62,6 +58,12 @@ bounds as (
         min(today.as_of_date) as as_of_date
     from sales
     cross join today
+),
+
+-- Every month of the span, from the calendar (c360_calendar, as dim_dates has it).
+months as (
+    select distinct calendar_days.month_start_date as month_start
+    from ({{ c360_calendar('bounds', 'first_month', 'last_month') }}) as calendar_days
 ),
 
 monthly as (

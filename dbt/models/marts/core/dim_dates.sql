@@ -1,5 +1,6 @@
 {#- Every day from the first to the last that a fact is dated (an order placed or returned,
-    a sign-up, an event), as of "today"; a point-in-time build runs to its as_of_date. -#}
+    a sign-up, an event), as of "today"; a point-in-time build runs to its as_of_date. The
+    days and their attributes are c360_calendar's. -#}
 with
 
 order_lines as (
@@ -53,32 +54,8 @@ bounds as (
     ) as spans
 ),
 
-day_numbers as (
-    {{ c360_day_numbers() }}
-),
-
-spine as (
-    select
-        cast(
-            {{ dbt.dateadd('day', 'day_numbers.day_number', 'bounds.first_day') }} as date
-        ) as date_day
-    from day_numbers
-    cross join bounds
-    where day_numbers.day_number <= {{ dbt.datediff('bounds.first_day', 'bounds.last_day', 'day') }}
-),
-
 final as (
-    select
-        date_day,
-        cast(extract(year from date_day) as integer) as year_number,
-        cast(extract(quarter from date_day) as integer) as quarter_number,
-        cast(extract(month from date_day) as integer) as month_number,
-        cast(extract(day from date_day) as integer) as day_of_month,
-        cast(extract(dow from date_day) as integer) as day_of_week,
-        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
-        cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start_date,
-        extract(dow from date_day) in (0, 6) as is_weekend
-    from spine
+    {{ c360_calendar('bounds') }}
 )
 
 select * from final
