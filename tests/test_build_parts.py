@@ -1,14 +1,16 @@
-"""Which build needs the fit step: read from dbt's graph, and wrong only on the side of caution."""
+"""What a selective build runs, read from dbt's graph and wrong only on the side of caution:
+whether it needs the fit step, and what it holds back behind a conformed dimension."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from c360.warehouse import clv_fit
-from c360.warehouse.build import selection_reaches_fit
+from c360.warehouse.selection import STOP_KEY, selection_reaches_fit, stop_plan, table_digests
 
 INPUTS = f"model.c360.{clv_fit.INPUTS}"
 CHILD_MAP = {
@@ -41,3 +43,114 @@ def test_when_the_graph_cannot_tell_the_build_has_two_parts(target: Path) -> Non
     assert selection_reaches_fit(["source:web.unknown+"])  # a source the graph lacks
     (target / "manifest.json").unlink()
     assert selection_reaches_fit(["source:web.events+"])
+
+
+# A selection held back behind a conformed dimension (c360_stop_if_unchanged).
+GRAPH = {
+    "source.c360.web.events": ["model.c360.stg_web__events"],
+    "model.c360.stg_web__events": ["model.c360.dim_customers", "model.c360.fct_sessions"],
+    "model.c360.dim_customers": ["model.c360.fct_sessions", "model.c360.fct_order_lines"],
+    "model.c360.fct_order_lines": ["model.c360.monthly_revenue", "model.c360.customer_360"],
+    "model.c360.fct_sessions": ["model.c360.customer_360"],
+    "model.c360.monthly_revenue": [],
+    "model.c360.customer_360": [],
+    "source.c360.clv_fit.predictions": ["model.c360.customer_360"],
+}
+TESTS = {
+    "unique_fct_sessions": ["model.c360.fct_sessions"],
+    "not_null_fct_order_lines": ["model.c360.fct_order_lines"],
+    "relationships_fct_order_lines_dim_customers": ["model.c360.fct_order_lines", "model.c360.dim_customers"],
+    "revenue_adds_up": ["model.c360.monthly_revenue", "model.c360.customer_360"],
+}
+
+
+def _node(unique_id: str, **config: object) -> dict[str, object]:
+    name = unique_id.split(".")[-1]
+    return {
+        "name": name,
+        "resource_type": "model",
+        "schema": "core",
+        "alias": name,
+        "config": config,
+    }
+
+
+@pytest.fixture
+def graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path))
+    nodes = {node: _node(node) for node in GRAPH if node.startswith("model.")}
+    nodes["model.c360.dim_customers"] = _node("model.c360.dim_customers", meta={STOP_KEY: True})
+    for name, parents in TESTS.items():
+        nodes[f"test.c360.{name}"] = {"name": name, "resource_type": "test", "depends_on": {"nodes": parents}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"child_map": GRAPH, "nodes": nodes}), "utf-8")
+    return tmp_path
+
+
+def test_what_a_selection_reaches_only_through_a_stop_is_held_back(graph: Path) -> None:
+    plan = stop_plan(["build", "--select", "source:web.events+", "--exclude-resource-type", "unit_test"])
+    assert plan is not None
+    assert plan.stops == {"dim_customers": '"core"."dim_customers"'}
+    assert sorted(node.split(".")[-1] for node in plan.held) == ["fct_order_lines", "monthly_revenue"]
+    # The first call names each node, its tests too: those of held models only wait (the
+    # relationship test reads nothing built but the stop); one that also reads a model
+    # built anyway runs on the held one as it stands.
+    assert plan.first == [
+        "customer_360",
+        "dim_customers",
+        "fct_sessions",
+        "stg_web__events",
+        "unique_fct_sessions",
+        "revenue_adds_up",
+    ]
+    args = plan.first_args(
+        ["build", "--select", "source:web.events+", "--exclude", "source:clv_fit.predictions+"]
+    )
+    assert args == [
+        "build",
+        "--exclude",
+        "source:clv_fit.predictions+",
+        "--select",
+        *plan.first,
+        "--indirect-selection",
+        "empty",
+    ]
+    # A changed stop: the held models below it, and what of the first call reads them.
+    assert plan.below_changed(["dim_customers"]) == ["customer_360", "fct_order_lines", "monthly_revenue"]
+    assert plan.below_changed([]) == []
+    assert plan.second_args(args, ["fct_order_lines"])[-2:] == ["--select", "fct_order_lines"]
+
+
+def test_an_excluded_model_and_its_tests_stay_out_of_the_plan(graph: Path) -> None:
+    plan = stop_plan(["build", "--select", "source:web.events+", "--exclude", "source:clv_fit.predictions+"])
+    assert plan is not None
+    assert "customer_360" not in plan.first and "revenue_adds_up" not in plan.first
+    assert plan.below_changed(["dim_customers"]) == ["fct_order_lines", "monthly_revenue"]
+
+
+def test_a_selection_the_graph_cannot_plan_is_built_in_one_call(graph: Path) -> None:
+    assert stop_plan(["build"]) is None  # everything
+    assert stop_plan(["build", "--select", "stg_web__events+"]) is None  # a user's own selection
+    assert stop_plan(["build", "--select", "source:web.events+", "--exclude", "fct_sessions"]) is None
+    assert stop_plan(["build", "--select", "source:clv_fit.predictions+"]) is None  # nothing held back
+    (graph / "manifest.json").unlink()
+    assert stop_plan(["build", "--select", "source:web.events+"]) is None
+
+
+def test_a_digest_tells_a_changed_table_from_an_unchanged_one(tmp_path: Path) -> None:
+    connection = duckdb.connect(str(tmp_path / "w.duckdb"))
+    connection.execute("create table dim as select * from (values (1, 'a'), (2, 'b')) as t(id, name)")
+
+    def query(sql: str) -> list[dict[str, object]]:
+        cursor = connection.execute(sql)
+        return [dict(zip([c[0] for c in cursor.description], row, strict=True)) for row in cursor.fetchall()]
+
+    relations = {"dim": "dim"}
+    before = table_digests(query, relations)
+    connection.execute(
+        "create or replace table dim as select * from (values (2, 'b'), (1, 'a')) as t(id, name)"
+    )
+    assert table_digests(query, relations) == before  # the same rows, in another order
+    connection.execute("update dim set name = 'c' where id = 2")
+    assert table_digests(query, relations) != before
+    connection.execute("insert into dim values (3, null)")
+    assert table_digests(query, relations)["dim"].startswith("3:")

@@ -300,8 +300,12 @@ def test_a_new_hour_of_events_rebuilds_only_what_reads_events_and_equals_a_full_
         result["unique_id"].split(".")[-1] for result in results if result["unique_id"].startswith("model.")
     }
     assert {"stg_web__events", "fct_events", "fct_sessions", "channel_funnel"} <= rebuilt
-    # Events name customers and products (inferred members), so most of the star schema
-    # reads them; what reads only the shop exports or the seeds is left as published.
+    # Events name customers and products (inferred members), so the dimensions read them;
+    # these events name none, so dim_customers and dim_products came out unchanged and what
+    # reads events only through them was held back, as published. What reads only the shop
+    # exports or the seeds is left as published too.
+    assert {"dim_customers", "dim_products", "customer_360", "product_performance"} <= rebuilt
+    assert not rebuilt & HELD_BEHIND_DIMENSIONS
     assert not rebuilt & {"stg_shop__customers", "stg_shop__transactions", "int_customer_versions_collapsed"}
     assert "dim_geographies" not in rebuilt
     # New clickstream cannot change what the CLV fit reads: one dbt call built all of it,
@@ -318,6 +322,56 @@ def test_a_new_hour_of_events_rebuilds_only_what_reads_events_and_equals_a_full_
     fresh = Settings.resolve(lake=settings.lake, warehouse=tmp_path / "fresh" / "c360.duckdb")
     build(fresh, ["--full-refresh"], say=lambda _m: None)
     assert _tables(settings.warehouse) == _tables(fresh.warehouse)
+
+    # An event of a customer and a product no export describes adds an inferred member to
+    # each dimension: a second dbt call builds what was held back below them, and what of
+    # the first call reads it again, so the two calls build all that reads events.
+    inbox = tmp_path / "inbox-2"
+    inbox.mkdir()
+    (inbox / "events_next_hour.jsonl").write_bytes(
+        event_bytes(event_id="new-customer", customer_id="C-NEVER-EXPORTED", product_id="P-NEVER-EXPORTED")
+        + b"\n"
+    )
+    said: list[str] = []
+    assert pipeline_runner.run(settings, input_dir=inbox, say=said.append).document["status"] == "published"
+    results = json.loads((target_dir() / "run_results.json").read_text())["results"]
+    models = [
+        result["unique_id"].split(".")[-1] for result in results if result["unique_id"].startswith("model.")
+    ]
+    assert set(models) >= HELD_BEHIND_DIMENSIONS
+    assert set(models) == _models_reading("source.c360.web.events")
+    last = {name: at for at, name in enumerate(models)}
+    # customer_360 reads fct_order_lines: built by both calls, the second time after it.
+    assert models.count("customer_360") == 2 and last["customer_360"] > last["fct_order_lines"]
+    assert any("dim_customers, dim_products changed" in line for line in said), said
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        inferred = connection.execute(
+            "select is_inferred from core.dim_customers where customer_id = 'C-NEVER-EXPORTED'"
+        ).fetchall()
+    assert inferred == [(True,)]
+
+
+# What reads events only through dim_customers and dim_products (c360_stop_if_unchanged).
+HELD_BEHIND_DIMENSIONS = {
+    "fct_order_lines",
+    "fct_orders",
+    "product_affinity",
+    "geo_revenue",
+    "demand_forecast_base",
+    "monthly_revenue",
+}
+
+
+def _models_reading(source: str) -> set[str]:
+    """The names of every model below ``source`` in the last dbt call's graph."""
+    children = json.loads((target_dir() / "manifest.json").read_text())["child_map"]
+    reached, todo = set(), [source]
+    while todo:
+        node = todo.pop()
+        if node not in reached:
+            reached.add(node)
+            todo += children.get(node, [])
+    return {node.split(".")[-1] for node in reached if node.startswith("model.")}
 
 
 @pytest.mark.dbt

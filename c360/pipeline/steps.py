@@ -47,10 +47,10 @@ from c360.warehouse.build import (
     build_models,
     build_predictions,
     fit_inputs_rebuilt,
-    selection_reaches_fit,
 )
 from c360.warehouse.publish import publish_warehouse
 from c360.warehouse.readers import failing_tests, layer_rows
+from c360.warehouse.selection import selection_reaches_fit
 from c360.warehouse.sources import check_freshness, load_sources, register_spectrum
 from loaders.compaction import hours
 from loaders.generator import generate

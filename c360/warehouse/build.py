@@ -9,7 +9,6 @@ before anything is locked or loaded, so a typo costs one line, not half a build.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +19,7 @@ import yaml
 
 from c360.settings import Settings
 from c360.warehouse import clv_fit
+from c360.warehouse.access import warehouse_reader
 from c360.warehouse.dbt import (
     AUDIT_VARS,
     BuildFailedError,
@@ -35,6 +35,7 @@ from c360.warehouse.ledger import write_ledger
 from c360.warehouse.locking import command_line, warehouse_lock
 from c360.warehouse.publish import GREEN, record
 from c360.warehouse.readers import rejections
+from c360.warehouse.selection import SELECT, StopPlan, split_selection, stop_plan, table_digests
 from c360.warehouse.sources import load_sources
 from config.errors import first_line
 
@@ -77,10 +78,7 @@ def build_audit(
     if not models.ok:
         return models
     predicted = build_predictions(settings, dbt_args, say, fit=fit_inputs_rebuilt(models)).result
-    statuses = dict(models.statuses)
-    for status, count in predicted.statuses.items():
-        statuses[status] = statuses.get(status, 0) + count
-    return DbtResult(predicted.command, predicted.exit_code, statuses, predicted.failures)
+    return combined(models, predicted)
 
 
 def build_models(
@@ -113,7 +111,7 @@ def build_models(
             if not prepared.ok:
                 record(settings, "failed")
                 raise BuildFailedError(f"preparing the audit schemas failed: {prepared.describe_failure()}")
-        result = run_dbt(settings, run_vars(settings, args if whole else _excluding_fit_children(args)))
+        result = _build_selected(settings, args if whole else _excluding_fit_children(args), say)
         if ledger is not None:
             write_ledger(settings, ledger)
         if not result.ok:
@@ -125,6 +123,45 @@ def build_models(
             listed = ", ".join(f"{reason} {count:,}" for reason, count in sorted(reasons.items()))
             say(f"warning: {model}: {sum(reasons.values()):,} rows rejected ({listed})")
     return ModelsBuilt(result, rejected)
+
+
+def _build_selected(settings: Settings, args: list[str], say: Callable[[str], None]) -> DbtResult:
+    """``dbt build`` of ``args``; a DuckDB build of what reads changed sources holds back
+    what it reaches only through a conformed dimension, and builds it only below one whose
+    rows changed (``c360.warehouse.selection.stop_plan``)."""
+    plan = stop_plan(args) if settings.target == "local" else None
+    if plan is None:
+        return run_dbt(settings, run_vars(settings, args))
+    before = _digests(settings, plan)
+    first = run_dbt(settings, run_vars(settings, plan.first_args(args)))
+    if not first.ok:
+        return first
+    after = _digests(settings, plan)
+    changed = [name for name in plan.stops if after[name] != before.get(name)]
+    models = plan.below_changed(changed)
+    if not models:
+        say(f"{', '.join(plan.stops)} unchanged: the {len(plan.held)} models below them stay as built")
+        return first
+    say(f"{', '.join(changed)} changed: building the {len(models)} models below")
+    earlier = run_results()
+    second = run_dbt(settings, run_vars(settings, plan.second_args(args, models)))
+    merge_run_results(earlier)
+    return combined(first, second)
+
+
+def _digests(settings: Settings, plan: StopPlan) -> dict[str, str]:
+    with warehouse_reader(settings) as query:
+        return {} if query is None else table_digests(query, plan.stops)
+
+
+def combined(first: DbtResult, second: DbtResult) -> DbtResult:
+    """One result of two dbt calls of a build, the second after the first passed."""
+    statuses = dict(first.statuses)
+    for status, count in second.statuses.items():
+        statuses[status] = statuses.get(status, 0) + count
+    return DbtResult(
+        second.command, second.exit_code, statuses, second.failures, [*first.built, *second.built]
+    )
 
 
 @dataclass
@@ -139,31 +176,6 @@ def fit_inputs_rebuilt(models: DbtResult) -> bool:
     """Whether the first part of a build made the fit's inputs again (a build selecting
     only other models leaves the fit, and what reads it, as they were)."""
     return any(node.startswith("model.") and node.endswith(f".{clv_fit.INPUTS}") for node in models.built)
-
-
-def selection_reaches_fit(selection: list[str] | None) -> bool:
-    """Whether building ``selection`` (the run's ``source:NAME+`` terms) can make the fit's
-    inputs again, read from the graph in the manifest of the last dbt call; True for no
-    selection (everything), any other term, or no manifest. A wrong answer costs time, not
-    numbers: the fit step fits again whenever the first part did make its inputs."""
-    manifest_file = target_dir() / "manifest.json"
-    if not selection or not manifest_file.exists():
-        return True
-    children: dict[str, list[str]] = json.loads(manifest_file.read_text("utf-8")).get("child_map") or {}
-    reached, todo = set(), []
-    for term in selection:
-        if not (term.startswith("source:") and term.endswith("+")):
-            return True
-        found = [node for node in children if node.startswith("source.") and node.endswith("." + term[7:-1])]
-        if not found:
-            return True
-        todo += found
-    while todo:
-        node = todo.pop()
-        if node not in reached:
-            reached.add(node)
-            todo += children.get(node, [])
-    return any(node.startswith("model.") and node.endswith(f".{clv_fit.INPUTS}") for node in reached)
 
 
 @dataclass
@@ -205,28 +217,14 @@ def build_predictions(
     return Predicted(result, predictions, seconds)
 
 
-def _selection(args: list[str], flags: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """(the values of the flags, the arguments without them): dbt's --select a b c."""
-    values, rest, taking = [], [], False
-    for arg in args:
-        if arg in flags:
-            taking = True
-        elif taking and not arg.startswith("-"):
-            values.append(arg)
-        else:
-            taking = False
-            rest.append(arg)
-    return values, rest
-
-
 def _excluding_fit_children(args: list[str]) -> list[str]:
-    excluded, rest = _selection(args, ("--exclude",))
+    excluded, rest = split_selection(args, ("--exclude",))
     return [*rest, "--exclude", *excluded, FIT_CHILDREN]
 
 
 def _only_fit_children(args: list[str]) -> list[str]:
     """What reads the fit, within the build's selection, if it has one (an intersection)."""
-    selected, rest = _selection(args, ("--select", "-s"))
+    selected, rest = split_selection(args, SELECT)
     return [*rest, "--select", *([f"{FIT_CHILDREN},{chosen}" for chosen in selected] or [FIT_CHILDREN])]
 
 
