@@ -110,6 +110,29 @@ def test_a_killed_writer_leaves_only_a_hidden_temp_file(tmp_path: Path) -> None:
     writer.__exit__(None, None, None)
 
 
+def test_a_folder_lake_lists_keys_under_any_prefix_and_never_a_hidden_one(tmp_path: Path) -> None:
+    lake = open_lake(tmp_path)
+    keys = [
+        "raw/a/dt=1/x.json.gz",
+        "raw/a/dt=1/y.json.gz",
+        "raw/a/dt=10/z.json.gz",
+        "raw/b/w.csv",
+        "top.json",
+    ]
+    for key in keys:
+        lake.put_bytes(key, b"1")
+    (tmp_path / "raw/a/dt=1" / f".x.json.gz{storage.TEMP_SUFFIX}").write_bytes(b"")  # a writer's temp file
+    (tmp_path / "raw/.hidden").mkdir()
+    (tmp_path / "raw/.hidden/v.csv").write_bytes(b"")
+    assert lake.list_keys("") == sorted(keys)
+    assert lake.list_keys("raw/a/") == keys[:3]
+    assert lake.list_keys("raw/a/dt=1") == keys[:3]  # a prefix is not a folder: dt=10 too
+    assert lake.list_keys("raw/a/dt=1/") == keys[:2]
+    assert lake.list_keys("raw/a/dt=1/x.json.gz") == keys[:1]
+    assert lake.list_keys("raw/c/") == [] and lake.list_keys("nowhere") == []
+    assert lake.has_keys("raw/b") and not lake.has_keys("raw/c")
+
+
 def _gz_rows(path: Path) -> list[dict]:  # type: ignore[type-arg]
     with gzip.open(path, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
