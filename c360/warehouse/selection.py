@@ -144,6 +144,7 @@ def stop_plan(args: list[str]) -> StopPlan | None:
     if not held:
         return None
     first = sorted(nodes[node]["name"] for node in free)
+    built = free | set(starts)  # a test of a selected source is selected too
     for node in nodes.values():
         if node.get("resource_type") != "test":
             continue
@@ -152,7 +153,8 @@ def stop_plan(args: list[str]) -> StopPlan | None:
         # one. A test that also reads a held model reads it as the last green build left
         # it, which stands unless the second call builds it (and runs the test again);
         # one that reads nothing built but stops and held models waits for that call.
-        if parents & free and not parents & excluded_ids and not (parents & held and parents & free <= stops):
+        waits = bool(parents & held) and parents & built <= stops
+        if parents & built and not parents & excluded_ids and not waits:
             first.append(node["name"])
     return StopPlan(
         first=first,
