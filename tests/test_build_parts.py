@@ -9,7 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from c360.warehouse import clv_fit
+from c360.settings import Settings
+from c360.warehouse import build, clv_fit
+from c360.warehouse.dbt import DbtResult
 from c360.warehouse.selection import STOP_KEY, selection_reaches_fit, stop_plan, table_digests
 
 INPUTS = f"model.c360.{clv_fit.INPUTS}"
@@ -154,3 +156,37 @@ def test_a_digest_tells_a_changed_table_from_an_unchanged_one(tmp_path: Path) ->
     assert table_digests(query, relations) != before
     connection.execute("insert into dim values (3, null)")
     assert table_digests(query, relations)["dim"].startswith("3:")
+
+
+def test_a_build_whose_graph_changed_under_its_plan_builds_all_of_the_selection(
+    graph: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings.resolve(lake=tmp_path / "lake", warehouse=tmp_path / "w.duckdb", target="local")
+    with duckdb.connect(str(settings.warehouse)) as warehouse:
+        warehouse.execute("create schema core; create table core.dim_customers as select 1 as customer_sk")
+    args = ["build", "--select", "source:web.events+"]
+    calls: list[list[str]] = []
+
+    def dbt(_settings: Settings, given: list[str]) -> DbtResult:
+        calls.append(given)
+        if changed_project:  # the project dbt parsed now has a model below dim_customers
+            manifest = json.loads((graph / "manifest.json").read_text("utf-8"))
+            manifest["child_map"]["model.c360.dim_customers"].append("model.c360.fct_returns")
+            manifest["child_map"]["model.c360.fct_returns"] = []
+            manifest["nodes"]["model.c360.fct_returns"] = {"name": "fct_returns", "resource_type": "model"}
+            (graph / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+        return DbtResult(given, 0, {"success": 1})
+
+    monkeypatch.setattr(build, "run_dbt", dbt)
+    plan = stop_plan(args)
+    assert plan is not None
+    said: list[str] = []
+    changed_project = False
+    assert build._build_selected(settings, args, said.append).ok
+    assert calls == [plan.first_args(args)] and "unchanged" in said[-1]
+
+    calls.clear()
+    changed_project = True
+    result = build._build_selected(settings, args, said.append)
+    assert calls == [plan.first_args(args), args]  # then the selection as dbt reads it
+    assert "graph changed" in said[-1] and result.statuses == {"success": 2}

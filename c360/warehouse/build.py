@@ -128,7 +128,9 @@ def build_models(
 def _build_selected(settings: Settings, args: list[str], say: Callable[[str], None]) -> DbtResult:
     """``dbt build`` of ``args``; a DuckDB build of what reads changed sources holds back
     what it reaches only through a conformed dimension, and builds it only below one whose
-    rows changed (``c360.warehouse.selection.stop_plan``)."""
+    rows changed (``c360.warehouse.selection.stop_plan``). The plan is read from the last
+    dbt call's graph; if the first call's own graph differs (the project changed in
+    between), the whole selection is built after it."""
     plan = stop_plan(args) if settings.target == "local" else None
     if plan is None:
         return run_dbt(settings, run_vars(settings, args))
@@ -136,8 +138,14 @@ def _build_selected(settings: Settings, args: list[str], say: Callable[[str], No
     first = run_dbt(settings, run_vars(settings, plan.first_args(args)))
     if not first.ok:
         return first
+    if stop_plan(args) != plan:  # the first call parsed a project whose graph differs
+        say("dbt's graph changed since the build was planned: building all of the selection")
+        earlier = run_results()
+        whole = run_dbt(settings, run_vars(settings, args))
+        merge_run_results(earlier)
+        return combined(first, whole)
     after = _digests(settings, plan)
-    changed = [name for name in plan.stops if after[name] != before.get(name)]
+    changed = [name for name in plan.stops if name not in after or after[name] != before.get(name)]
     models = plan.below_changed(changed)
     if not models:
         say(f"{', '.join(plan.stops)} unchanged: the {len(plan.held)} models below them stay as built")
