@@ -101,8 +101,8 @@ def test_what_a_selection_reaches_only_through_a_stop_is_held_back(graph: Path) 
         "dim_customers",
         "fct_sessions",
         "stg_web__events",
-        "unique_fct_sessions",
         "revenue_adds_up",
+        "unique_fct_sessions",
     ]
     args = plan.first_args(
         ["build", "--select", "source:web.events+", "--exclude", "source:clv_fit.predictions+"]

@@ -143,7 +143,7 @@ def stop_plan(args: list[str]) -> StopPlan | None:
     held = frozenset(models - free)
     if not held:
         return None
-    first = sorted(nodes[node]["name"] for node in free)
+    tests: list[str] = []
     built = free | set(starts)  # a test of a selected source is selected too
     for node in nodes.values():
         if node.get("resource_type") != "test":
@@ -155,15 +155,15 @@ def stop_plan(args: list[str]) -> StopPlan | None:
         # one that reads nothing built but stops and held models waits for that call.
         waits = bool(parents & held) and parents & built <= stops
         if parents & built and not parents & excluded_ids and not waits:
-            first.append(node["name"])
-    return StopPlan(
-        first=first,
+            tests.append(node["name"])
+    return StopPlan(  # in a stable order: two parses of one project give equal plans
+        first=sorted(nodes[node]["name"] for node in free) + sorted(tests),
         stops={
             nodes[node]["name"]: f'"{nodes[node]["schema"]}"."{nodes[node]["alias"]}"'
             for node in sorted(stops)
         },
         held=held,
-        children=children,
+        children={node: sorted(below) for node, below in children.items()},
         names={node: nodes[node]["name"] for node in models},
     )
 
