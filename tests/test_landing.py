@@ -13,8 +13,9 @@ from loaders.contracts import contract
 from loaders.generator import generate
 from loaders.lake import layout, storage
 from loaders.lake.storage import open_lake
-from loaders.landing.batch_upload import ContractError, land
-from loaders.landing.events_writer import RawRecord, write_batch
+from loaders.landing import batch_upload
+from loaders.landing.batch_upload import ContractError, land, land_events
+from loaders.landing.events_writer import MAX_RECORD_BYTES, RawRecord, write_batch
 from tests.conftest import event_bytes, read_csv
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -287,9 +288,48 @@ def test_land_takes_several_paths_and_lands_nothing_if_one_is_bad(sample_dir: Pa
     assert [r.entity for r in results] == ["products", "customers"]
 
 
-def test_a_truncated_events_file_is_refused_whole(sample_dir: Path, tmp_path: Path) -> None:
-    data = (sample_dir / "events.jsonl.gz").read_bytes()
-    (tmp_path / "events.jsonl.gz").write_bytes(data[: len(data) // 2])
+def test_worker_processes_land_an_events_file_exactly_as_one_process_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of many batches is planned by worker processes and written in order: the lake
+    holds the same objects, byte for byte, as landing it in one process, quarantine included."""
+    monkeypatch.setattr(batch_upload, "EVENT_BATCH_LINES", 7)
+    lines = []
+    for n in range(100):
+        occurred_at = f"2026-01-01T{10 + n % 5:02d}:00:{n % 60:02d}Z"
+        lines.append(event_bytes(event_id=f"e{n}", occurred_at=occurred_at))
+        if n % 17 == 0:
+            lines.append(b'{"event_id": "broken"')  # quarantined, in whichever batch it falls
+        if n % 31 == 0:
+            lines.append(b"  \r")  # blank: not a record, takes no sequence number
+    lines.append(b"[" * (MAX_RECORD_BYTES + 10))  # cut at the limit, quarantined with its length
+    export = tmp_path / "events.jsonl.gz"
+    export.write_bytes(gzip.compress(b"\n".join(lines) + b"\n"))
+
+    results = {
+        workers: land_events(export, open_lake(tmp_path / f"workers-{workers}"), NOW, workers=workers)
+        for workers in (1, 3)
+    }
+    assert results[1].rows == results[3].rows == 107 and results[1].quarantined == results[3].quarantined == 7
+
+    def contents(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in _landed_files(root)}
+
+    one, three = contents(tmp_path / "workers-1"), contents(tmp_path / "workers-3")
+    assert one == three
+    assert sum("quarantine/" in key and key.endswith(".json.gz") for key in one) >= 2
+
+
+@pytest.mark.parametrize("damage", ["cut in half", "a corrupt block", "a wrong checksum"])
+def test_a_damaged_events_file_is_refused_whole(sample_dir: Path, tmp_path: Path, damage: str) -> None:
+    data = bytearray((sample_dir / "events.jsonl.gz").read_bytes())
+    if damage == "cut in half":
+        data = data[: len(data) // 2]
+    elif damage == "a corrupt block":
+        data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
+    else:  # the gzip trailer: CRC-32 of the data, then its length
+        data[-8] ^= 0xFF
+    (tmp_path / "events.jsonl.gz").write_bytes(bytes(data))
     with pytest.raises(ContractError, match=r"events\.jsonl\.gz: cannot be read to its end"):
         land(tmp_path / "events.jsonl.gz", open_lake(tmp_path / "lake"))
     assert not (tmp_path / "lake").exists()

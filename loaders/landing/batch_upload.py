@@ -29,25 +29,39 @@ import codecs
 import csv
 import gzip
 import hashlib
+import itertools
 import json
+import multiprocessing
+import os
 import tempfile
-import zlib
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from isal import igzip
+
 from loaders.compaction.hours import recompact_hour
 from loaders.contracts import ENTITIES, contract
 from loaders.lake import layout, receipts
-from loaders.lake.lines import Line, bounded_lines
+from loaders.lake.lines import GZIP_ERRORS, Line, bounded_lines
 from loaders.lake.storage import Lake
-from loaders.landing.events_writer import MAX_RECORD_BYTES, RawRecord, WriteResult, write_batch
+from loaders.landing.events_writer import (
+    MAX_RECORD_BYTES,
+    PlannedBatch,
+    RawRecord,
+    WriteResult,
+    plan_batch,
+    write_planned,
+)
 
 EVENT_SUFFIXES = (".jsonl.gz", ".json.gz", ".ndjson.gz", ".jsonl", ".ndjson")
 EVENT_BATCH_LINES = 50_000
+CHECK_CHUNK_BYTES = 1 << 20
 IGNORED_NAMES = frozenset({"answer_key.json"})
 DEFAULT_ENCODING = "utf-8"
 MAX_CSV_LINE_BYTES = 1024 * 1024  # a longer line is quarantined with its first bytes and length
@@ -283,26 +297,94 @@ def land_csv(export: CsvExport, lake: Lake, now: datetime) -> tuple[LandResult, 
 def _event_lines(path: Path) -> Iterator[Line]:
     """The non-blank lines of an events export, read in bounded chunks: a line over the
     record limit comes cut (its first bytes and its length), to be quarantined."""
-    opener = gzip.open if path.name.endswith(".gz") else open
+    opener = igzip.open if path.name.endswith(".gz") else open
     with opener(path, "rb") as handle:
         for line in bounded_lines(handle, MAX_RECORD_BYTES):
             if line.cut:
                 yield line
-            elif line.data.strip():
-                yield Line(line.number, line.data.removesuffix(b"\r"), line.length)
+            elif not line.data.strip():
+                continue
+            elif line.data.endswith(b"\r"):
+                yield Line(line.number, line.data[:-1], line.length)
+            else:
+                yield line
 
 
 def check_events_file(path: Path) -> None:
-    """Read an events export to its end: a gzip that is cut short or corrupt is refused whole."""
+    """Decompress an events export to its end: a gzip that is cut short or corrupt is refused
+    whole. Its lines are read once, when it lands; this pass only checks the stream (its
+    CRC and length), in chunks."""
+    opener = igzip.open if path.name.endswith(".gz") else open
     try:
-        for _line in _event_lines(path):
-            pass
-    except (OSError, EOFError, zlib.error) as exc:
+        with opener(path, "rb") as handle:
+            while handle.read(CHECK_CHUNK_BYTES):
+                pass
+    except GZIP_ERRORS as exc:
         raise ContractError(f"{path.name}: cannot be read to its end ({exc}); nothing was landed") from None
 
 
-def land_events(path: Path, lake: Lake, now: datetime | None = None) -> LandResult:
-    """Feed an events export through the events writer, in batches of lines.
+@dataclass
+class _LineBatch:
+    """``EVENT_BATCH_LINES`` lines of an events export: plain bytes, cheap to send to a worker."""
+
+    first_number: int
+    lines: list[bytes] = field(default_factory=list)
+    cut_lengths: dict[int, int] = field(default_factory=dict)  # index -> full length of a cut line
+
+
+def _line_batches(path: Path) -> Iterator[_LineBatch]:
+    batch = _LineBatch(1)
+    for number, line in enumerate(_event_lines(path), start=1):
+        if line.cut:
+            batch.cut_lengths[len(batch.lines)] = line.length
+        batch.lines.append(line.data)
+        if len(batch.lines) == EVENT_BATCH_LINES:
+            yield batch
+            batch = _LineBatch(number + 1)
+    if batch.lines:
+        yield batch
+
+
+def _plan_lines(shard: str, batch: _LineBatch, landed_at: datetime) -> PlannedBatch:
+    """A batch of lines as records of the file's shard (the n-th line is sequence number n)."""
+    records = [
+        RawRecord(shard, f"{batch.first_number + index:010d}", data, landed_at, batch.cut_lengths.get(index))
+        for index, data in enumerate(batch.lines)
+    ]
+    return plan_batch(records, landed_at)
+
+
+def _planned(
+    shard: str, batches: Iterator[_LineBatch], landed_at: datetime, workers: int
+) -> Iterator[PlannedBatch]:
+    """Each batch planned (decoded, checked, placed, compressed), in order.
+
+    Planning is most of landing's work and each batch is independent, so a file of more than
+    one batch is planned by ``workers`` processes while this one reads its lines and writes
+    what comes back; at most two batches per worker are in flight, so memory stays bounded.
+    The workers only compute (no lake, no files): they are forked, which costs no imports.
+    """
+    ahead = list(itertools.islice(batches, 2))
+    if len(ahead) < 2 or workers < 2:
+        for batch in itertools.chain(ahead, batches):
+            yield _plan_lines(shard, batch, landed_at)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[Future[PlannedBatch]] = deque()
+        for batch in itertools.chain(ahead, batches):
+            pending.append(pool.submit(_plan_lines, shard, batch, landed_at))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def land_events(
+    path: Path, lake: Lake, now: datetime | None = None, workers: int | None = None
+) -> LandResult:
+    """Feed an events export through the events writer, in batches of lines, planned by
+    ``workers`` processes (default: one per core) and written in order.
 
     The file plays the part of a Kinesis shard: shard id ``file-<sha256 prefix>`` and the
     line number as sequence number, so landing the same file again writes the same keys.
@@ -310,13 +392,9 @@ def land_events(path: Path, lake: Lake, now: datetime | None = None) -> LandResu
     landed_at = now or datetime.now(UTC)
     shard = f"file-{layout.sha256_file(path)[: layout.SHA_PREFIX_LEN]}"
     total = WriteResult()
-    batch: list[RawRecord] = []
-    for number, line in enumerate(_event_lines(path), start=1):
-        batch.append(RawRecord(shard, f"{number:010d}", line.data, landed_at, line.length))
-        if len(batch) == EVENT_BATCH_LINES:
-            total.add(write_batch(lake, batch, landed_at))
-            batch = []
-    total.add(write_batch(lake, batch, landed_at))
+    batches = _line_batches(path)
+    for planned in _planned(shard, batches, landed_at, workers or os.cpu_count() or 1):
+        total.add(write_planned(lake, planned, landed_at))
     if total.retry_from is not None:
         # A file has no one to retry for it: fail loudly; landing it again resumes safely.
         raise OSError(f"{path.name}: {total.not_written} events not written: {total.errors[0]}")

@@ -324,35 +324,30 @@ def _gzip_lines(lines: list[bytes]) -> bytes:
     return igzip.compress(b"\n".join(lines) + b"\n", compresslevel=GZIP_LEVEL, mtime=0)  # type: ignore[no-any-return]
 
 
-def _put_once(lake: Lake, key: str, lines: list[bytes]) -> bool:
-    """Write the object unless its key exists; False when it was already there."""
-    return lake.put_bytes_if_absent(key, _gzip_lines(lines))
-
-
 @dataclass
-class _Object:
-    """One object to write: a raw (dt, hr) group or a quarantine group, in record order."""
+class PlannedObject:
+    """One object to write: a raw (dt, hr) group or a quarantine group, its records in order."""
 
     key: str
-    positions: list[int]
-    lines: list[bytes]
+    rows: int
+    first_sequence_number: str  # where a redelivery starts should this write fail
+    data: bytes  # the gzip NDJSON object
     reasons: list[str] | None = None  # set for a quarantine object
 
 
-def write_batch(lake: Lake, records: list[RawRecord], landed_at: datetime | None = None) -> WriteResult:
-    """Validate, enrich and write one batch of records from one shard (or one file), in order.
+@dataclass
+class PlannedBatch:
+    """A batch decided but not written: its objects in the order of their first record."""
 
-    Objects are written in the order of their first record. When a write fails (S3
-    unavailable, a full disk), ``result.retry_from`` is that object's first sequence number
-    and nothing from there on is written: Kinesis will deliver it all again. Records before
-    it that an earlier object already held stay written; the redelivery writes them again
-    under another key (raw is at least once), and staging keeps one row per event_id.
-    """
-    result = WriteResult(received=len(records))
-    if not records:
-        return result
-    moment = landed_at or datetime.now(UTC)
-    lineage = _Lineage(moment)
+    received: int
+    objects: list[PlannedObject]
+
+
+def plan_batch(records: list[RawRecord], landed_at: datetime) -> PlannedBatch:
+    """Validate and enrich one batch of records from one shard (or one file), and make the
+    objects ``write_planned`` writes. Pure computation, no lake: ``c360 land`` plans the
+    batches of a large file in worker processes."""
+    lineage = _Lineage(landed_at)
     groups: dict[tuple[str, str], list[tuple[int, bytes]]] = defaultdict(list)
     rejected: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for position, record in enumerate(records):
@@ -367,14 +362,13 @@ def write_batch(lake: Lake, records: list[RawRecord], landed_at: datetime | None
         first, last = records[positions[0]], records[positions[-1]]
         return first.shard_id, first.sequence_number, last.sequence_number
 
-    objects = [
-        _Object(
-            layout.events_key(dt, hr, *name([p for p, _ in members])),
-            [p for p, _ in members],
-            [line for _p, line in members],
-        )
-        for (dt, hr), members in groups.items()
-    ]
+    ordered: list[tuple[int, PlannedObject]] = []
+    for (dt, hr), members in groups.items():
+        positions = [p for p, _line in members]
+        key = layout.events_key(dt, hr, *name(positions))
+        lines = [line for _p, line in members]
+        first = records[positions[0]].sequence_number
+        ordered.append((positions[0], PlannedObject(key, len(lines), first, _gzip_lines(lines))))
     for dt, bad in rejected.items():
         positions = [p for p, _reason in bad]
         entries = [
@@ -382,41 +376,62 @@ def write_batch(lake: Lake, records: list[RawRecord], landed_at: datetime | None
             for p, reason in bad
         ]
         key = layout.quarantine_key("web", ENTITY, dt, "-".join(name(positions)))
-        objects.append(_Object(key, positions, entries, [reason for _p, reason in bad]))
+        first = records[positions[0]].sequence_number
+        reasons = [reason for _p, reason in bad]
+        ordered.append((positions[0], PlannedObject(key, len(bad), first, _gzip_lines(entries), reasons)))
+    return PlannedBatch(len(records), [item for _first, item in sorted(ordered, key=lambda pair: pair[0])])
 
-    for item in sorted(objects, key=lambda candidate: candidate.positions[0]):
+
+def write_planned(lake: Lake, batch: PlannedBatch, landed_at: datetime) -> WriteResult:
+    """Write a planned batch's objects in order, each with its receipt (see ``write_batch``)."""
+    result = WriteResult(received=batch.received)
+    for item in batch.objects:
         if result.retry_from is not None:  # after the failure: all of it comes again
-            result.not_written += len(item.positions)
+            result.not_written += item.rows
             continue
-        rows = len(item.positions)
         try:
-            written = _put_once(lake, item.key, item.lines)
+            written = lake.put_bytes_if_absent(item.key, item.data)
             # Its receipt, also after a replay that found the object but not the receipt
             # (a writer killed in between): the build's accounts count every object once.
-            quarantined = rows if item.reasons is not None else 0
+            quarantined = item.rows if item.reasons is not None else 0
             receipts.write(
                 lake,
                 item.key,
                 receipts.Receipt(
-                    rows,
-                    rows - quarantined,
+                    item.rows,
+                    item.rows - quarantined,
                     quarantined,
-                    receipts.stamp(moment),
+                    receipts.stamp(landed_at),
                     receipts.reason_counts(item.reasons or []),
                 ),
             )
         except Exception as exc:  # any write failure: redeliver from this object's first record
-            result.retry_from = records[item.positions[0]].sequence_number
-            result.not_written += len(item.positions)
+            result.retry_from = item.first_sequence_number
+            result.not_written += item.rows
             result.errors.append(f"{item.key}: {exc}")
             continue
         if item.reasons is not None:
-            result.quarantined += len(item.positions)
+            result.quarantined += item.rows
             for reason in item.reasons:
                 kind = reason.split(":", 1)[0]
                 result.quarantine_reasons[kind] = result.quarantine_reasons.get(kind, 0) + 1
         elif written:
-            result.written += len(item.positions)
+            result.written += item.rows
         else:
-            result.already_landed += len(item.positions)
+            result.already_landed += item.rows
     return result
+
+
+def write_batch(lake: Lake, records: list[RawRecord], landed_at: datetime | None = None) -> WriteResult:
+    """Validate, enrich and write one batch of records from one shard (or one file), in order.
+
+    Objects are written in the order of their first record. When a write fails (S3
+    unavailable, a full disk), ``result.retry_from`` is that object's first sequence number
+    and nothing from there on is written: Kinesis will deliver it all again. Records before
+    it that an earlier object already held stay written; the redelivery writes them again
+    under another key (raw is at least once), and staging keeps one row per event_id.
+    """
+    if not records:
+        return WriteResult()
+    moment = landed_at or datetime.now(UTC)
+    return write_planned(lake, plan_batch(records, moment), moment)
