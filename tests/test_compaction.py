@@ -215,3 +215,44 @@ def test_the_glue_job_compacts_closed_hours_for_the_state_machine(
     )
     printed = json.loads(capsys.readouterr().out)
     assert printed["run_id"] == "r1" and printed["hours_compacted"] == 1
+
+
+def test_closed_hours_compact_side_by_side_as_they_would_one_by_one(tmp_path: Path) -> None:
+    """Hours are compacted by several threads at once: the same parts as one at a time, and
+    an hour that cannot be read stays raw, named, without stopping the others."""
+    lakes = {workers: open_lake(tmp_path / f"workers-{workers}") for workers in (1, 3)}
+    for lake in lakes.values():
+        for batch in range(3):  # eight hours, each in three files
+            records = [
+                RawRecord(
+                    "shardId-000000000000",
+                    f"{batch * 1000 + n:012d}",
+                    event_bytes(
+                        event_id=f"e{batch}-{n:04d}",
+                        occurred_at=(START + timedelta(minutes=7 * n)).isoformat(),
+                    ),
+                    START,
+                )
+                for n in range(8 * 60 // 7)
+            ]
+            write_batch(lake, records, START)
+        lake.put_bytes(
+            "raw/web/events/dt=2025-12-01/hr=12/shardId-x-000000009000-000000009001.json.gz",
+            b"\x1f\x8b not a gzip stream",
+        )
+    now = START + timedelta(days=1)
+    results = {
+        workers: compact_closed_hours(lake, now=now, workers=workers) for workers, lake in lakes.items()
+    }
+    for result in results.values():
+        assert (result.compacted, result.unchanged, list(result.left_raw)) == (7, 0, ["dt=2025-12-01/hr=12"])
+        assert "cannot read as raw events" in result.left_raw["dt=2025-12-01/hr=12"]
+    rows = {
+        workers: {
+            key: sorted(map(str, pq.read_table(lake.url(key)).drop_columns("_source_file").to_pylist()))
+            for key in lake.list_keys("compacted/")
+            if key.endswith(".parquet")
+        }
+        for workers, lake in lakes.items()
+    }
+    assert rows[1] == rows[3] and len(rows[1]) == 7

@@ -23,12 +23,13 @@ The Glue job (``loaders.glue_compaction``) runs this same function against S3.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
+import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +38,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
+from isal import igzip
 
 from loaders.contracts import LINEAGE_STRINGS, LINEAGE_TIMESTAMPS, contract
 from loaders.lake import layout
-from loaders.lake.lines import bounded_lines
+from loaders.lake.lines import GZIP_ERRORS, bounded_lines
 from loaders.lake.storage import Lake
 
 DEFAULT_TARGET_BYTES = 128 * 1024 * 1024
@@ -85,7 +87,7 @@ def _raw_batches(data: bytes, source_url: str, schema: pa.Schema) -> Iterator[pa
     writer wrote) stops the hour's compaction, naming the file and the line."""
     batch: list[bytes] = []
     size = 0
-    with gzip.GzipFile(fileobj=io.BytesIO(data)) as handle:
+    with igzip.IGzipFile(fileobj=io.BytesIO(data)) as handle:
         for line in bounded_lines(handle, RAW_LINE_LIMIT):
             if line.cut:
                 raise CompactionError(f"{source_url}: {line.describe_cut()}; the hour stays raw")
@@ -198,7 +200,7 @@ def compact_hour(
                 for table in _raw_batches(data, lake.url(key), schema):
                     result.rows += table.num_rows
                     writer.add(table)
-            except (pa.ArrowInvalid, OSError, EOFError) as exc:
+            except (pa.ArrowInvalid, *GZIP_ERRORS) as exc:
                 raise CompactionError(f"{lake.url(key)}: cannot read as raw events ({exc})") from None
         parts = writer.close()
         written = sum(pq.read_metadata(part).num_rows for part in parts)
@@ -258,7 +260,10 @@ class ClosedHoursResult:
 
 
 def compact_closed_hours(
-    lake: Lake, now: datetime | None = None, min_files: int = MIN_FILES_TO_COMPACT
+    lake: Lake,
+    now: datetime | None = None,
+    min_files: int = MIN_FILES_TO_COMPACT,
+    workers: int | None = None,
 ) -> ClosedHoursResult:
     """Compact every hour of raw events except the current one (still receiving events).
 
@@ -266,6 +271,10 @@ def compact_closed_hours(
     is one with fewer than ``min_files`` raw files that was never compacted. An hour that
     cannot be compacted stays raw and is reported, not raised: compaction only speeds
     reading up, and a file no reader can open is named by the build that reads it.
+
+    Hours are independent (each its own parts and manifest), so ``workers`` of them (by
+    default one per core) are compacted at once: decompressing, parsing the JSON and
+    writing Parquet run outside Python's lock.
     """
     moment = now or datetime.now(UTC)
     open_hour = (f"{moment:%Y-%m-%d}", f"{moment:%H}")
@@ -276,19 +285,27 @@ def compact_closed_hours(
             hour_key = (values["dt"], values["hr"])
             files[hour_key] = files.get(hour_key, 0) + 1
     result = ClosedHoursResult()
+    due: list[tuple[str, str]] = []
     for (day, hour), count in sorted(files.items()):
         if (day, hour) == open_hour:
             continue
         if count < min_files and not lake.exists(layout.compacted_events_prefix(day, hour) + layout.MANIFEST):
             result.too_few_files += 1
             continue
+        due.append((day, hour))
+
+    def outcome(hour_key: tuple[str, str]) -> str | CompactionError:
         try:
-            status = compact_hour(lake, day, hour).status
+            return compact_hour(lake, *hour_key).status
         except CompactionError as error:
-            result.left_raw[f"dt={day}/hr={hour}"] = str(error)
-            continue
-        if status == "compacted":
-            result.compacted += 1
-        else:
-            result.unchanged += 1
+            return error
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        for (day, hour), status in zip(due, pool.map(outcome, due), strict=True):
+            if isinstance(status, CompactionError):
+                result.left_raw[f"dt={day}/hr={hour}"] = str(status)
+            elif status == "compacted":
+                result.compacted += 1
+            else:
+                result.unchanged += 1
     return result
