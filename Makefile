@@ -48,8 +48,8 @@ run: install ## The main job without the app
 app: install ## Start the Streamlit app on the published warehouse
 	$(BIN)/c360 app
 
-test: install lint $(BOUNCER) $(CHECKOV) $(PG_SERVER) $(CHROMIUM) ## Lint, then every test on two workers (the tests start PostgreSQL, moto_server and the app)
-	$(BIN)/pytest -n 2 --dist loadgroup
+test: install lint $(BOUNCER) $(CHECKOV) $(PG_SERVER) $(CHROMIUM) ## Lint, then every test on two workers (the tests start PostgreSQL, moto_server and the app); prints the 25 slowest
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
 
 # The PostgreSQL target's tests need a real server: Debian's cluster 15/main, which the
 # test fixture starts (and stops again) with pg_ctlcluster. Installed here if missing.
