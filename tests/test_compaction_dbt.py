@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import duckdb
 import pytest
 
 from c360.settings import Settings
-from c360.warehouse.dbt import run_dbt
+from c360.warehouse.dbt import run_dbt, target_dir
 from loaders.compaction.hours import compact, raw_hours
 from loaders.lake.storage import open_lake
 from loaders.landing.batch_upload import land
@@ -19,8 +20,8 @@ pytestmark = pytest.mark.dbt
 QUERY = "select * exclude (arrival_rank) from staging.stg_web__events order by event_id"
 
 
-def _staged(settings: Settings) -> list[tuple[object, ...]]:
-    assert run_dbt(settings, ["run", "--select", "+stg_web__events"]).ok
+def _staged(settings: Settings, *flags: str) -> list[tuple[object, ...]]:
+    assert run_dbt(settings, ["run", "--select", "+stg_web__events", *flags]).ok
     with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
         return connection.execute(QUERY).fetchall()
 
@@ -44,3 +45,10 @@ def test_compaction_changes_nothing_downstream(sample_dir: Path, tmp_path: Path)
     after = _staged(settings)
     assert len(after) == len(before) > 0
     assert after == before
+
+    # A full refresh reads every committed part and, of the raw files, only those of hours
+    # no manifest covers: a compacted hour's events are parsed once, from the Parquet.
+    assert _staged(settings, "--full-refresh") == before
+    compiled = (target_dir() / "run/c360/models/staging/web/landed/landed_web__events.sql").read_text("utf-8")
+    read_raw = set(re.findall(r"'[^']*(raw/web/events/dt=([0-9-]+)/[^']*)'", compiled))
+    assert read_raw and {day for _key, day in read_raw} == set(days[3:])

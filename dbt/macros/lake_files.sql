@@ -79,9 +79,30 @@
         names them) and lake keys in the lake that the model has not read. `copies`: a
         query of one column, file, listing files whose rows are also kept elsewhere
         (compacted events), which count as in the lake. Compile-time: asked of the warehouse
-        when the model is compiled. -#}
-    {%- if not execute or model.resource_type == 'unit_test' or not c360_is_incremental() -%}
+        when the model is compiled.
+        A first build or full refresh with copies reads all of them, and of the raw files
+        only those no copy keeps ({'all': true, 'files': [...], 'keys': [...]}): parsing the
+        raw files of a compacted hour too, to drop their rows after, read every event of a
+        compacted lake twice. -#}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return({'all': true}) }}
+    {%- endif -%}
+    {%- if not c360_is_incremental() -%}
+        {%- if not copies -%}
+            {{ return({'all': true}) }}
+        {%- endif -%}
+        {%- set uncopied -%}
+            select distinct listed.file, {{ c360_lake_key('listed.file') }} as lake_key
+            from ({{ c360_lake_files_query(source_name, table_name) }}) as listed
+            where {{ c360_lake_key('listed.file') }} not in (
+                select {{ c360_lake_key('copied.file') }} from ({{ copies }}) as copied
+                where {{ c360_lake_key('copied.file') }} is not null
+            )
+            order by listed.file
+        {%- endset -%}
+        {%- set found = run_query(uncopied) -%}
+        {{ return({'all': true, 'files': found.columns[0].values() | list,
+                   'keys': found.columns[1].values() | unique | list}) }}
     {%- endif -%}
     {%- set listed -%}
         select distinct listed.file, {{ c360_lake_key('listed.file') }} as lake_key
@@ -135,7 +156,7 @@
         DuckDB prunes the files a filter on filename excludes before opening them;
         Spectrum prunes on partition columns compared with constants, so on Redshift the
         new files' partitions are named too. -#}
-    {%- if unread['all'] -%}
+    {%- if unread['all'] and unread.get('files') is none -%}
         {{ return('1 = 1') }}
     {%- elif not unread['files'] -%}
         {{ return('1 = 0') }}
