@@ -140,10 +140,7 @@ def _build_selected(settings: Settings, args: list[str], say: Callable[[str], No
         return first
     if stop_plan(args) != plan:  # the first call parsed a project whose graph differs
         say("dbt's graph changed since the build was planned: building all of the selection")
-        earlier = run_results()
-        whole = run_dbt(settings, run_vars(settings, args))
-        merge_run_results(earlier)
-        return combined(first, whole)
+        return _then(settings, first, args)
     after = _digests(settings, plan)
     changed = [name for name in plan.stops if name not in after or after[name] != before.get(name)]
     models = plan.below_changed(changed)
@@ -151,8 +148,14 @@ def _build_selected(settings: Settings, args: list[str], say: Callable[[str], No
         say(f"{', '.join(plan.stops)} unchanged: the {len(plan.held)} models below them stay as built")
         return first
     say(f"{', '.join(changed)} changed: building the {len(models)} models below")
+    return _then(settings, first, plan.second_args(args, models))
+
+
+def _then(settings: Settings, first: DbtResult, args: list[str]) -> DbtResult:
+    """A second dbt call of a build after ``first``: its results join the first's (in
+    ``run_results.json`` too)."""
     earlier = run_results()
-    second = run_dbt(settings, run_vars(settings, plan.second_args(args, models)))
+    second = run_dbt(settings, run_vars(settings, args))
     merge_run_results(earlier)
     return combined(first, second)
 

@@ -87,41 +87,34 @@
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return({'all': true}) }}
     {%- endif -%}
-    {%- if not c360_is_incremental() -%}
-        {%- if not copies -%}
-            {{ return({'all': true}) }}
-        {%- endif -%}
-        {%- set uncopied -%}
-            select distinct listed.file, {{ c360_lake_key('listed.file') }} as lake_key
-            from ({{ c360_lake_files_query(source_name, table_name) }}) as listed
-            where {{ c360_lake_key('listed.file') }} not in (
-                select {{ c360_lake_key('copied.file') }} from ({{ copies }}) as copied
-                where {{ c360_lake_key('copied.file') }} is not null
-            )
-            order by listed.file
+    {%- set full = not c360_is_incremental() -%}
+    {%- if full and not copies -%}
+        {{ return({'all': true}) }}
+    {%- elif full -%}
+        {#- Every raw file, less those a copy keeps. -#}
+        {%- set lake_files = c360_lake_files_query(source_name, table_name) -%}
+        {%- set leave_out -%}
+            select {{ c360_lake_key('copied.file') }} from ({{ copies }}) as copied
+            where {{ c360_lake_key('copied.file') }} is not null
         {%- endset -%}
-        {%- set found = run_query(uncopied) -%}
-        {{ return({'all': true, 'files': found.columns[0].values() | list,
-                   'keys': found.columns[1].values() | unique | list}) }}
+    {%- else -%}
+        {#- Every file in the lake, less those this model has read. -#}
+        {%- set lake_files = c360_lake_files_query(source_name, table_name, copies) -%}
+        {%- set leave_out = 'select distinct _source_file from ' ~ this -%}
     {%- endif -%}
     {%- set listed -%}
         select distinct listed.file, {{ c360_lake_key('listed.file') }} as lake_key
-        from ({{ c360_lake_files_query(source_name, table_name, copies) }}) as listed
-        where {{ c360_lake_key('listed.file') }} not in (select distinct _source_file from {{ this }})
+        from ({{ lake_files }}) as listed
+        where {{ c360_lake_key('listed.file') }} not in ({{ leave_out }})
         order by listed.file
     {%- endset -%}
     {%- set found = run_query(listed) -%}
     {%- set files = found.columns[0].values() | list -%}
-    {%- set keys = [] -%}
-    {%- for key in found.columns[1].values() -%}
-        {%- if key not in keys -%}
-            {%- do keys.append(key) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if files -%}
+    {%- set keys = found.columns[1].values() | unique | list -%}
+    {%- if files and not full -%}
         {{ log(this.identifier ~ ': ' ~ keys | length ~ ' new lake file(s) to read', info=true) }}
     {%- endif -%}
-    {{ return({'all': false, 'files': files, 'keys': keys}) }}
+    {{ return({'all': full, 'files': files, 'keys': keys}) }}
 {% endmacro %}
 
 
