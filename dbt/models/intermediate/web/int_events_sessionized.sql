@@ -25,9 +25,16 @@ events as (
         ) }}
 ),
 
+-- The window passes carry only what the session's measures read; the landing attributes
+-- are joined back from the session's first event alone.
 ordered as (
     select
-        *,
+        anonymous_id,
+        event_id,
+        occurred_at,
+        event_type,
+        customer_id,
+        _source_file,
         lag(occurred_at) over (
             partition by anonymous_id order by occurred_at, event_id
         ) as previous_occurred_at
@@ -60,63 +67,53 @@ numbered as (
     from flagged
 ),
 
--- Every measure is a window over the whole session, so the session's first event carries
--- them beside its landing attributes: one pass, no join back to the events.
-session_events as (
+-- One row per session. The event that started it (is_session_start) is its first event in
+-- the order above, so its landing attributes are that event's.
+sessions as (
     select
-        *,
-        row_number() over (
-            partition by anonymous_id, session_number order by occurred_at, event_id
-        ) as event_in_session,
-        max(occurred_at) over (partition by anonymous_id, session_number) as session_ended_at,
-        count(*) over (partition by anonymous_id, session_number) as session_events,
-        sum({{ c360_row_digest() }})
-            over (partition by anonymous_id, session_number)
-            as session_digest,
-        sum(case when event_type = 'page_view' then 1 else 0 end)
-            over (partition by anonymous_id, session_number)
-            as session_page_views,
-        max(customer_id) over (partition by anonymous_id, session_number) as logged_in_customer_id,
-        max(case when event_type = 'product_view' then 1 else 0 end)
-            over (partition by anonymous_id, session_number)
-            as product_views,
-        max(case when event_type = 'add_to_cart' then 1 else 0 end)
-            over (partition by anonymous_id, session_number)
-            as add_to_carts,
-        max(case when event_type = 'begin_checkout' then 1 else 0 end)
-            over (partition by anonymous_id, session_number)
-            as checkouts,
-        max(case when event_type = 'purchase' then 1 else 0 end)
-            over (partition by anonymous_id, session_number)
-            as purchases
+        anonymous_id,
+        session_number,
+        max(case when is_session_start = 1 then event_id end) as first_event_id,
+        max(occurred_at) as session_ended_at,
+        count(*) as session_events,
+        sum({{ c360_row_digest() }}) as session_digest,
+        sum(case when event_type = 'page_view' then 1 else 0 end) as session_page_views,
+        max(customer_id) as logged_in_customer_id,
+        max(case when event_type = 'product_view' then 1 else 0 end) as product_views,
+        max(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_carts,
+        max(case when event_type = 'begin_checkout' then 1 else 0 end) as checkouts,
+        max(case when event_type = 'purchase' then 1 else 0 end) as purchases
     from numbered
+    group by anonymous_id, session_number
 ),
 
 final as (
     select
-        {{ c360_surrogate_key(['anonymous_id', 'session_number']) }} as session_id,
-        anonymous_id,
-        cast(session_number as integer) as session_number,
-        occurred_at as session_started_at,
-        session_ended_at,
-        {{ dbt.datediff('occurred_at', 'session_ended_at', 'second') }} as duration_seconds,
-        session_events as events,
-        session_page_views as page_views,
-        logged_in_customer_id,
-        page_url as landing_page_url,
-        referrer_url,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        device_type,
-        country_code,
-        product_views = 1 as has_product_view,
-        add_to_carts = 1 as has_add_to_cart,
-        checkouts = 1 as has_begin_checkout,
-        purchases = 1 as has_purchase,
-        session_digest as _digest
-    from session_events
-    where event_in_session = 1
+        {{ c360_surrogate_key(['sessions.anonymous_id', 'sessions.session_number']) }} as session_id,
+        sessions.anonymous_id,
+        cast(sessions.session_number as integer) as session_number,
+        first_event.occurred_at as session_started_at,
+        sessions.session_ended_at,
+        {{ dbt.datediff('first_event.occurred_at', 'sessions.session_ended_at', 'second') }}
+            as duration_seconds,
+        sessions.session_events as events,
+        sessions.session_page_views as page_views,
+        sessions.logged_in_customer_id,
+        first_event.page_url as landing_page_url,
+        first_event.referrer_url,
+        first_event.utm_source,
+        first_event.utm_medium,
+        first_event.utm_campaign,
+        first_event.device_type,
+        first_event.country_code,
+        sessions.product_views = 1 as has_product_view,
+        sessions.add_to_carts = 1 as has_add_to_cart,
+        sessions.checkouts = 1 as has_begin_checkout,
+        sessions.purchases = 1 as has_purchase,
+        sessions.session_digest as _digest
+    from sessions
+    inner join events as first_event
+        on sessions.first_event_id = first_event.event_id
 )
 
 select * from final

@@ -79,30 +79,56 @@ journey_starts as (
 
 {%- set steps = ['product_view', 'add_to_cart', 'begin_checkout', 'purchase'] %}
 {%- for step in steps %}
-    {%- if loop.first %}
-        {%- set previous = 'journey_starts.started_at' %}
-    {%- else %}
-        {%- set previous = 'reached_' ~ steps[loop.index0 - 1] ~ '.reached_at' %}
-    {%- endif %}
+    {%- set previous = steps[loop.index0 - 1] if not loop.first else none %}
 
-    -- The first {{ step }} after the step before, within the journey's window.
-    reached_{{ step }} as (
+    -- The first {{ step }} at or after the step before, within the journey's window: each
+    -- search (a journey, from the moment it reached the step before) sorted among the
+    -- person's {{ step }} events, an event at the same moment after it, so the next event
+    -- is the earliest of those that follow it. A sort per step, however many journeys and
+    -- events a person has.
+    searching_{{ step }} as (
         select
             journey_starts.journey_id,
-            min(people_events.occurred_at) as reached_at
-        from
-            journey_starts
-        {%- if not loop.first %}
-        inner join reached_{{ steps[loop.index0 - 1] }}
-            on journey_starts.journey_id = reached_{{ steps[loop.index0 - 1] }}.journey_id
+            journey_starts.person_id,
+            {{ 'journey_starts.started_at' if previous is none else 'reached_' ~ previous ~ '.reached_at' }}
+                as searched_at,
+            journey_starts.window_ends_at,
+            0 as is_event
+        from journey_starts
+        {%- if previous is not none %}
+        inner join reached_{{ previous }}
+            on journey_starts.journey_id = reached_{{ previous }}.journey_id
         {%- endif %}
-        inner join people_events
-            on
-                journey_starts.person_id = people_events.person_id
-                and people_events.event_type = '{{ step }}'
-                and {{ previous }} <= people_events.occurred_at
-                and journey_starts.window_ends_at >= people_events.occurred_at
-        group by journey_starts.journey_id
+        union all
+        select
+            null as journey_id,
+            person_id,
+            occurred_at as searched_at,
+            null as window_ends_at,
+            1 as is_event
+        from people_events
+        where event_type = '{{ step }}'
+    ),
+
+    next_{{ step }} as (
+        select
+            journey_id,
+            window_ends_at,
+            is_event,
+            min(case when is_event = 1 then searched_at end) over (
+                partition by person_id
+                order by searched_at, is_event
+                rows between current row and unbounded following
+            ) as next_at
+        from searching_{{ step }}
+    ),
+
+    reached_{{ step }} as (
+        select
+            journey_id,
+            next_at as reached_at
+        from next_{{ step }}
+        where is_event = 0 and next_at <= window_ends_at
     ),
 {%- endfor %}
 
