@@ -89,7 +89,8 @@ sessions as (
 
 final as (
     select
-        {{ c360_surrogate_key(['sessions.anonymous_id', 'sessions.session_number']) }} as session_id,
+        {{ c360_surrogate_key(['sessions.anonymous_id', 'sessions.session_number']) }}
+            as session_id,
         sessions.anonymous_id,
         cast(sessions.session_number as integer) as session_number,
         first_event.occurred_at as session_started_at,

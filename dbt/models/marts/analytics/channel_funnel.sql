@@ -80,31 +80,34 @@ journey_starts as (
 {%- set steps = ['product_view', 'add_to_cart', 'begin_checkout', 'purchase'] %}
 {%- for step in steps %}
     {%- set previous = steps[loop.index0 - 1] if not loop.first else none %}
+    {%- set searched_from = 'journey_starts.started_at' if loop.first
+        else 'reached_' ~ previous ~ '.reached_at' %}
 
     -- The first {{ step }} at or after the step before, within the journey's window: each
     -- search (a journey, from the moment it reached the step before) sorted among the
     -- person's {{ step }} events, an event at the same moment after it, so the next event
     -- is the earliest of those that follow it. A sort per step, however many journeys and
-    -- events a person has.
+    -- events a person has. (An event's row carries its own id and moment where a search
+    -- has its journey and window: a typed null in a UNION has no stable type on Redshift.)
     searching_{{ step }} as (
         select
-            journey_starts.journey_id,
+            journey_starts.journey_id as row_id,
             journey_starts.person_id,
-            {{ 'journey_starts.started_at' if previous is none else 'reached_' ~ previous ~ '.reached_at' }}
-                as searched_at,
+            {{ searched_from }} as searched_at,
             journey_starts.window_ends_at,
             0 as is_event
-        from journey_starts
+        from
+            journey_starts
         {%- if previous is not none %}
         inner join reached_{{ previous }}
             on journey_starts.journey_id = reached_{{ previous }}.journey_id
         {%- endif %}
         union all
         select
-            null as journey_id,
+            event_id as row_id,
             person_id,
             occurred_at as searched_at,
-            null as window_ends_at,
+            occurred_at as window_ends_at,
             1 as is_event
         from people_events
         where event_type = '{{ step }}'
@@ -112,7 +115,7 @@ journey_starts as (
 
     next_{{ step }} as (
         select
-            journey_id,
+            row_id,
             window_ends_at,
             is_event,
             min(case when is_event = 1 then searched_at end) over (
@@ -125,7 +128,7 @@ journey_starts as (
 
     reached_{{ step }} as (
         select
-            journey_id,
+            row_id as journey_id,
             next_at as reached_at
         from next_{{ step }}
         where is_event = 0 and next_at <= window_ends_at
