@@ -63,13 +63,14 @@ $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
 
-lint: install ## ruff (lint + format check), mypy, sqlfluff, contracts and state machine up to date
+lint: install ## ruff (lint + format check), mypy, sqlfluff; contracts, state machine and the app's metric queries up to date
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/sqlfluff lint dbt/models
 	$(BIN)/c360 contracts --check
 	$(BIN)/c360 statemachine --check
+	$(BIN)/c360 metrics --check
 
 format: install ## Apply ruff's and sqlfluff's fixes
 	$(BIN)/ruff check --fix .

@@ -3,8 +3,9 @@
 Relations are ``{schema}.name`` (see ``app.warehouse``); values are ``:name`` parameters.
 The global filters arrive as ``:start_date`` / ``:end_date`` (dates), ``:country`` and
 ``:channel`` ('' for all). The app reads marts only and computes no business metric: the
-overview's totals follow ``monthly_revenue``'s definitions over the chosen days, and a test
-checks that over the whole history they equal that mart.
+overview's tiles are the semantic layer's metrics (``app/metric_queries.py``, compiled from
+dbt/models/semantic/), and a test checks that over the whole history they equal
+``monthly_revenue``.
 
 ``PAGES`` maps each page to its queries; ``dbt/models/exposures.yml`` has one exposure per
 page naming what they read, and a test fails when a query reads anything else.
@@ -12,42 +13,15 @@ page naming what they read, and a test fails when a query reads anything else.
 
 from __future__ import annotations
 
-from app import vocabulary
+from app import metric_queries, vocabulary
 from app.warehouse import Query
-
-ORDERS_FILTER = "(:country = '' or o.country_code = :country) and (:channel = '' or o.channel = :channel)"
 
 # --- overview ------------------------------------------------------------------------------
 
-# As monthly_revenue books them: a sale on the day it was ordered, its return on the day it
-# was returned; orders, customers and average order value of the orders placed.
-KPIS = Query(
-    "kpis",
-    f"""
-    select
-        period,
-        coalesce(sum(gross_revenue), 0) - coalesce(sum(returned_revenue), 0) as net_revenue,
-        count(distinct order_id) as orders,
-        count(distinct customer_id) as customers,
-        sum(gross_revenue) / nullif(count(distinct order_id), 0) as average_order_value
-    from (
-        select
-            case when o.order_date >= :start_date then 'current' else 'prior' end as period,
-            o.line_amount as gross_revenue, 0 as returned_revenue, o.order_id, o.customer_id
-        from {{core}}.fct_order_lines as o
-        where not o.is_cancelled and o.order_date between :prior_start and :end_date
-            and {ORDERS_FILTER}
-        union all
-        select
-            case when cast(o.returned_at as date) >= :start_date then 'current' else 'prior' end,
-            0, o.line_amount, null, null
-        from {{core}}.fct_order_lines as o
-        where o.returned_at is not null
-            and cast(o.returned_at as date) between :prior_start and :end_date and {ORDERS_FILTER}
-    ) as booked
-    group by period
-    """,
-)
+# The tiles: the semantic layer's metrics net_revenue, orders, customers and
+# average_order_value (dbt/models/semantic/_metrics.yml) over :from_date to :to_date, for
+# :country and :channel ('' for all), as MetricFlow compiles them (app/metric_queries.py).
+KPIS = Query.of_metrics("kpis", metric_queries.KPIS)
 
 MONTHLY_REVENUE = Query(
     "monthly_revenue",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -17,13 +19,22 @@ ui.how_to_read(
 )
 ui.applies(f"{chosen.describe()} (the monthly chart shows every country and channel)")
 
-kpis = ui.load(queries.KPIS, chosen.params).set_index("period")
+
+def _period(first: date, last: date) -> pd.Series:
+    """The tiles' metrics over the days ``first`` to ``last``, for the chosen filters."""
+    return ui.load(queries.KPIS, {**chosen.params, "from_date": first, "to_date": last}).iloc[0]
+
+
+# The chosen days, and as many days just before them.
+kpis = {
+    "current": _period(chosen.start_date, chosen.end_date),
+    "prior": _period(chosen.params["prior_start"], chosen.start_date - timedelta(days=1)),
+}
 
 
 def _value(period: str, name: str) -> float | None:
-    if period not in kpis.index or pd.isna(kpis.loc[period, name]):
-        return None
-    return float(kpis.loc[period, name])
+    value = kpis[period].get(name)
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def _delta(name: str) -> str | None:

@@ -10,7 +10,7 @@ import typer
 from c360.cli.options import SET_UP, CheckOption, console, one_line_errors, takes_settings
 from c360.pipeline import redshift_check, statemachine
 from c360.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
-from c360.warehouse import postgres_init
+from c360.warehouse import metrics, postgres_init
 from c360.warehouse.sources import lake_for, register_spectrum
 from loaders.contracts import codegen
 from loaders.landing.batch_upload import ContractError
@@ -63,6 +63,26 @@ def statemachine_command(check: CheckOption = False) -> None:
         return
     for path in statemachine.write():
         console.print(f"wrote {path.relative_to(PROJECT_ROOT)}")
+
+
+@app.command("metrics", rich_help_panel=SET_UP)
+@one_line_errors
+def metrics_command(check: CheckOption = False) -> None:
+    """Write app/metric_queries.py: the app's metric queries, compiled by MetricFlow.
+
+    The metrics are defined once, in dbt/models/semantic/; the app reads them through
+    this generated file (SQL for DuckDB, PostgreSQL and Redshift). Edit a metric or a
+    semantic model, then run this. Parses the dbt project (about 10 s).
+    """
+    manifest = metrics.semantic_manifest()
+    if check:
+        if metrics.stale(manifest):
+            name = metrics.OUTPUT_FILE.relative_to(PROJECT_ROOT)
+            raise metrics.MetricsError(f"out of date with dbt/models/semantic: {name}; run `c360 metrics`")
+        console.print("The app's metric queries match the semantic layer.")
+        return
+    path = metrics.write(manifest)
+    console.print(f"wrote {path.relative_to(PROJECT_ROOT)}")
 
 
 @app.command("spectrum", rich_help_panel=SET_UP)
