@@ -11,92 +11,83 @@ KPIS: dict[str, str] = {
 WITH rss_10003_cte AS (
   SELECT
     case when not is_cancelled then line_amount else 0 end AS __gross_revenue
+    , case when not is_cancelled then order_id end AS __orders
+    , case when not is_cancelled then customer_id end AS __customers
     , case when not is_cancelled and returned_at is not null then line_amount else 0 end AS __returned_revenue
     , DATE_TRUNC('day', order_date) AS order_date__day
     , DATE_TRUNC('day', cast(returned_at as date)) AS returned_date__day
     , DATE_TRUNC('day', cast(returned_at as date)) AS order_line__returned_date__day
-    , order_id
+    , country_code AS order_line__country_code
+    , channel AS order_line__channel
   FROM {core}.fct_order_lines order_lines_src_10000
 )
 
-, sma_10004_cte AS (
+, sma_10002_cte AS (
   SELECT
-    DATE_TRUNC('day', order_date) AS metric_time__day
-    , order_id
-    , country_code
-    , channel
-    , country_code AS order_id__country_code
-    , channel AS order_id__channel
-    , case when not is_cancelled then order_id end AS __orders
-    , case when not is_cancelled then customer_id end AS __customers
-  FROM {core}.fct_orders orders_src_10000
-)
-
-, cm_6_cte AS (
-  SELECT
-    SUM(gross_revenue) AS gross_revenue
-  FROM (
-    SELECT
-      rss_10003_cte.order_date__day AS metric_time__day
-      , sma_10004_cte.country_code AS order_id__country_code
-      , sma_10004_cte.channel AS order_id__channel
-      , rss_10003_cte.__gross_revenue AS gross_revenue
-    FROM rss_10003_cte
-    LEFT OUTER JOIN
-      sma_10004_cte
-    ON
-      rss_10003_cte.order_id = sma_10004_cte.order_id
-  ) subq_6
-  WHERE (
-    metric_time__day between :from_date and :to_date
-  ) AND (
-    (:country = '' or order_id__country_code = :country)
-  ) AND (
-    (:channel = '' or order_id__channel = :channel)
-  )
+    order_date__day AS metric_time__day
+    , order_line__country_code
+    , order_line__channel
+    , __gross_revenue
+    , __orders
+    , __customers
+  FROM rss_10003_cte
 )
 
 SELECT
-  MAX(subq_22.net_revenue) AS net_revenue
-  , MAX(subq_28.orders) AS orders
-  , MAX(subq_28.customers) AS customers
-  , MAX(subq_37.average_order_value) AS average_order_value
+  MAX(subq_15.net_revenue) AS net_revenue
+  , MAX(subq_21.orders) AS orders
+  , MAX(subq_21.customers) AS customers
+  , MAX(subq_28.average_order_value) AS average_order_value
 FROM (
   SELECT
     coalesce(gross_revenue, 0) - coalesce(returned_revenue, 0) AS net_revenue
   FROM (
     SELECT
-      MAX(cm_6_cte.gross_revenue) AS gross_revenue
-      , MAX(subq_20.returned_revenue) AS returned_revenue
-    FROM cm_6_cte
+      MAX(subq_6.gross_revenue) AS gross_revenue
+      , MAX(subq_13.returned_revenue) AS returned_revenue
+    FROM (
+      SELECT
+        SUM(gross_revenue) AS gross_revenue
+      FROM (
+        SELECT
+          metric_time__day
+          , order_line__country_code
+          , order_line__channel
+          , __gross_revenue AS gross_revenue
+        FROM sma_10002_cte
+      ) subq_2
+      WHERE (
+        metric_time__day between :from_date and :to_date
+      ) AND (
+        (:country = '' or order_line__country_code = :country)
+      ) AND (
+        (:channel = '' or order_line__channel = :channel)
+      )
+    ) subq_6
     CROSS JOIN (
       SELECT
         SUM(returned_revenue) AS returned_revenue
       FROM (
         SELECT
-          rss_10003_cte.order_line__returned_date__day AS order_line__returned_date__day
-          , rss_10003_cte.returned_date__day AS metric_time__day
-          , sma_10004_cte.country_code AS order_id__country_code
-          , sma_10004_cte.channel AS order_id__channel
-          , rss_10003_cte.__returned_revenue AS returned_revenue
+          order_line__returned_date__day
+          , returned_date__day AS metric_time__day
+          , order_line__country_code
+          , order_line__channel
+          , __returned_revenue AS returned_revenue
         FROM rss_10003_cte
-        LEFT OUTER JOIN
-          sma_10004_cte
-        ON
-          rss_10003_cte.order_id = sma_10004_cte.order_id
-      ) subq_16
+      ) subq_9
       WHERE (
         order_line__returned_date__day is not null
       ) AND (
         metric_time__day between :from_date and :to_date
       ) AND (
-        (:country = '' or order_id__country_code = :country)
+        (:country = '' or order_line__country_code = :country)
       ) AND (
-        (:channel = '' or order_id__channel = :channel)
+        (:channel = '' or order_line__channel = :channel)
       )
-    ) subq_20
-  ) subq_21
-) subq_22
+    ) subq_13
+  ) subq_14
+) subq_15
 CROSS JOIN (
   SELECT
     COUNT(DISTINCT orders) AS orders
@@ -104,135 +95,122 @@ CROSS JOIN (
   FROM (
     SELECT
       metric_time__day
-      , order_id__country_code
-      , order_id__channel
+      , order_line__country_code
+      , order_line__channel
       , __orders AS orders
       , __customers AS customers
-    FROM sma_10004_cte
-  ) subq_24
+    FROM sma_10002_cte
+  ) subq_17
   WHERE (
     metric_time__day between :from_date and :to_date
   ) AND (
-    (:country = '' or order_id__country_code = :country)
+    (:country = '' or order_line__country_code = :country)
   ) AND (
-    (:channel = '' or order_id__channel = :channel)
+    (:channel = '' or order_line__channel = :channel)
   )
-) subq_28
+) subq_21
 CROSS JOIN (
   SELECT
-    CAST(MAX(cm_6_cte.gross_revenue) AS DOUBLE) / CAST(NULLIF(MAX(subq_35.orders), 0) AS DOUBLE) AS average_order_value
-  FROM cm_6_cte
-  CROSS JOIN (
+    CAST(SUM(gross_revenue) AS DOUBLE) / CAST(NULLIF(COUNT(DISTINCT orders), 0) AS DOUBLE) AS average_order_value
+  FROM (
     SELECT
-      COUNT(DISTINCT orders) AS orders
-    FROM (
-      SELECT
-        metric_time__day
-        , order_id__country_code
-        , order_id__channel
-        , __orders AS orders
-      FROM sma_10004_cte
-    ) subq_31
-    WHERE (
-      metric_time__day between :from_date and :to_date
-    ) AND (
-      (:country = '' or order_id__country_code = :country)
-    ) AND (
-      (:channel = '' or order_id__channel = :channel)
-    )
-  ) subq_35
-) subq_37
+      metric_time__day
+      , order_line__country_code
+      , order_line__channel
+      , __gross_revenue AS gross_revenue
+      , __orders AS orders
+    FROM sma_10002_cte
+  ) subq_23
+  WHERE (
+    metric_time__day between :from_date and :to_date
+  ) AND (
+    (:country = '' or order_line__country_code = :country)
+  ) AND (
+    (:channel = '' or order_line__channel = :channel)
+  )
+) subq_28
 """,
     "postgres": """\
 WITH rss_10003_cte AS (
   SELECT
     case when not is_cancelled then line_amount else 0 end AS __gross_revenue
+    , case when not is_cancelled then order_id end AS __orders
+    , case when not is_cancelled then customer_id end AS __customers
     , case when not is_cancelled and returned_at is not null then line_amount else 0 end AS __returned_revenue
     , DATE_TRUNC('day', order_date) AS order_date__day
     , DATE_TRUNC('day', cast(returned_at as date)) AS returned_date__day
     , DATE_TRUNC('day', cast(returned_at as date)) AS order_line__returned_date__day
-    , order_id
+    , country_code AS order_line__country_code
+    , channel AS order_line__channel
   FROM {core}.fct_order_lines order_lines_src_10000
 )
 
-, sma_10004_cte AS (
+, sma_10002_cte AS (
   SELECT
-    DATE_TRUNC('day', order_date) AS metric_time__day
-    , order_id
-    , country_code
-    , channel
-    , country_code AS order_id__country_code
-    , channel AS order_id__channel
-    , case when not is_cancelled then order_id end AS __orders
-    , case when not is_cancelled then customer_id end AS __customers
-  FROM {core}.fct_orders orders_src_10000
-)
-
-, cm_6_cte AS (
-  SELECT
-    SUM(gross_revenue) AS gross_revenue
-  FROM (
-    SELECT
-      rss_10003_cte.order_date__day AS metric_time__day
-      , sma_10004_cte.country_code AS order_id__country_code
-      , sma_10004_cte.channel AS order_id__channel
-      , rss_10003_cte.__gross_revenue AS gross_revenue
-    FROM rss_10003_cte
-    LEFT OUTER JOIN
-      sma_10004_cte
-    ON
-      rss_10003_cte.order_id = sma_10004_cte.order_id
-  ) subq_6
-  WHERE (
-    metric_time__day between :from_date and :to_date
-  ) AND (
-    (:country = '' or order_id__country_code = :country)
-  ) AND (
-    (:channel = '' or order_id__channel = :channel)
-  )
+    order_date__day AS metric_time__day
+    , order_line__country_code
+    , order_line__channel
+    , __gross_revenue
+    , __orders
+    , __customers
+  FROM rss_10003_cte
 )
 
 SELECT
-  MAX(subq_22.net_revenue) AS net_revenue
-  , MAX(subq_28.orders) AS orders
-  , MAX(subq_28.customers) AS customers
-  , MAX(subq_37.average_order_value) AS average_order_value
+  MAX(subq_15.net_revenue) AS net_revenue
+  , MAX(subq_21.orders) AS orders
+  , MAX(subq_21.customers) AS customers
+  , MAX(subq_28.average_order_value) AS average_order_value
 FROM (
   SELECT
     coalesce(gross_revenue, 0) - coalesce(returned_revenue, 0) AS net_revenue
   FROM (
     SELECT
-      MAX(cm_6_cte.gross_revenue) AS gross_revenue
-      , MAX(subq_20.returned_revenue) AS returned_revenue
-    FROM cm_6_cte
+      MAX(subq_6.gross_revenue) AS gross_revenue
+      , MAX(subq_13.returned_revenue) AS returned_revenue
+    FROM (
+      SELECT
+        SUM(gross_revenue) AS gross_revenue
+      FROM (
+        SELECT
+          metric_time__day
+          , order_line__country_code
+          , order_line__channel
+          , __gross_revenue AS gross_revenue
+        FROM sma_10002_cte
+      ) subq_2
+      WHERE (
+        metric_time__day between :from_date and :to_date
+      ) AND (
+        (:country = '' or order_line__country_code = :country)
+      ) AND (
+        (:channel = '' or order_line__channel = :channel)
+      )
+    ) subq_6
     CROSS JOIN (
       SELECT
         SUM(returned_revenue) AS returned_revenue
       FROM (
         SELECT
-          rss_10003_cte.order_line__returned_date__day AS order_line__returned_date__day
-          , rss_10003_cte.returned_date__day AS metric_time__day
-          , sma_10004_cte.country_code AS order_id__country_code
-          , sma_10004_cte.channel AS order_id__channel
-          , rss_10003_cte.__returned_revenue AS returned_revenue
+          order_line__returned_date__day
+          , returned_date__day AS metric_time__day
+          , order_line__country_code
+          , order_line__channel
+          , __returned_revenue AS returned_revenue
         FROM rss_10003_cte
-        LEFT OUTER JOIN
-          sma_10004_cte
-        ON
-          rss_10003_cte.order_id = sma_10004_cte.order_id
-      ) subq_16
+      ) subq_9
       WHERE (
         order_line__returned_date__day is not null
       ) AND (
         metric_time__day between :from_date and :to_date
       ) AND (
-        (:country = '' or order_id__country_code = :country)
+        (:country = '' or order_line__country_code = :country)
       ) AND (
-        (:channel = '' or order_id__channel = :channel)
+        (:channel = '' or order_line__channel = :channel)
       )
-    ) subq_20
-  ) subq_21
-) subq_22
+    ) subq_13
+  ) subq_14
+) subq_15
 CROSS JOIN (
   SELECT
     COUNT(DISTINCT orders) AS orders
@@ -240,135 +218,122 @@ CROSS JOIN (
   FROM (
     SELECT
       metric_time__day
-      , order_id__country_code
-      , order_id__channel
+      , order_line__country_code
+      , order_line__channel
       , __orders AS orders
       , __customers AS customers
-    FROM sma_10004_cte
-  ) subq_24
+    FROM sma_10002_cte
+  ) subq_17
   WHERE (
     metric_time__day between :from_date and :to_date
   ) AND (
-    (:country = '' or order_id__country_code = :country)
+    (:country = '' or order_line__country_code = :country)
   ) AND (
-    (:channel = '' or order_id__channel = :channel)
+    (:channel = '' or order_line__channel = :channel)
   )
-) subq_28
+) subq_21
 CROSS JOIN (
   SELECT
-    CAST(MAX(cm_6_cte.gross_revenue) AS DOUBLE PRECISION) / CAST(NULLIF(MAX(subq_35.orders), 0) AS DOUBLE PRECISION) AS average_order_value
-  FROM cm_6_cte
-  CROSS JOIN (
+    CAST(SUM(gross_revenue) AS DOUBLE PRECISION) / CAST(NULLIF(COUNT(DISTINCT orders), 0) AS DOUBLE PRECISION) AS average_order_value
+  FROM (
     SELECT
-      COUNT(DISTINCT orders) AS orders
-    FROM (
-      SELECT
-        metric_time__day
-        , order_id__country_code
-        , order_id__channel
-        , __orders AS orders
-      FROM sma_10004_cte
-    ) subq_31
-    WHERE (
-      metric_time__day between :from_date and :to_date
-    ) AND (
-      (:country = '' or order_id__country_code = :country)
-    ) AND (
-      (:channel = '' or order_id__channel = :channel)
-    )
-  ) subq_35
-) subq_37
+      metric_time__day
+      , order_line__country_code
+      , order_line__channel
+      , __gross_revenue AS gross_revenue
+      , __orders AS orders
+    FROM sma_10002_cte
+  ) subq_23
+  WHERE (
+    metric_time__day between :from_date and :to_date
+  ) AND (
+    (:country = '' or order_line__country_code = :country)
+  ) AND (
+    (:channel = '' or order_line__channel = :channel)
+  )
+) subq_28
 """,
     "redshift": """\
 WITH rss_10003_cte AS (
   SELECT
     case when not is_cancelled then line_amount else 0 end AS __gross_revenue
+    , case when not is_cancelled then order_id end AS __orders
+    , case when not is_cancelled then customer_id end AS __customers
     , case when not is_cancelled and returned_at is not null then line_amount else 0 end AS __returned_revenue
     , DATE_TRUNC('day', order_date) AS order_date__day
     , DATE_TRUNC('day', cast(returned_at as date)) AS returned_date__day
     , DATE_TRUNC('day', cast(returned_at as date)) AS order_line__returned_date__day
-    , order_id
+    , country_code AS order_line__country_code
+    , channel AS order_line__channel
   FROM {core}.fct_order_lines order_lines_src_10000
 )
 
-, sma_10004_cte AS (
+, sma_10002_cte AS (
   SELECT
-    DATE_TRUNC('day', order_date) AS metric_time__day
-    , order_id
-    , country_code
-    , channel
-    , country_code AS order_id__country_code
-    , channel AS order_id__channel
-    , case when not is_cancelled then order_id end AS __orders
-    , case when not is_cancelled then customer_id end AS __customers
-  FROM {core}.fct_orders orders_src_10000
-)
-
-, cm_6_cte AS (
-  SELECT
-    SUM(gross_revenue) AS gross_revenue
-  FROM (
-    SELECT
-      rss_10003_cte.order_date__day AS metric_time__day
-      , sma_10004_cte.country_code AS order_id__country_code
-      , sma_10004_cte.channel AS order_id__channel
-      , rss_10003_cte.__gross_revenue AS gross_revenue
-    FROM rss_10003_cte
-    LEFT OUTER JOIN
-      sma_10004_cte
-    ON
-      rss_10003_cte.order_id = sma_10004_cte.order_id
-  ) subq_6
-  WHERE (
-    metric_time__day between :from_date and :to_date
-  ) AND (
-    (:country = '' or order_id__country_code = :country)
-  ) AND (
-    (:channel = '' or order_id__channel = :channel)
-  )
+    order_date__day AS metric_time__day
+    , order_line__country_code
+    , order_line__channel
+    , __gross_revenue
+    , __orders
+    , __customers
+  FROM rss_10003_cte
 )
 
 SELECT
-  MAX(subq_22.net_revenue) AS net_revenue
-  , MAX(subq_28.orders) AS orders
-  , MAX(subq_28.customers) AS customers
-  , MAX(subq_37.average_order_value) AS average_order_value
+  MAX(subq_15.net_revenue) AS net_revenue
+  , MAX(subq_21.orders) AS orders
+  , MAX(subq_21.customers) AS customers
+  , MAX(subq_28.average_order_value) AS average_order_value
 FROM (
   SELECT
     coalesce(gross_revenue, 0) - coalesce(returned_revenue, 0) AS net_revenue
   FROM (
     SELECT
-      MAX(cm_6_cte.gross_revenue) AS gross_revenue
-      , MAX(subq_20.returned_revenue) AS returned_revenue
-    FROM cm_6_cte
+      MAX(subq_6.gross_revenue) AS gross_revenue
+      , MAX(subq_13.returned_revenue) AS returned_revenue
+    FROM (
+      SELECT
+        SUM(gross_revenue) AS gross_revenue
+      FROM (
+        SELECT
+          metric_time__day
+          , order_line__country_code
+          , order_line__channel
+          , __gross_revenue AS gross_revenue
+        FROM sma_10002_cte
+      ) subq_2
+      WHERE (
+        metric_time__day between :from_date and :to_date
+      ) AND (
+        (:country = '' or order_line__country_code = :country)
+      ) AND (
+        (:channel = '' or order_line__channel = :channel)
+      )
+    ) subq_6
     CROSS JOIN (
       SELECT
         SUM(returned_revenue) AS returned_revenue
       FROM (
         SELECT
-          rss_10003_cte.order_line__returned_date__day AS order_line__returned_date__day
-          , rss_10003_cte.returned_date__day AS metric_time__day
-          , sma_10004_cte.country_code AS order_id__country_code
-          , sma_10004_cte.channel AS order_id__channel
-          , rss_10003_cte.__returned_revenue AS returned_revenue
+          order_line__returned_date__day
+          , returned_date__day AS metric_time__day
+          , order_line__country_code
+          , order_line__channel
+          , __returned_revenue AS returned_revenue
         FROM rss_10003_cte
-        LEFT OUTER JOIN
-          sma_10004_cte
-        ON
-          rss_10003_cte.order_id = sma_10004_cte.order_id
-      ) subq_16
+      ) subq_9
       WHERE (
         order_line__returned_date__day is not null
       ) AND (
         metric_time__day between :from_date and :to_date
       ) AND (
-        (:country = '' or order_id__country_code = :country)
+        (:country = '' or order_line__country_code = :country)
       ) AND (
-        (:channel = '' or order_id__channel = :channel)
+        (:channel = '' or order_line__channel = :channel)
       )
-    ) subq_20
-  ) subq_21
-) subq_22
+    ) subq_13
+  ) subq_14
+) subq_15
 CROSS JOIN (
   SELECT
     COUNT(DISTINCT orders) AS orders
@@ -376,43 +341,39 @@ CROSS JOIN (
   FROM (
     SELECT
       metric_time__day
-      , order_id__country_code
-      , order_id__channel
+      , order_line__country_code
+      , order_line__channel
       , __orders AS orders
       , __customers AS customers
-    FROM sma_10004_cte
-  ) subq_24
+    FROM sma_10002_cte
+  ) subq_17
   WHERE (
     metric_time__day between :from_date and :to_date
   ) AND (
-    (:country = '' or order_id__country_code = :country)
+    (:country = '' or order_line__country_code = :country)
   ) AND (
-    (:channel = '' or order_id__channel = :channel)
+    (:channel = '' or order_line__channel = :channel)
   )
-) subq_28
+) subq_21
 CROSS JOIN (
   SELECT
-    CAST(MAX(cm_6_cte.gross_revenue) AS DOUBLE PRECISION) / CAST(NULLIF(MAX(subq_35.orders), 0) AS DOUBLE PRECISION) AS average_order_value
-  FROM cm_6_cte
-  CROSS JOIN (
+    CAST(SUM(gross_revenue) AS DOUBLE PRECISION) / CAST(NULLIF(COUNT(DISTINCT orders), 0) AS DOUBLE PRECISION) AS average_order_value
+  FROM (
     SELECT
-      COUNT(DISTINCT orders) AS orders
-    FROM (
-      SELECT
-        metric_time__day
-        , order_id__country_code
-        , order_id__channel
-        , __orders AS orders
-      FROM sma_10004_cte
-    ) subq_31
-    WHERE (
-      metric_time__day between :from_date and :to_date
-    ) AND (
-      (:country = '' or order_id__country_code = :country)
-    ) AND (
-      (:channel = '' or order_id__channel = :channel)
-    )
-  ) subq_35
-) subq_37
+      metric_time__day
+      , order_line__country_code
+      , order_line__channel
+      , __gross_revenue AS gross_revenue
+      , __orders AS orders
+    FROM sma_10002_cte
+  ) subq_23
+  WHERE (
+    metric_time__day between :from_date and :to_date
+  ) AND (
+    (:country = '' or order_line__country_code = :country)
+  ) AND (
+    (:channel = '' or order_line__channel = :channel)
+  )
+) subq_28
 """,
 }

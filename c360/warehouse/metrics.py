@@ -48,8 +48,8 @@ APP_QUERIES = (
         metrics=("net_revenue", "orders", "customers", "average_order_value"),
         where=(
             "{{ TimeDimension('metric_time', 'day') }} between :from_date and :to_date",
-            "(:country = '' or {{ Dimension('order_id__country_code') }} = :country)",
-            "(:channel = '' or {{ Dimension('order_id__channel') }} = :channel)",
+            "(:country = '' or {{ Dimension('order_line__country_code') }} = :country)",
+            "(:channel = '' or {{ Dimension('order_line__channel') }} = :channel)",
         ),
     ),
 )

@@ -15,6 +15,17 @@ products as (
     select * from {{ ref('dim_products') }}
 ),
 
+-- A customer's first order day: the first day they ordered a line that was not cancelled
+-- (monthly_revenue and the new_customers metric count them new in its month).
+first_orders as (
+    select
+        customer_id,
+        min(order_date) as first_order_date
+    from order_lines
+    where not is_cancelled
+    group by customer_id
+),
+
 -- Point in time: each line joins the customer and product versions valid when it was ordered.
 final as (
     select
@@ -42,7 +53,8 @@ final as (
         order_lines.ordered_at,
         order_lines.updated_at,
         order_lines.returned_at,
-        order_lines.gross_margin
+        order_lines.gross_margin,
+        first_orders.first_order_date as customer_first_order_date
     from order_lines
     left join customers
         on
@@ -52,6 +64,8 @@ final as (
         on
             order_lines.product_id = products.product_id
             and {{ c360_valid_at('products', 'order_lines.ordered_at') }}
+    left join first_orders
+        on order_lines.customer_id = first_orders.customer_id
 )
 
 select * from final
