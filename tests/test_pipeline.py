@@ -198,6 +198,28 @@ def test_the_docs_site_opens_offline_on_the_overview_and_every_built_column_is_d
     target = target_dir()
     catalog = json.loads((target / "catalog.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
+    # Every public mart names its owner (its group's) and says how to use it; the site
+    # lists the semantic layer's metrics with their definitions.
+    public = [node for node in manifest["nodes"].values() if node.get("access") == "public"]
+    assert len(public) >= 20
+    groups = {group["name"]: group for group in manifest["groups"].values()}
+    for node in public:
+        owner = groups[node["group"]]["owner"]
+        assert owner["name"] and "@" in owner["email"], node["name"]
+        assert "**How to use.** One row is" in node["description"], node["name"]
+    metrics = {metric["name"]: metric for metric in manifest["metrics"].values()}
+    assert {
+        "net_revenue",
+        "gross_revenue",
+        "returned_revenue",
+        "orders",
+        "customers",
+        "new_customers",
+        "average_order_value",
+        "session_conversion_rate",
+    } <= set(metrics)
+    assert all(metric["description"] for metric in metrics.values())
+    assert "session_conversion_rate" in html and "How to use." in html
     missing = []
     for unique_id, node in catalog["nodes"].items():
         if unique_id.startswith("test."):  # stored test failures, not models
