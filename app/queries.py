@@ -21,7 +21,7 @@ from app.warehouse import Query
 # The tiles: the semantic layer's metrics net_revenue, orders, customers and
 # average_order_value (dbt/models/semantic/_metrics.yml) over :from_date to :to_date, for
 # :country and :channel ('' for all), as MetricFlow compiles them (app/metric_queries.py).
-KPIS = Query.of_metrics("kpis", metric_queries.KPIS)
+KPIS = Query("kpis", metric_queries.KPIS)
 
 MONTHLY_REVENUE = Query(
     "monthly_revenue",

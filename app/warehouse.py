@@ -48,24 +48,13 @@ class MissingRelationError(WarehouseError):
 
 @dataclass(frozen=True)
 class Query:
-    """One read of the app: SQL over published relations, with ``:name`` parameters.
-
-    ``dialects`` holds SQL written for one backend (``duckdb``, ``postgres``,
-    ``redshift``) where it differs: the semantic layer's queries (``app.metric_queries``),
-    which MetricFlow renders for each engine (see ``Query.of_metrics``)."""
+    """One read of the app: SQL over published relations, with ``:name`` parameters."""
 
     name: str
     sql: str
-    dialects: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def of_metrics(cls, name: str, compiled: Mapping[str, str]) -> Query:
-        """A read of the semantic layer: ``compiled`` is a query of ``app.metric_queries``."""
-        return cls(name, compiled["duckdb"], tuple(sorted(compiled.items())))
 
     def __post_init__(self) -> None:
-        if any("%" in sql for sql in (self.sql, *dict(self.dialects).values())):
-            # the servers' drivers read % as a placeholder
+        if "%" in self.sql:  # the servers' drivers read % as a placeholder
             raise ValueError(f"query {self.name}: no literal % in SQL; bind a pattern as a parameter")
 
     @property
@@ -105,10 +94,8 @@ class Warehouse:
         return f"{self.settings.schema_prefix}{name}"
 
     def sql(self, query: Query) -> str:
-        """The query's SQL (for this backend's dialect) with this warehouse's schemas and
-        placeholders."""
-        written = dict(query.dialects).get(self.kind, query.sql)
-        text = RELATION.sub(lambda match: f"{self.schema(match.group(1))}.{match.group(2)}", written)
+        """The query's SQL with this warehouse's schemas and placeholders."""
+        text = RELATION.sub(lambda match: f"{self.schema(match.group(1))}.{match.group(2)}", query.sql)
         placeholder = "$\\1" if self.kind == "duckdb" else "%(\\1)s"
         return PARAMETER.sub(placeholder, text)
 

@@ -120,11 +120,8 @@ def test_the_app_reads_the_metrics_as_metricflow_compiles_them(parsed: dict[str,
     assert metrics.stale(changed)
     # Every relation is a mart, named as the app names them; a semantic model over anything
     # else is refused in one line.
-    compiled = metrics.compile_queries(manifest)["KPIS"]
-    assert set(compiled) == set(metrics.DIALECTS)
-    for sql in compiled.values():
-        assert "{core}.fct_order_lines" in sql
-        assert '"c360"' not in sql
+    sql = metrics.compile_queries(manifest)["KPIS"]
+    assert "{core}.fct_order_lines" in sql and '"c360"' not in sql
     staging = json.loads(json.dumps(manifest))
     staging["semantic_models"][0]["node_relation"]["schema_name"] = "staging"
     with pytest.raises(metrics.MetricsError, match="not a mart"):
