@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -126,3 +127,15 @@ def test_the_app_reads_the_metrics_as_metricflow_compiles_them(parsed: dict[str,
     staging["semantic_models"][0]["node_relation"]["schema_name"] = "staging"
     with pytest.raises(metrics.MetricsError, match="not a mart"):
         metrics.with_app_relations(staging)
+
+
+def test_a_metric_that_names_no_measure_is_one_line(tmp_path: Path) -> None:
+    project = tmp_path / "dbt"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target*", "logs"))
+    metrics_file = project / "models" / "semantic" / "_metrics.yml"
+    text = metrics_file.read_text("utf-8").replace("measure: line_sales", "measure: line_sale")
+    metrics_file.write_text(text, "utf-8")
+    with pytest.raises(metrics.MetricsError) as raised:
+        metrics.semantic_manifest(project)
+    message = str(raised.value)
+    assert "line_sale" in message and "\n" not in message

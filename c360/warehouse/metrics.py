@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from c360.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from c360.warehouse.dbt import dbt_executable
 
 OUTPUT_FILE = PROJECT_ROOT / "app" / "metric_queries.py"
 # The schemas of the marts, as the app's queries name them (app.warehouse.RELATION).
@@ -37,7 +37,7 @@ class MetricQuery:
     name: str
     metrics: tuple[str, ...]
     group_by: tuple[str, ...] = ()
-    where: tuple[str, ...] = field(default=())
+    where: tuple[str, ...] = ()
     order_by: tuple[str, ...] = ()
 
 
@@ -65,7 +65,7 @@ def semantic_manifest(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Any]:
     a scratch target folder (nothing else of dbt's is touched)."""
     with tempfile.TemporaryDirectory(prefix="c360-metrics-") as scratch:
         command = [
-            str(Path(sys.executable).parent / "dbt"),
+            dbt_executable(),
             "parse",
             "--project-dir",
             str(project_dir),
@@ -79,7 +79,7 @@ def semantic_manifest(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Any]:
             scratch,
             "--quiet",
         ]
-        env = {"C360_PII_SALT": "metrics", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        env = {"C360_PII_SALT": "parse-only", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         parsed = subprocess.run(
             command, capture_output=True, text=True, check=False, env={**os.environ, **env}
         )
