@@ -71,8 +71,8 @@ def metrics_command(check: CheckOption = False) -> None:
     """Write app/metric_queries.py: the app's metric queries, compiled by MetricFlow.
 
     The metrics are defined once, in dbt/models/semantic/; the app reads them through
-    this generated file (SQL for DuckDB, PostgreSQL and Redshift). Edit a metric or a
-    semantic model, then run this. Parses the dbt project (about 10 s).
+    this generated file (one SQL per query, which DuckDB, PostgreSQL and Redshift all run).
+    Edit a metric or a semantic model, then run this. Parses the dbt project (about 10 s).
     """
     manifest = metrics.semantic_manifest()
     if check:
