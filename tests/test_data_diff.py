@@ -1,0 +1,98 @@
+"""The data diff of c360 review: rows added, removed and changed by primary key, per column,
+and the schema changes, on DuckDB (PostgreSQL runs the same SQL in test_postgres)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from c360.warehouse.data_diff import ModelDiff, diff_relations, schema_changes
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = connection.execute(
+        "select column_name, data_type from information_schema.columns where table_name = ?"
+        " order by ordinal_position",
+        [table],
+    ).fetchall()
+    return {name: data_type for name, data_type in rows}
+
+
+@pytest.fixture
+def connection() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute(
+        "create table published as select * from (values"
+        " (1, 'a', 10.0, true), (2, 'b', 20.0, false), (3, 'c', null, true), (4, 'd', 40.0, null))"
+        " as t(id, label, amount, flag)"
+    )
+    return connection
+
+
+def _diff(connection: duckdb.DuckDBPyConnection, key: list[str] | None = None) -> ModelDiff:
+    return diff_relations(
+        lambda sql: connection.execute(sql).fetchall(),
+        "model",
+        "published",
+        "rebuilt",
+        key or ["id"],
+        _columns(connection, "published"),
+        _columns(connection, "rebuilt"),
+    )
+
+
+def test_an_unchanged_table_is_the_same(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("create table rebuilt as select * from published order by id desc")
+    diff = _diff(connection)
+    assert diff.same and diff.changed_columns == {}
+
+
+def test_one_row_removed_is_exactly_that(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("create table rebuilt as select * from published where id <> 2")
+    diff = _diff(connection)
+    assert (diff.added, diff.removed, diff.changed) == (0, 1, 0)
+
+
+def test_added_changed_and_nulls_are_counted_per_column(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(
+        "create table rebuilt as select * from (values"
+        " (1, 'a', 10.0, true), (2, 'B', 20.0, false), (3, 'c', 30.0, true), (4, 'D', null, null),"
+        " (5, 'e', 50.0, false)) as t(id, label, amount, flag)"
+    )
+    diff = _diff(connection)
+    assert (diff.added, diff.removed, diff.changed) == (1, 0, 3)
+    # A null that became a value, and a value that became null, are changes; null = null is not.
+    assert diff.changed_columns == {"label": 2, "amount": 2}
+    assert diff.examples == {"label": ["2", "4"], "amount": ["3", "4"]}
+    assert diff.schema_changes == []
+
+
+def test_schema_changes_are_said_and_a_retyped_column_is_compared_as_text(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    connection.execute(
+        "create table rebuilt as select id, cast(amount as integer) as amount, flag, 'x' as note"
+        " from published"
+    )
+    diff = _diff(connection)
+    assert diff.schema_changes == [
+        "column amount retyped: DECIMAL(3,1) -> INTEGER",
+        "column note added (VARCHAR)",
+        "column label removed",
+    ]
+    # 10.0 reads '10.0' and 10 reads '10': every non-null amount changed as text.
+    assert diff.changed_columns == {"amount": 3}
+
+
+def test_a_composite_key_joins_on_every_part(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("create table rebuilt as select * from published")
+    connection.execute("update rebuilt set amount = 99 where id = 1 and label = 'a'")
+    diff = _diff(connection, ["id", "label"])
+    assert diff.changed_columns == {"amount": 1} and diff.examples == {"amount": ["1|a"]}
+
+
+def test_a_key_not_in_both_tables_is_refused(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute("create table rebuilt as select label, amount from published")
+    with pytest.raises(ValueError, match="key column"):
+        _diff(connection)
+    assert schema_changes({"a": "INTEGER"}, {"a": "integer"}) == []
