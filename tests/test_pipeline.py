@@ -63,6 +63,17 @@ def test_run_reports_rows_per_layer_and_seconds_per_step(built: Built) -> None:
     assert report.published == built.settings.published
 
 
+def test_the_lake_keeps_the_manifest_of_what_was_published(built: Built) -> None:
+    """The state `c360 review` compares a change with: dbt's manifest of the published build,
+    beside the published run's document."""
+    lake = Path(built.settings.lake)
+    kept = list((lake / "_runs_published").glob("local-*.manifest.json"))
+    assert len(kept) == 1
+    manifest = json.loads(kept[0].read_text("utf-8"))
+    assert "model.c360.monthly_revenue" in manifest["nodes"]
+    assert manifest["nodes"]["model.c360.monthly_revenue"]["checksum"]["checksum"]
+
+
 def test_the_latest_customer_version_is_current(built: Built) -> None:
     updates = {r["customer_id"]: r for r in read_csv(built.sample_dir / "customers_update.csv")}
     with duckdb.connect(str(built.settings.published), read_only=True) as connection:

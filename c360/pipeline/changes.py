@@ -79,6 +79,12 @@ def published_key(ctx: RunContext) -> str:
     return f"{PUBLISHED_PREFIX}{ctx.settings.target}-{ctx.settings.warehouse_identity()}.json"
 
 
+def published_manifest_key(ctx: RunContext) -> str:
+    """Where the lake keeps dbt's manifest of the build published for this target and
+    warehouse: the state `c360 review` compares a change with."""
+    return f"{PUBLISHED_PREFIX}{ctx.settings.target}-{ctx.settings.warehouse_identity()}.manifest.json"
+
+
 def last_published_run(ctx: RunContext) -> dict[str, Any] | None:
     """The newest run document in the lake that published, for this target and warehouse:
     the copy ``report`` keeps of it (one read), or else the newest such in ``_runs/``."""
