@@ -120,21 +120,7 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
         settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     target = target_dir(project_dir)
     log_dir = target / "logs"
-    command = [
-        dbt_executable(),
-        *args,
-        "--project-dir",
-        str(project_dir),
-        "--profiles-dir",
-        str(project_dir),
-        "--target",
-        settings.target,
-        "--log-format-file",
-        "json",
-        "--log-path",
-        str(log_dir),
-    ]
-    env = {**os.environ, **settings.environment(), "C360_PII_SALT": settings.pii_salt()}
+    command, env = _command(settings, args, project_dir)
     if not sys.stderr.isatty():  # a log file or CI: dbt's lines without colour escape codes
         env.setdefault("DBT_USE_COLORS", "false")
     # dbt writes run_results.json, or sources.json for `source freshness`, and appends to
@@ -151,6 +137,39 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
     return DbtResult(
         command, process.returncode, _statuses(results), _failures(log_dir / "dbt.log"), _built(results[0])
     )
+
+
+def _command(settings: Settings, args: list[str], project_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """The dbt command line and environment of a call with ``args`` for the settings."""
+    log_dir = target_dir(project_dir) / "logs"
+    command = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target",
+        settings.target,
+        "--log-format-file",
+        "json",
+        "--log-path",
+        str(log_dir),
+    ]
+    return command, {**os.environ, **settings.environment(), "C360_PII_SALT": settings.pii_salt()}
+
+
+def list_nodes(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
+    """The unique ids ``dbt ls <args>`` selects (e.g. ``--select state:modified``); raises
+    ``BuildFailedError`` with dbt's last line when it cannot list them."""
+    command, env = _command(
+        settings, ["ls", *args, "--output", "json", "--output-keys", "unique_id", "--quiet"], project_dir
+    )
+    listed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if listed.returncode:
+        lines = (listed.stdout + listed.stderr).strip().splitlines()
+        raise BuildFailedError(f"dbt ls failed: {lines[-1].strip() if lines else 'no output'}")
+    return [json.loads(line)["unique_id"] for line in listed.stdout.splitlines() if line.startswith("{")]
 
 
 def show_progress(lines: Iterable[str], console: Console, title: str = "dbt") -> int:
