@@ -4,11 +4,15 @@ row, and a change that drops one row of a mart is reported as exactly that."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from c360.cli import app
 from c360.settings import DBT_PROJECT_DIR, Settings
 from c360.warehouse.review import ReviewError, review
 from tests.conftest import Built, copy_of_built
@@ -66,6 +70,8 @@ def test_dropping_one_row_of_a_mart_is_reported_as_exactly_that(settings: Settin
     assert "monthly_revenue" in result.rebuilt, (result.rebuilt, result.failures, result.tests)
     diff = next(model for model in result.models if model.name == "monthly_revenue")
     assert (diff.added, diff.removed, diff.changed, diff.schema_changes) == (0, 1, 0, [])
+    # The mart no longer adds up to the revenue: the review says so, beside the diff.
+    assert not result.passed and "marts_revenue_adds_up" in result.failures[0]
 
 
 def test_no_published_manifest_is_one_line(settings: Settings, tmp_path: Path) -> None:
@@ -73,3 +79,58 @@ def test_no_published_manifest_is_one_line(settings: Settings, tmp_path: Path) -
         kept.unlink()
     with pytest.raises(ReviewError, match="no manifest"):
         review(settings, _project(tmp_path))
+
+
+def _cli(settings: Settings, *args: str) -> Any:
+    env = {
+        "C360_LAKE": str(settings.lake),
+        "C360_WAREHOUSE": str(settings.warehouse),
+        "C360_PUBLISHED": str(settings.published),
+        "C360_TARGET": "local",
+    }
+    return CliRunner().invoke(app, ["review", *args], env=env)
+
+
+def test_the_cli_writes_json_and_markdown_and_exits_by_the_tests(settings: Settings, tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    # Country names in capitals: every row of dim_geographies changes in one column.
+    dimension = project / "models/marts/core/dim_geographies.sql"
+    dimension.write_text(
+        dimension.read_text("utf-8").replace(
+            "cast(country_name as {{ dbt.type_string() }})",
+            "upper(cast(country_name as {{ dbt.type_string() }}))",
+        ),
+        "utf-8",
+    )
+    comment = tmp_path / "review.md"
+    ran = _cli(settings, "--json", "--markdown", str(comment), "--project-dir", str(project))
+    assert ran.exit_code == 0, ran.output
+    reported = json.loads(ran.stdout)
+    geographies = next(model for model in reported["models"] if model["name"] == "dim_geographies")
+    assert (geographies["added"], geographies["removed"]) == (0, 0)
+    assert geographies["changed"] > 0 and geographies["changed_columns"] == {
+        "country_name": geographies["changed"]
+    }
+    assert "dim_geographies" in reported["rebuilt"] and reported["tests"]
+    assert f"| dim_geographies | 0 | 0 | {geographies['changed']} | country_name" in comment.read_text(
+        "utf-8"
+    )
+    # A month left out of monthly_revenue: the mart no longer adds up to the revenue, so a
+    # data test fails: exit 1, one line naming it (the diff is still reported).
+    model = project / "models/marts/analytics/monthly_revenue.sql"
+    model.write_text(
+        model.read_text("utf-8").replace(
+            "select * from final", "select * from final where month_start <> cast('2024-06-01' as date)"
+        ),
+        "utf-8",
+    )
+    failed = _cli(settings, "--project-dir", str(project))
+    assert failed.exit_code == 1
+    assert "marts_revenue_adds_up" in failed.stderr.strip().splitlines()[-1]
+
+
+def test_a_review_without_a_published_manifest_exits_2(settings: Settings, tmp_path: Path) -> None:
+    for kept in (Path(settings.lake) / "_runs_published").glob("*.manifest.json"):
+        kept.unlink()
+    ran = _cli(settings, "--project-dir", str(_project(tmp_path)))
+    assert ran.exit_code == 2 and "no manifest" in ran.stderr

@@ -7,15 +7,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markdown import Markdown
 from rich.table import Table
 
 from c360.cli.ingest import land_table
 from c360.cli.options import PIPELINE, JsonOption, console, errors, one_line_errors, takes_settings
 from c360.pipeline import runner
 from c360.pipeline.steps import STEPS
-from c360.settings import Settings
+from c360.settings import DBT_PROJECT_DIR, Settings
+from c360.warehouse import review
 from c360.warehouse.build import build
 from c360.warehouse.publish import publish_warehouse
+from config.errors import first_line
 
 app = typer.Typer()
 
@@ -37,6 +40,41 @@ def build_command(ctx: typer.Context, settings: Settings) -> None:
     dbt profile). Holds the warehouse lock while it runs.
     """
     build(settings, list(ctx.args), say=console.print)
+
+
+@app.command("review", rich_help_panel=PIPELINE)
+@takes_settings("lake", "warehouse", "published", "target")
+def review_command(
+    settings: Settings,
+    markdown_file: Annotated[
+        Path | None, typer.Option("--markdown", help="Also write the review as Markdown (a PR comment).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the review as JSON on stdout.")] = False,
+    project_dir: Annotated[Path, typer.Option(help="The dbt project with the change.")] = DBT_PROJECT_DIR,
+) -> None:
+    """What a change to the dbt project does to the data (in progress: DuckDB only).
+
+    Builds the models, seeds and snapshots the change modified, and their children, into a
+    scratch copy of the published warehouse (compared with the manifest the last publish
+    kept in the lake), runs their tests, and diffs each rebuilt model with its published
+    table by primary key. Exit 0 when the change builds and passes its tests, 1 when a test
+    or a contract fails, 2 when it cannot be reviewed; the published warehouse is only read.
+    """
+    try:
+        result = review.review(settings, project_dir, say=console.print)
+    except review.ReviewError as exc:
+        errors.print(f"[bold red]error:[/] {first_line(exc)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    text = review.markdown(result)
+    if markdown_file is not None:
+        markdown_file.write_text(text, "utf-8")
+    if as_json:
+        print(json.dumps(result.as_json(), indent=2))
+    else:
+        console.print(Markdown(text))
+    if not result.passed:
+        errors.print(f"[bold red]error:[/] {first_line(result.failures[0])}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
 
 
 @app.command("publish", rich_help_panel=PIPELINE)

@@ -199,3 +199,30 @@ def _diff_model(
         published_columns,
         rebuilt_columns,
     )
+
+
+def markdown(result: ReviewResult) -> str:
+    """The review as Markdown, for a pull-request comment."""
+    lines = ["## c360 review", ""]
+    if not result.rebuilt and result.passed:
+        return "\n".join(
+            [*lines, "Nothing to review: no model, seed or snapshot differs from the published build.", ""]
+        )
+    verdict = "passed" if result.passed else "failed"
+    tests = ", ".join(f"{count} {status}" for status, count in sorted(result.tests.items()))
+    lines += [f"Built {len(result.rebuilt)} model(s); tests {verdict} ({tests}).", ""]
+    lines += [f"- {failure}" for failure in result.failures]
+    lines += [
+        "",
+        "| model | added | removed | changed | changed columns | schema |",
+        "|---|---|---|---|---|---|",
+    ]
+    for model in result.models:
+        columns = ", ".join(
+            f"{column} {count} (e.g. {', '.join(model.examples.get(column, []))})"
+            for column, count in model.changed_columns.items()
+        )
+        schema = "; ".join(model.schema_changes)
+        counts = f"{model.added} | {model.removed} | {model.changed}"
+        lines.append(f"| {model.name} | {counts} | {columns or '-'} | {schema or '-'} |")
+    return "\n".join([*lines, ""])
