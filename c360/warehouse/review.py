@@ -129,7 +129,7 @@ def review(
             if not modified:
                 say("nothing to review: no model, seed or snapshot differs from the published build")
                 return ReviewResult()
-            selection = [f"{node.split('.', 2)[-1].split('.')[-1]}+" for node in modified]
+            selection = [f"{node.rsplit('.', 1)[-1]}+" for node in modified]  # each, and its children
             built = run_dbt(reviewing, ["build", "--select", *selection], project_dir)
             manifest_path = scratch / "target" / "manifest.json"
             if not manifest_path.exists():
@@ -142,7 +142,8 @@ def review(
                 raise ReviewError(built.describe_failure())
         manifest = json.loads(manifest_path.read_text("utf-8"))
         with duckdb.connect(str(copy), read_only=True) as connection:
-            connection.execute(f"attach '{published}' as published (read_only)")
+            quoted = str(published).replace("'", "''")
+            connection.execute(f"attach '{quoted}' as published (read_only)")
             for name in result.rebuilt:
                 result.models.append(_diff_model(connection, manifest, name, copy.stem))
     return result
