@@ -14,12 +14,11 @@ from typing import Any
 from c360.pipeline.context import RunContext
 from c360.pipeline.document import RUNS_PREFIX, step_output
 from c360.settings import DBT_PROJECT_DIR
-from c360.warehouse.publish import GREEN, last_record
+from c360.warehouse.publish import GREEN, PUBLISHED_PREFIX, last_record
 from loaders.contracts import ENTITIES, contract
 from loaders.lake.indexes import indexed_objects
 from loaders.lake.layout import COMPACTED_EVENTS, RUNS_INDEX, raw_prefix
 
-PUBLISHED_PREFIX = "_runs_published/"  # per target and warehouse: its last published run
 # What the no-op check compares with the lake files dbt reads: the project that reads them.
 PROJECT_FILES = ("dbt_project.yml", "models", "macros", "seeds", "tests")
 
@@ -77,12 +76,6 @@ def previous_runs(ctx: RunContext) -> list[dict[str, Any]]:
 
 def published_key(ctx: RunContext) -> str:
     return f"{PUBLISHED_PREFIX}{ctx.settings.target}-{ctx.settings.warehouse_identity()}.json"
-
-
-def published_manifest_key(ctx: RunContext) -> str:
-    """Where the lake keeps dbt's manifest of the build published for this target and
-    warehouse: the state `c360 review` compares a change with."""
-    return f"{PUBLISHED_PREFIX}{ctx.settings.target}-{ctx.settings.warehouse_identity()}.manifest.json"
 
 
 def last_published_run(ctx: RunContext) -> dict[str, Any] | None:

@@ -37,7 +37,6 @@ from c360.pipeline.changes import (
     last_published_run,
     previous_runs,
     published_key,
-    published_manifest_key,
     still_published,
 )
 from c360.pipeline.context import RunContext, Step, StepFailedError
@@ -50,7 +49,7 @@ from c360.warehouse.build import (
     fit_inputs_rebuilt,
 )
 from c360.warehouse.dbt import target_dir
-from c360.warehouse.publish import publish_warehouse
+from c360.warehouse.publish import publish_warehouse, published_manifest_key
 from c360.warehouse.readers import failing_tests, layer_rows
 from c360.warehouse.selection import selection_reaches_fit
 from c360.warehouse.sources import check_freshness, load_sources, register_spectrum
@@ -276,7 +275,7 @@ def publish_step(ctx: RunContext) -> dict[str, Any]:
     # dbt's manifest of what was just published: the state a review compares a change with.
     manifest = target_dir() / "manifest.json"
     if manifest.exists():
-        ctx.lake.put_bytes(published_manifest_key(ctx), manifest.read_bytes())
+        ctx.lake.put_bytes(published_manifest_key(ctx.settings), manifest.read_bytes())
     ctx.report.layer_rows = layer_rows(ctx.settings)
     return {"published": str(published), "layer_rows": ctx.report.layer_rows}
 

@@ -28,6 +28,16 @@ from c360.warehouse.locking import command_line, warehouse_lock
 GREEN = "green"
 
 
+# In the lake, per target and warehouse: the last published run's document and dbt's
+# manifest of that build (the state `c360 review` compares a change with).
+PUBLISHED_PREFIX = "_runs_published/"
+
+
+def published_manifest_key(settings: Settings) -> str:
+    """Where the lake keeps dbt's manifest of the build published for these settings."""
+    return f"{PUBLISHED_PREFIX}{settings.target}-{settings.warehouse_identity()}.manifest.json"
+
+
 class PublishError(RuntimeError):
     """Nothing was published; the previous copy (if any) still serves."""
 

@@ -25,9 +25,8 @@ from c360.settings import DBT_PROJECT_DIR, Settings
 from c360.warehouse.data_diff import ModelDiff, diff_relations
 from c360.warehouse.dbt import BuildFailedError, list_nodes, run_dbt
 from c360.warehouse.locking import WarehouseBusyError, command_line, warehouse_lock
+from c360.warehouse.publish import published_manifest_key
 from loaders.lake.storage import open_lake
-
-PUBLISHED_PREFIX = "_runs_published/"
 
 
 class ReviewError(RuntimeError):
@@ -57,7 +56,7 @@ class ReviewResult:
 
 def published_manifest(settings: Settings) -> dict[str, Any]:
     """dbt's manifest of the published build (kept by publish in the lake)."""
-    key = f"{PUBLISHED_PREFIX}{settings.target}-{settings.warehouse_identity()}.manifest.json"
+    key = published_manifest_key(settings)
     lake = open_lake(settings.lake)
     if not lake.exists(key):
         raise ReviewError(
