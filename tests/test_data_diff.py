@@ -29,13 +29,13 @@ def connection() -> duckdb.DuckDBPyConnection:
     return connection
 
 
-def _diff(connection: duckdb.DuckDBPyConnection, key: list[str] | None = None) -> ModelDiff:
+def _diff(connection: duckdb.DuckDBPyConnection, key: tuple[str, ...] = ("id",)) -> ModelDiff:
     return diff_relations(
         lambda sql: connection.execute(sql).fetchall(),
         "model",
         "published",
         "rebuilt",
-        key or ["id"],
+        key,
         _columns(connection, "published"),
         _columns(connection, "rebuilt"),
     )
@@ -87,7 +87,7 @@ def test_schema_changes_are_said_and_a_retyped_column_is_compared_as_text(
 def test_a_composite_key_joins_on_every_part(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute("create table rebuilt as select * from published")
     connection.execute("update rebuilt set amount = 99 where id = 1 and label = 'a'")
-    diff = _diff(connection, ["id", "label"])
+    diff = _diff(connection, ("id", "label"))
     assert diff.changed_columns == {"amount": 1} and diff.examples == {"amount": ["1|a"]}
 
 
@@ -96,3 +96,23 @@ def test_a_key_not_in_both_tables_is_refused(connection: duckdb.DuckDBPyConnecti
     with pytest.raises(ValueError, match="key column"):
         _diff(connection)
     assert schema_changes({"a": "INTEGER"}, {"a": "integer"}) == []
+
+
+def test_a_table_without_a_key_is_compared_row_by_row_as_a_whole(
+    connection: duckdb.DuckDBPyConnection,
+) -> None:
+    # The raw layers have no key: a row is what it holds, and may come twice.
+    connection.execute("insert into published values (2, 'b', 20.0, false)")
+    connection.execute("create table rebuilt as select * from published order by id desc")
+    assert _diff(connection, ()).same
+    connection.execute("drop table rebuilt")
+    connection.execute(
+        "create table rebuilt as select * from (values"
+        # one copy of the doubled row 2; row 3's null amount is now the text-like 0.0;
+        # row 4's null flag stays null; a new row 5
+        " (1, 'a', 10.0, true), (2, 'b', 20.0, false), (3, 'c', 0.0, true), (4, 'd', 40.0, null),"
+        " (5, 'e', 50.0, false)) as t(id, label, amount, flag)"
+    )
+    diff = _diff(connection, ())
+    # Removed: the second copy of row 2 and row 3 as it was; added: row 3 as it is and row 5.
+    assert (diff.key, diff.added, diff.removed, diff.changed) == ([], 2, 2, 0)

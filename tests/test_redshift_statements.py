@@ -164,9 +164,7 @@ def test_analyses_compile_to_valid_redshift(fake_cluster: Path, tmp_path: Path) 
     settings = Settings.resolve(
         lake=f"s3://{BUCKET}/lake", warehouse=tmp_path / "w.duckdb", target="redshift"
     )
-    result = run_dbt(
-        settings, ["compile", "--select", "resource_type:analysis", "--target-path", str(tmp_path)]
-    )
+    result = run_dbt(settings, ["compile", "--select", "resource_type:analysis"], target_path=tmp_path)
     assert result.ok
     manifest = json.loads((tmp_path / "manifest.json").read_text("utf-8"))
     analyses = {

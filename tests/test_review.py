@@ -112,7 +112,7 @@ def test_the_cli_writes_json_and_markdown_and_exits_by_the_tests(settings: Setti
         "country_name": geographies["changed"]
     }
     assert "dim_geographies" in reported["rebuilt"] and reported["tests"]
-    assert f"| dim_geographies | 0 | 0 | {geographies['changed']} | country_name" in comment.read_text(
+    assert f"| dim_geographies | country_code | 0 | 0 | {geographies['changed']} | country_name" in comment.read_text(
         "utf-8"
     )
     # A month left out of monthly_revenue: the mart no longer adds up to the revenue, so a

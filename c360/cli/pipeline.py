@@ -52,13 +52,21 @@ def review_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the review as JSON on stdout.")] = False,
     project_dir: Annotated[Path, typer.Option(help="The dbt project with the change.")] = DBT_PROJECT_DIR,
 ) -> None:
-    """What a change to the dbt project does to the data (in progress: DuckDB only).
+    """What a change to the dbt project does to the data, before it ships.
 
-    Builds the models, seeds and snapshots the change modified, and their children, into a
-    scratch copy of the published warehouse (compared with the manifest the last publish
-    kept in the lake), runs their tests, and diffs each rebuilt model with its published
-    table by primary key. Exit 0 when the change builds and passes its tests, 1 when a test
-    or a contract fails, 2 when it cannot be reviewed; the published warehouse is only read.
+    Compares the project (--project-dir, e.g. a pull request's checkout) with dbt's
+    manifest of the published build, which publishing keeps in the lake; builds the
+    models, seeds and snapshots the change modified and everything below them, runs their
+    tests and unit tests, and diffs each rebuilt table with its published one by primary
+    key: rows added, removed and changed, changed values per column with example keys, and
+    columns added, removed or retyped. DuckDB builds into a scratch copy of the published
+    file; PostgreSQL and Redshift into <schema>__review schemas (dropped afterwards),
+    reading what the change did not touch from the published schemas. The published
+    warehouse is only read.
+
+    Exit 0 when the change builds and passes its tests (whatever it changed), 1 when a
+    test, a unit test or a contract fails, 2 when it cannot be reviewed or a model does
+    not build; one line on stderr names the cause.
     """
     try:
         result = review.review(settings, project_dir, say=console.print)
@@ -72,20 +80,22 @@ def review_command(
         print(json.dumps(result.as_json(), indent=2))
     else:
         console.print(Markdown(text))
-    if not result.passed:
-        errors.print(f"[bold red]error:[/] {first_line(result.failures[0])}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+    if result.exit_code:
+        cause = [*result.errors, *result.failures][0]
+        errors.print(f"[bold red]error:[/] {first_line(cause)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(result.exit_code)
 
 
 @app.command("publish", rich_help_panel=PIPELINE)
 @one_line_errors
-@takes_settings("warehouse", "published", "target", "lock_timeout")
+@takes_settings("lake", "warehouse", "published", "target", "lock_timeout")
 def publish_command(settings: Settings) -> None:
     """Publish the last `c360 build` for readers, if it was green.
 
     DuckDB: copy the warehouse to the file the app reads. PostgreSQL and Redshift: swap
     the audit schemas the build wrote in for the published ones, in one transaction (the
-    old ones stay as <schema>__previous). Refuses (exit 1, one line) a build that failed,
+    old ones stay as <schema>__previous). The build's dbt manifest goes to the lake, for
+    `c360 review` to compare a change with. Refuses (exit 1, one line) a build that failed,
     is still running, or (DuckDB) a warehouse changed since, e.g. by dbt run directly; what
     readers see stays as it was.
     """

@@ -48,8 +48,7 @@ from c360.warehouse.build import (
     build_predictions,
     fit_inputs_rebuilt,
 )
-from c360.warehouse.dbt import target_dir
-from c360.warehouse.publish import publish_warehouse, published_manifest_key
+from c360.warehouse.publish import publish_warehouse
 from c360.warehouse.readers import failing_tests, layer_rows
 from c360.warehouse.selection import selection_reaches_fit
 from c360.warehouse.sources import check_freshness, load_sources, register_spectrum
@@ -272,10 +271,6 @@ def publish_step(ctx: RunContext) -> dict[str, Any]:
     published = publish_warehouse(ctx.settings)
     if ctx.settings.target == "local":
         ctx.report.published = Path(published)
-    # dbt's manifest of what was just published: the state a review compares a change with.
-    manifest = target_dir() / "manifest.json"
-    if manifest.exists():
-        ctx.lake.put_bytes(published_manifest_key(ctx.settings), manifest.read_bytes())
     ctx.report.layer_rows = layer_rows(ctx.settings)
     return {"published": str(published), "layer_rows": ctx.report.layer_rows}
 

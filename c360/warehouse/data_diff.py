@@ -4,7 +4,9 @@ primary key.
 ``diff_relations`` answers, for one model: rows added (keys only in the rebuilt table),
 rows removed (keys only in the published one), rows changed (keys in both, some value
 different), per column the number of changed values with a few example keys, and the
-schema changes (columns added, removed, retyped). The SQL is portable (DuckDB, PostgreSQL,
+schema changes (columns added, removed, retyped). A model with no primary key (the raw
+layers: a row is what it holds) is compared row by row as a whole: a row that differs in
+any value is one removed and one added. The SQL is portable (DuckDB, PostgreSQL,
 Redshift: no ``IS DISTINCT FROM``, which Redshift lacks); values of a retyped column are
 compared as text. ``c360 review`` calls it for each model it rebuilt.
 """
@@ -76,10 +78,13 @@ def diff_relations(
     published_columns: Mapping[str, str],
     rebuilt_columns: Mapping[str, str],
 ) -> ModelDiff:
-    """The difference of ``rebuilt`` from ``published`` (relations as SQL names), by ``key``.
+    """The difference of ``rebuilt`` from ``published`` (relations as SQL names), by ``key``
+    (or, with no key, by whole rows: ``diff_rows``).
 
     ``*_columns`` map each table's columns to their types (information_schema's); the key
     columns must be in both."""
+    if not key:
+        return diff_rows(query, name, published, rebuilt, published_columns, rebuilt_columns)
     missing = [column for column in key if column not in published_columns or column not in rebuilt_columns]
     if missing:
         raise ValueError(f"{name}: key column(s) {', '.join(missing)} not in both tables")
@@ -118,6 +123,39 @@ def diff_relations(
             f" where {differs[column]} order by 1 limit {EXAMPLES}"
         )
         result.examples[column] = [str(row[0]) for row in rows]
+    return result
+
+
+def diff_rows(
+    query: Query,
+    name: str,
+    published: str,
+    rebuilt: str,
+    published_columns: Mapping[str, str],
+    rebuilt_columns: Mapping[str, str],
+) -> ModelDiff:
+    """The difference of two tables with no key, as multisets of rows over the columns both
+    have: each row is hashed whole (md5 of its values as text, nulls told apart from any
+    text), and a hash more often in ``rebuilt`` is rows added, more often in ``published``
+    rows removed."""
+    result = ModelDiff(name, [], schema_changes=schema_changes(published_columns, rebuilt_columns))
+    common = [column for column in rebuilt_columns if column in published_columns]
+    if not common:
+        return result
+    # Each value marked (v...), a null as n: a null never reads as the text 'null'.
+    text = " || '|' || ".join(f"coalesce('v' || cast({_q(column)} as varchar), 'n')" for column in common)
+
+    def counted(relation: str) -> str:
+        return f"select md5({text}) as row_hash, count(*) as n from {relation} group by 1"
+
+    more_in_rebuilt = "coalesce(r.n, 0) - coalesce(p.n, 0)"
+    ((added, removed),) = query(
+        f"select sum(case when {more_in_rebuilt} > 0 then {more_in_rebuilt} else 0 end),"
+        f" sum(case when {more_in_rebuilt} < 0 then -({more_in_rebuilt}) else 0 end)"
+        f" from ({counted(published)}) as p full outer join ({counted(rebuilt)}) as r"
+        " on p.row_hash = r.row_hash"
+    )
+    result.added, result.removed = int(added or 0), int(removed or 0)
     return result
 
 

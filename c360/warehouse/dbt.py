@@ -108,19 +108,22 @@ def dbt_vars(args: list[str], project_dir: Path = DBT_PROJECT_DIR) -> dict[str, 
     return found
 
 
-def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT_DIR) -> DbtResult:
+def run_dbt(
+    settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT_DIR, target_path: Path | None = None
+) -> DbtResult:
     """Run ``dbt <args>`` for the settings' target; its output streams to stderr.
 
     The structured log (``<target>/logs/dbt.log``, JSON lines) is where dbt reports every
     failed node with its error, including sources whose freshness query failed, which
-    ``sources.json`` leaves out; the result names them from it.
+    ``sources.json`` leaves out; the result names them from it. ``target_path``: dbt's
+    artefacts there instead of the project's target (``target_dir``).
     """
     check_buildable(settings)
     if settings.target == "local":
         settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    target = target_dir(project_dir)
+    target = target_path or target_dir(project_dir)
     log_dir = target / "logs"
-    command, env = _command(settings, args, project_dir)
+    command, env = _command(settings, args, project_dir, target)
     if not sys.stderr.isatty():  # a log file or CI: dbt's lines without colour escape codes
         env.setdefault("DBT_USE_COLORS", "false")
     # dbt writes run_results.json, or sources.json for `source freshness`, and appends to
@@ -139,9 +142,11 @@ def run_dbt(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT
     )
 
 
-def _command(settings: Settings, args: list[str], project_dir: Path) -> tuple[list[str], dict[str, str]]:
-    """The dbt command line and environment of a call with ``args`` for the settings."""
-    log_dir = target_dir(project_dir) / "logs"
+def _command(
+    settings: Settings, args: list[str], project_dir: Path, target: Path
+) -> tuple[list[str], dict[str, str]]:
+    """The dbt command line and environment of a call with ``args`` for the settings, with
+    its artefacts and log in ``target``."""
     command = [
         dbt_executable(),
         *args,
@@ -151,19 +156,26 @@ def _command(settings: Settings, args: list[str], project_dir: Path) -> tuple[li
         str(project_dir),
         "--target",
         settings.target,
+        "--target-path",
+        str(target),
         "--log-format-file",
         "json",
         "--log-path",
-        str(log_dir),
+        str(target / "logs"),
     ]
     return command, {**os.environ, **settings.environment(), "C360_PII_SALT": settings.pii_salt()}
 
 
-def list_nodes(settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
+def list_nodes(
+    settings: Settings, args: list[str], project_dir: Path = DBT_PROJECT_DIR, target_path: Path | None = None
+) -> list[str]:
     """The unique ids ``dbt ls <args>`` selects (e.g. ``--select state:modified``); raises
-    ``BuildFailedError`` with dbt's last line when it cannot list them."""
+    ``BuildFailedError`` with dbt's line that says why when it cannot list them."""
     command, env = _command(
-        settings, ["ls", *args, "--output", "json", "--output-keys", "unique_id", "--quiet"], project_dir
+        settings,
+        ["ls", *args, "--output", "json", "--output-keys", "unique_id", "--quiet"],
+        project_dir,
+        target_path or target_dir(project_dir),
     )
     listed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if listed.returncode:

@@ -9,6 +9,10 @@ since then changes it); the copy is renamed over the published one in one step, 
 readers holding the old copy keep it until they reconnect. A failed or interrupted build
 leaves the last good copy serving. On PostgreSQL and Redshift the record is a file named
 after the server's warehouse, and publishing swaps the audit schemas in (``publish_warehouse``).
+
+A green build also keeps dbt's manifest beside its record, and publishing puts it in the
+lake (``published_manifest_key``), naming the relations as readers see them: the state
+``c360 review`` compares a change with.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from c360.settings import Settings
-from c360.warehouse.dbt import run_dbt, run_vars
+from c360.warehouse.dbt import run_dbt, run_vars, target_dir
 from c360.warehouse.locking import command_line, warehouse_lock
+from c360.warehouse.sources import lake_for
 
 GREEN = "green"
 
@@ -120,8 +126,46 @@ def publish(warehouse: Path, published: Path) -> Path:
 
 
 def record(settings: Settings, status: str) -> BuildRecord:
-    """Record the outcome of the settings' build ("building", green, failed, published)."""
+    """Record the outcome of the settings' build ("building", green, failed, published).
+    A green build keeps dbt's manifest of it (the last dbt call's) beside the record."""
+    if status == GREEN:
+        manifest = target_dir() / "manifest.json"
+        if manifest.exists():
+            kept = kept_manifest(settings)
+            temp = kept.with_name(f".{kept.name}.tmp")
+            shutil.copyfile(manifest, temp)
+            temp.replace(kept)
     return record_build(build_record(settings), status)
+
+
+def kept_manifest(settings: Settings) -> Path:
+    """dbt's manifest of the settings' last green build."""
+    path = build_record(settings)
+    return path.with_name(path.name + ".manifest.json")
+
+
+AUDIT_SUFFIX = "__audit"
+
+
+def as_published(manifest: dict[str, Any]) -> dict[str, Any]:
+    """dbt's manifest of an audited build (PostgreSQL, Redshift) naming the relations as
+    they are once published: ``<schema>__audit`` is ``<schema>`` after the swap."""
+    for node in manifest.get("nodes", {}).values():
+        schema = node.get("schema") or ""
+        if schema.endswith(AUDIT_SUFFIX):
+            published = schema.removesuffix(AUDIT_SUFFIX)
+            node["schema"] = published
+            if node.get("relation_name"):
+                node["relation_name"] = node["relation_name"].replace(f'"{schema}"', f'"{published}"')
+    return manifest
+
+
+def _keep_published_manifest(settings: Settings) -> None:
+    """Put the published build's manifest in the lake, for ``c360 review``."""
+    kept = kept_manifest(settings)
+    if kept.exists():
+        manifest = as_published(json.loads(kept.read_text("utf-8")))
+        lake_for(settings).put_bytes(published_manifest_key(settings), json.dumps(manifest).encode("utf-8"))
 
 
 def last_record(settings: Settings) -> BuildRecord | None:
@@ -142,14 +186,17 @@ def publish_warehouse(settings: Settings) -> Path | str:
 
     DuckDB: copy the warehouse file over the app's copy (``publish``). PostgreSQL and
     Redshift: swap the audit schemas in for the published ones, in one transaction
-    (``c360_publish_audit``).
+    (``c360_publish_audit``). Either way the build's manifest goes to the lake.
     """
     with warehouse_lock(settings, command_line()):
         if settings.target == "local":
-            return publish(settings.warehouse, settings.published)
-        check_green(build_record(settings))
-        result = run_dbt(settings, run_vars(settings, ["run-operation", "c360_publish_audit"]))
-        if not result.ok:
-            raise PublishError(f"publishing the audit schemas failed: {result.describe_failure()}")
-        record_build(build_record(settings), "published")
-        return settings.warehouse_label()
+            published: Path | str = publish(settings.warehouse, settings.published)
+        else:
+            check_green(build_record(settings))
+            result = run_dbt(settings, run_vars(settings, ["run-operation", "c360_publish_audit"]))
+            if not result.ok:
+                raise PublishError(f"publishing the audit schemas failed: {result.describe_failure()}")
+            record_build(build_record(settings), "published")
+            published = settings.warehouse_label()
+        _keep_published_manifest(settings)
+        return published

@@ -1,16 +1,27 @@
 """`c360 review`: what a change to the dbt project does to the data, before it ships.
 
-In progress (DuckDB only so far). A review builds the models the change touches and their
-children (``state:modified+`` against dbt's manifest of the published build, which publish
-keeps in the lake) into a scratch copy of the published warehouse, runs their tests and
-unit tests, and diffs each rebuilt model against its published table by primary key
-(``c360.warehouse.data_diff``). The published warehouse is only ever read.
+A review compares the project as it is now with dbt's manifest of the published build,
+which publishing keeps in the lake (``published_manifest_key``). It builds what the change
+modified (models, seeds, snapshots: ``state:modified``) and everything below it, runs their
+tests and unit tests, and diffs each rebuilt relation against its published one by primary
+key (``c360.warehouse.data_diff``). The published warehouse is only ever read:
+
+- DuckDB: the review builds into a scratch copy of the published file (taken under the
+  warehouse lock), with ``--full-refresh``, so an incremental model shows what its new
+  code makes of all the data, not of the rows since the last build.
+- PostgreSQL and Redshift: every layer builds into ``<schema>__review`` (var
+  ``c360_review``, see ``c360_schema``), and what the change did not touch is read from the
+  published schemas (``--defer`` to the published manifest). The review schemas are
+  dropped before and after.
+
+The outcome: nothing to review; passed (exit 0, whatever the data did); failed (exit 1: a
+test, a unit test or a contract); or an error (exit 2, ``ReviewError`` or ``errors``: the
+project does not parse, a model does not build, the warehouse is busy, nothing published).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,16 +33,25 @@ from typing import Any
 import duckdb
 
 from c360.settings import DBT_PROJECT_DIR, Settings
-from c360.warehouse.data_diff import ModelDiff, diff_relations
-from c360.warehouse.dbt import BuildFailedError, list_nodes, run_dbt
+from c360.warehouse.access import warehouse_reader
+from c360.warehouse.data_diff import ModelDiff, Query, diff_relations
+from c360.warehouse.dbt import BuildFailedError, DbtResult, list_nodes, run_dbt
 from c360.warehouse.locking import WarehouseBusyError, command_line, warehouse_lock
 from c360.warehouse.publish import published_manifest_key
-from loaders.lake.storage import open_lake
+from c360.warehouse.sources import lake_for
+
+REVIEW_VARS = ["--vars", json.dumps({"c360_review": True})]
+REVIEW_SUFFIX = "__review"
+# What has a relation a change can modify (sources are the contracts' business: their
+# definitions name the lake's path, which differs between a laptop, CI and production).
+REVIEWED_TYPES = ("model", "seed", "snapshot")
+# dbt's message for a model whose columns break its enforced contract.
+CONTRACT_FAILED = "enforced contract"
 
 
 class ReviewError(RuntimeError):
     """The review could not run (exit 2): no published build to compare with, a project
-    that does not compile, the warehouse held by a run."""
+    that does not parse, the warehouse held by a run."""
 
 
 @dataclass
@@ -39,11 +59,16 @@ class ReviewResult:
     rebuilt: list[str] = field(default_factory=list)
     models: list[ModelDiff] = field(default_factory=list)
     tests: dict[str, int] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # tests, unit tests, contracts: exit 1
+    errors: list[str] = field(default_factory=list)  # what did not build: exit 2
 
     @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.errors
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.errors else 1 if self.failures else 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -51,13 +76,14 @@ class ReviewResult:
             "rebuilt": self.rebuilt,
             "tests": self.tests,
             "failures": self.failures,
+            "errors": self.errors,
         }
 
 
 def published_manifest(settings: Settings) -> dict[str, Any]:
     """dbt's manifest of the published build (kept by publish in the lake)."""
     key = published_manifest_key(settings)
-    lake = open_lake(settings.lake)
+    lake = lake_for(settings)
     if not lake.exists(key):
         raise ReviewError(
             f"the published warehouse has no manifest in the lake ({key}); run `c360 run` to publish one"
@@ -66,46 +92,20 @@ def published_manifest(settings: Settings) -> dict[str, Any]:
     return loaded
 
 
-@contextmanager
-def _dbt_target(path: Path) -> Iterator[None]:
-    """dbt's artefacts of the review in ``path``, not in the project's target."""
-    before = os.environ.get("DBT_TARGET_PATH")
-    os.environ["DBT_TARGET_PATH"] = str(path)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("DBT_TARGET_PATH", None)
-        else:
-            os.environ["DBT_TARGET_PATH"] = before
-
-
 def review(
     settings: Settings, project_dir: Path = DBT_PROJECT_DIR, say: Callable[[str], None] = print
 ) -> ReviewResult:
     """Build the change beside the published warehouse and diff what it rebuilt."""
-    if settings.target != "local":
-        raise ReviewError(f"c360 review runs on the local target so far, not {settings.target}")
     state = published_manifest(settings)
-    published = Path(settings.published)
-    if not published.exists():
-        raise ReviewError(f"{published}: nothing published yet; run `c360 run` first")
     with tempfile.TemporaryDirectory(prefix="c360-review-") as scratch_dir:
         scratch = Path(scratch_dir)
-        (scratch / "state").mkdir()
-        (scratch / "state" / "manifest.json").write_text(json.dumps(state), "utf-8")
-        copy = scratch / "warehouse" / settings.warehouse.name
-        copy.parent.mkdir()
-        try:
-            with warehouse_lock(settings, command_line(), timeout=0):
-                shutil.copy2(published, copy)
-        except WarehouseBusyError as exc:
-            raise ReviewError(str(exc)) from None
-        reviewing = replace(settings, warehouse=copy)
-        with _dbt_target(scratch / "target"):
-            # What the change modified: models, seeds and snapshots. Not sources: their
-            # definitions name the lake's path, which differs between a laptop, CI and
-            # production, and a change to them is a change of the contracts.
+        state_dir = scratch / "state"
+        state_dir.mkdir()
+        (state_dir / "manifest.json").write_text(json.dumps(state), "utf-8")
+        target = scratch / "target"  # dbt's artefacts of the review, not the project's
+        with _review_warehouse(settings, scratch) as reviewing:
+            on_server = settings.target != "local"
+            vars_ = REVIEW_VARS if on_server else []
             try:
                 modified = list_nodes(
                     reviewing,
@@ -113,48 +113,196 @@ def review(
                         "--select",
                         "state:modified",
                         "--state",
-                        str(scratch / "state"),
-                        "--resource-type",
-                        "model",
-                        "--resource-type",
-                        "seed",
-                        "--resource-type",
-                        "snapshot",
+                        str(state_dir),
+                        *(arg for kind in REVIEWED_TYPES for arg in ("--resource-type", kind)),
+                        *vars_,
                     ],
                     project_dir,
+                    target_path=target,
                 )
             except BuildFailedError as exc:
-                raise ReviewError(f"the change does not compile: {exc}") from None
-            if not modified:
+                raise ReviewError(f"the change does not parse: {exc}") from None
+            current = json.loads((target / "manifest.json").read_text("utf-8"))
+            removed = [
+                node
+                for unique_id, node in state["nodes"].items()
+                if node["resource_type"] in REVIEWED_TYPES and unique_id not in current["nodes"]
+            ]
+            if not modified and not removed:
                 say("nothing to review: no model, seed or snapshot differs from the published build")
                 return ReviewResult()
-            selection = [f"{node.rsplit('.', 1)[-1]}+" for node in modified]  # each, and its children
-            built = run_dbt(reviewing, ["build", "--select", *selection], project_dir)
-            manifest_path = scratch / "target" / "manifest.json"
-            if not manifest_path.exists():
-                raise ReviewError(f"the change does not compile: {built.describe_failure()}")
-        result = ReviewResult(tests=dict(built.statuses))
-        result.rebuilt = sorted(node.split(".")[-1] for node in built.built if node.startswith("model."))
-        if not built.ok:
-            result.failures = built.failures or [built.describe_failure()]
-            if not result.rebuilt and not built.failures:
-                raise ReviewError(built.describe_failure())
-        manifest = json.loads(manifest_path.read_text("utf-8"))
-        with duckdb.connect(str(copy), read_only=True) as connection:
-            quoted = str(published).replace("'", "''")
-            connection.execute(f"attach '{quoted}' as published (read_only)")
-            for name in result.rebuilt:
-                result.models.append(_diff_model(connection, manifest, name, copy.stem))
+            result = ReviewResult()
+            if modified:
+                # Each modified node by name, and its children; on a server, what is not
+                # built here is read from the published schemas.
+                selection = [f"{node.rsplit('.', 1)[-1]}+" for node in modified]
+                extra = ["--defer", "--state", str(state_dir), *vars_] if on_server else ["--full-refresh"]
+                built = run_dbt(
+                    reviewing, ["build", "--select", *selection, *extra], project_dir, target_path=target
+                )
+                _judge(result, built)
+                current = json.loads((target / "manifest.json").read_text("utf-8"))
+            with _diff_query(settings, reviewing) as query:
+                for name in result.rebuilt:
+                    result.models.append(_diff_node(query, settings, reviewing, state, current, name))
+                for node in removed:
+                    result.models.append(_removed(query, settings, node))
     return result
 
 
-def primary_key(manifest: dict[str, Any], model_id: str) -> list[str]:
-    """The model's primary key: the column of its `unique` test, or the columns of its
-    `unique_combination_of_columns` test."""
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "test" or model_id not in node["depends_on"]["nodes"]:
+def _judge(result: ReviewResult, built: DbtResult) -> None:
+    """What the review's build says: the relations it made, its tests, and what failed
+    (a test, a unit test or a contract) or could not build (anything else)."""
+    result.tests = dict(built.statuses)
+    result.rebuilt = sorted(
+        node.split(".")[-1] for node in built.built if node.split(".")[0] in REVIEWED_TYPES
+    )
+    if built.ok:
+        return
+    if not built.failures:
+        raise ReviewError(f"the change does not build: {built.describe_failure()}")
+    for failure in built.failures:
+        kind = failure.split(" ", 1)[0]
+        if kind in REVIEWED_TYPES and CONTRACT_FAILED not in failure:
+            result.errors.append(failure)
+        else:
+            result.failures.append(failure)
+
+
+@contextmanager
+def _review_warehouse(settings: Settings, scratch: Path) -> Iterator[Settings]:
+    """The settings a review builds with. DuckDB: a scratch copy of the published file,
+    copied under the warehouse lock. A server: the same warehouse (the review's schemas are
+    its own), once no run holds the lock, with the review schemas dropped before and after."""
+    try:
+        with warehouse_lock(settings, command_line(), timeout=0):
+            if settings.target == "local":
+                published = Path(settings.published)
+                if not published.exists():
+                    raise ReviewError(f"{published}: nothing published yet; run `c360 run` first")
+                copy = scratch / "warehouse" / settings.warehouse.name
+                copy.parent.mkdir()
+                shutil.copy2(published, copy)
+    except WarehouseBusyError as exc:
+        raise ReviewError(str(exc)) from None
+    if settings.target == "local":
+        yield replace(settings, warehouse=copy)
+        return
+    _drop_review_schemas(settings, scratch)
+    try:
+        yield settings
+    finally:
+        _drop_review_schemas(settings, scratch)
+
+
+def _drop_review_schemas(settings: Settings, scratch: Path) -> None:
+    dropped = run_dbt(
+        settings, ["run-operation", "c360_drop_review_schemas", *REVIEW_VARS], target_path=scratch / "drop"
+    )
+    if not dropped.ok:
+        raise ReviewError(f"dropping the review schemas failed: {dropped.describe_failure()}")
+
+
+@contextmanager
+def _diff_query(settings: Settings, reviewing: Settings) -> Iterator[Query]:
+    """One connection that reads the published and the rebuilt relations: on DuckDB the
+    scratch copy with the published file attached as ``published``; a server as it is."""
+    if settings.target == "local":
+        with duckdb.connect(str(reviewing.warehouse), read_only=True) as connection:
+            quoted = str(settings.published).replace("'", "''")
+            connection.execute(f"attach '{quoted}' as published (read_only)")
+            yield lambda sql: connection.execute(sql).fetchall()
+        return
+    with warehouse_reader(settings) as query:
+        assert query is not None  # a server is always there to read
+        yield lambda sql: [tuple(row.values()) for row in query(sql)]
+
+
+Relation = tuple[str, ...]  # (catalog,) schema, table
+
+
+def _relation(settings: Settings, reviewing: Settings, node: dict[str, Any], published: bool) -> Relation:
+    """A node's relation, published or the review's: on DuckDB in the published file
+    (attached as ``published``) or the scratch copy; on a server, its schema."""
+    if settings.target == "local":
+        return ("published" if published else reviewing.warehouse.stem, node["schema"], node["alias"])
+    return (node["schema"], node["alias"])
+
+
+def _sql(relation: Relation) -> str:
+    return ".".join('"' + part.replace('"', '""') + '"' for part in relation)
+
+
+def _columns(query: Query, relation: Relation) -> dict[str, str]:
+    """The relation's columns and their types, in order ({} when it does not exist)."""
+    *catalog, schema, table = relation
+    where = f"table_schema = {_literal(schema)} and table_name = {_literal(table)}"
+    if catalog:
+        where += f" and table_catalog = {_literal(catalog[0])}"
+    rows = query(
+        "select column_name, data_type from information_schema.columns"
+        f" where {where} order by ordinal_position"
+    )
+    return {str(name): str(data_type) for name, data_type in rows}
+
+
+def _node(manifest: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    return next(
+        (unique_id, node)
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in REVIEWED_TYPES and node["name"] == name
+    )
+
+
+def _diff_node(
+    query: Query,
+    settings: Settings,
+    reviewing: Settings,
+    state: dict[str, Any],
+    current: dict[str, Any],
+    name: str,
+) -> ModelDiff:
+    unique_id, node = _node(current, name)
+    rebuilt = _relation(settings, reviewing, node, published=False)
+    rebuilt_columns = _columns(query, rebuilt)
+    before = state["nodes"].get(unique_id)
+    published = _relation(settings, reviewing, before, published=True) if before else None
+    published_columns = _columns(query, published) if published else {}
+    if published is None or not published_columns:  # a new model: every row is added
+        ((rows,),) = query(f"select count(*) from {_sql(rebuilt)}")
+        return ModelDiff(name, [], added=int(rows), schema_changes=["new model"])
+    key = primary_key(current, unique_id)
+    if any(column not in published_columns or column not in rebuilt_columns for column in key):
+        key = []  # the key itself was renamed or removed: compare whole rows
+    return diff_relations(
+        query, name, _sql(published), _sql(rebuilt), key, published_columns, rebuilt_columns
+    )
+
+
+def _removed(query: Query, settings: Settings, node: dict[str, Any]) -> ModelDiff:
+    """A model (seed, snapshot) the change deleted: all its published rows go."""
+    published = _relation(settings, settings, node, published=True)
+    rows = 0
+    if _columns(query, published):
+        ((rows,),) = query(f"select count(*) from {_sql(published)}")
+    return ModelDiff(node["name"], [], removed=int(rows), schema_changes=[f"{node['resource_type']} removed"])
+
+
+def primary_key(manifest: dict[str, Any], unique_id: str) -> list[str]:
+    """The node's primary key: the column of its `unique` test, the columns of its
+    `unique_combination_of_columns` test, or its contract's primary_key constraint; []
+    when it has none (the raw layers: compared row by row)."""
+    node = manifest["nodes"][unique_id]
+    for constraint in node.get("constraints") or []:
+        if constraint.get("type") == "primary_key" and constraint.get("columns"):
+            return [str(column) for column in constraint["columns"]]
+    for column in (node.get("columns") or {}).values():
+        if any(constraint.get("type") == "primary_key" for constraint in column.get("constraints") or []):
+            return [str(column["name"])]
+    for test in manifest["nodes"].values():
+        if test["resource_type"] != "test" or test.get("attached_node") != unique_id:
             continue
-        metadata = node.get("test_metadata") or {}
+        metadata = test.get("test_metadata") or {}
         kwargs = metadata.get("kwargs") or {}
         if metadata.get("name") == "unique" and kwargs.get("column_name"):
             return [str(kwargs["column_name"])]
@@ -164,65 +312,36 @@ def primary_key(manifest: dict[str, Any], model_id: str) -> list[str]:
             )
             if columns:
                 return [str(column) for column in columns]
-    raise ReviewError(f"{model_id}: no uniqueness test names its primary key")
+    return []
 
 
-def _columns(connection: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> dict[str, str]:
-    rows = connection.execute(
-        "select column_name, data_type from information_schema.columns"
-        " where table_catalog = ? and table_schema = ? and table_name = ? order by ordinal_position",
-        [catalog, schema, table],
-    ).fetchall()
-    return {str(name): str(data_type) for name, data_type in rows}
-
-
-def _diff_model(
-    connection: duckdb.DuckDBPyConnection, manifest: dict[str, Any], name: str, catalog: str
-) -> ModelDiff:
-    model_id, node = next(
-        (unique_id, node)
-        for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and node["name"] == name
-    )
-    schema, table = node["schema"], node["alias"]
-    rebuilt_columns = _columns(connection, catalog, schema, table)
-    published_columns = _columns(connection, "published", schema, table)
-    if not published_columns:  # a new model: every row is added
-        ((rows,),) = connection.execute(f'select count(*) from "{catalog}"."{schema}"."{table}"').fetchall()
-        return ModelDiff(name, [], added=int(rows), schema_changes=["new model"])
-    return diff_relations(
-        lambda sql: connection.execute(sql).fetchall(),
-        name,
-        f'published."{schema}"."{table}"',
-        f'"{catalog}"."{schema}"."{table}"',
-        primary_key(manifest, model_id),
-        published_columns,
-        rebuilt_columns,
-    )
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def markdown(result: ReviewResult) -> str:
     """The review as Markdown, for a pull-request comment."""
     lines = ["## c360 review", ""]
-    if not result.rebuilt and result.passed:
+    if not result.rebuilt and not result.models and result.passed:
         return "\n".join(
             [*lines, "Nothing to review: no model, seed or snapshot differs from the published build.", ""]
         )
-    verdict = "passed" if result.passed else "failed"
+    verdict = "could not build" if result.errors else "failed" if result.failures else "passed"
     tests = ", ".join(f"{count} {status}" for status, count in sorted(result.tests.items()))
-    lines += [f"Built {len(result.rebuilt)} model(s); tests {verdict} ({tests}).", ""]
-    lines += [f"- {failure}" for failure in result.failures]
+    lines += [f"Rebuilt {len(result.rebuilt)} model(s); the build {verdict} ({tests or 'nothing ran'}).", ""]
+    lines += [f"- {failure}" for failure in [*result.errors, *result.failures]]
     lines += [
         "",
-        "| model | added | removed | changed | changed columns | schema |",
-        "|---|---|---|---|---|---|",
+        "| model | key | added | removed | changed | changed columns (e.g. keys) | schema |",
+        "|---|---|---|---|---|---|---|",
     ]
     for model in result.models:
         columns = ", ".join(
             f"{column} {count} (e.g. {', '.join(model.examples.get(column, []))})"
             for column, count in model.changed_columns.items()
         )
+        key = ", ".join(model.key) or "whole row"
         schema = "; ".join(model.schema_changes)
         counts = f"{model.added} | {model.removed} | {model.changed}"
-        lines.append(f"| {model.name} | {counts} | {columns or '-'} | {schema or '-'} |")
+        lines.append(f"| {model.name} | {key} | {counts} | {columns or '-'} | {schema or '-'} |")
     return "\n".join([*lines, ""])
