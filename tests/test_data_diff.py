@@ -116,3 +116,28 @@ def test_a_table_without_a_key_is_compared_row_by_row_as_a_whole(
     diff = _diff(connection, ())
     # Removed: the second copy of row 2 and row 3 as it was; added: row 3 as it is and row 5.
     assert (diff.key, diff.added, diff.removed, diff.changed) == ([], 2, 2, 0)
+
+
+def test_every_statement_of_a_diff_is_valid_redshift(connection: duckdb.DuckDBPyConnection) -> None:
+    """The review diffs on Redshift with the same SQL: each statement, keyed and whole-row,
+    passes the Redshift rules the production builds are checked with (run here on DuckDB,
+    so every query also gives its answer)."""
+    from redshift_rules import Statement, check
+
+    connection.execute(
+        "create table rebuilt as select id, upper(label) as label, cast(amount as integer) as amount, flag"
+        " from published where id <> 4"
+    )
+    sent: list[str] = []
+
+    def query(sql: str) -> list[tuple[object, ...]]:
+        sent.append(sql)
+        return connection.execute(sql).fetchall()
+
+    columns = (_columns(connection, "published"), _columns(connection, "rebuilt"))
+    keyed = diff_relations(query, "model", "published", "rebuilt", ["id"], *columns)
+    whole = diff_relations(query, "model", "published", "rebuilt", [], *columns)
+    assert (keyed.removed, keyed.changed_columns) == (1, {"label": 3, "amount": 2})
+    assert (whole.added, whole.removed) == (3, 4)
+    assert len(sent) >= 6
+    assert {sql: check(Statement(sql)) for sql in sent} == {sql: [] for sql in sent}

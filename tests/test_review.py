@@ -13,9 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from c360.cli import app
+from c360.pipeline import runner
 from c360.settings import DBT_PROJECT_DIR, Settings
-from c360.warehouse.review import ReviewError, review
-from tests.conftest import Built, copy_of_built
+from c360.warehouse.publish import published_manifest_key
+from c360.warehouse.review import ReviewError, ReviewResult, review
+from loaders.warehouse.postgres_raw import connection_from_env
+from tests.conftest import Built, Postgres, copy_of_built
 
 pytestmark = pytest.mark.dbt
 
@@ -112,9 +115,8 @@ def test_the_cli_writes_json_and_markdown_and_exits_by_the_tests(settings: Setti
         "country_name": geographies["changed"]
     }
     assert "dim_geographies" in reported["rebuilt"] and reported["tests"]
-    assert f"| dim_geographies | country_code | 0 | 0 | {geographies['changed']} | country_name" in comment.read_text(
-        "utf-8"
-    )
+    row = f"| dim_geographies | country_code | 0 | 0 | {geographies['changed']} | country_name"
+    assert row in comment.read_text("utf-8")
     # A month left out of monthly_revenue: the mart no longer adds up to the revenue, so a
     # data test fails: exit 1, one line naming it (the diff is still reported).
     model = project / "models/marts/analytics/monthly_revenue.sql"
@@ -134,3 +136,62 @@ def test_a_review_without_a_published_manifest_exits_2(settings: Settings, tmp_p
         kept.unlink()
     ran = _cli(settings, "--project-dir", str(_project(tmp_path)))
     assert ran.exit_code == 2 and "no manifest" in ran.stderr
+
+
+def _published_on_postgres(cursor: Any) -> dict[str, str]:
+    """Every relation of the server's schemas with a digest of its rows (order aside)."""
+    cursor.execute(
+        "select table_schema, table_name from information_schema.tables"
+        " where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2"
+    )
+    digests = {}
+    for schema, table in cursor.fetchall():
+        cursor.execute(
+            f'select count(*), coalesce(sum(hashtext(t::text)::numeric), 0) from "{schema}"."{table}" as t'
+        )
+        digests[f"{schema}.{table}"] = str(cursor.fetchone())
+    return digests
+
+
+@pytest.mark.xdist_group("postgres")
+def test_a_review_on_postgres_builds_beside_the_published_schemas(
+    built: Built, postgres: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same review on PostgreSQL: the change builds into `<schema>__review` schemas,
+    reads what it did not touch from the published ones (dbt's --defer), and leaves the
+    server as it found it."""
+    for name, value in postgres.database("c360_review").items():
+        monkeypatch.setenv(name, value)
+    lake = tmp_path / "lake"
+    shutil.copytree(built.settings.lake, lake)
+    settings = Settings.resolve(lake=lake, warehouse=tmp_path / "wh" / "c360.duckdb", target="postgres")
+    assert runner.run(settings, say=lambda _m: None).document["status"] == "published"
+    kept = json.loads((lake / published_manifest_key(settings)).read_text("utf-8"))
+    # The lake keeps the published build's names, not the audit schemas it was built in.
+    assert kept["nodes"]["model.c360.monthly_revenue"]["schema"] == "analytics"
+    connection = connection_from_env()
+    connection.autocommit = True
+    with connection, connection.cursor() as cursor:
+        before = _published_on_postgres(cursor)
+        project = _project(tmp_path)
+        assert review(settings, project) == ReviewResult()  # nothing to review
+        # A comment in a dimension (which rebuilds it and everything below it, same rows)
+        # and a month left out of monthly_revenue, in one review.
+        dimension = project / "models/marts/core/dim_geographies.sql"
+        dimension.write_text(dimension.read_text("utf-8") + "\n-- a comment\n", "utf-8")
+        model = project / "models/marts/analytics/monthly_revenue.sql"
+        model.write_text(
+            model.read_text("utf-8").replace(
+                "select * from final", "select * from final where month_start <> cast('2024-06-01' as date)"
+            ),
+            "utf-8",
+        )
+        result = review(settings, project)
+        diffs = {diff.name: diff for diff in result.models}
+        assert {"dim_geographies", "geo_revenue", "monthly_revenue"} <= set(result.rebuilt) == set(diffs)
+        assert [name for name, diff in diffs.items() if not diff.same] == ["monthly_revenue"]
+        revenue = diffs["monthly_revenue"]
+        assert (revenue.key, revenue.added, revenue.removed, revenue.changed) == (["month_start"], 0, 1, 0)
+        assert not result.passed and "marts_revenue_adds_up" in result.failures[0] and not result.errors
+        # The published schemas hold what they held, and no review schema is left.
+        assert _published_on_postgres(cursor) == before

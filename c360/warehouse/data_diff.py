@@ -17,9 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# Runs one SQL statement and returns its rows.
+# Runs one SQL statement and returns its rows (every result column is named, and unique).
 Query = Callable[[str], Sequence[Sequence[Any]]]
 EXAMPLES = 3
+# Values compared as text: a length Redshift needs (a bare varchar is 256 bytes there, and a
+# longer value would not fit); DuckDB and PostgreSQL read it as text.
+TEXT = "varchar(65535)"
 
 
 @dataclass
@@ -106,14 +109,17 @@ def diff_relations(
         if _normal(published_columns[column]) != _normal(rebuilt_columns[column])
     }
     differs = {column: _differs(column, column in retyped) for column in compared}
-    sums = ", ".join(f"sum(case when {test} then 1 else 0 end)" for test in differs.values())
+    # Every result column named: a server's rows come back keyed by name.
+    sums = ", ".join(
+        f"sum(case when {test} then 1 else 0 end) as changed_{at}" for at, test in enumerate(differs.values())
+    )
     any_differs = " or ".join(f"({test})" for test in differs.values())
     ((changed, *by_column),) = query(
-        f"select sum(case when {any_differs} then 1 else 0 end), {sums}"
+        f"select sum(case when {any_differs} then 1 else 0 end) as changed, {sums}"
         f" from {published} as p inner join {rebuilt} as r on {joined}"
     )
     result.changed = int(changed or 0)
-    key_text = " || '|' || ".join(f"cast(r.{_q(column)} as varchar)" for column in key)
+    key_text = " || '|' || ".join(f"cast(r.{_q(column)} as {TEXT})" for column in key)
     for column, count in zip(compared, by_column, strict=True):
         if not count:
             continue
@@ -143,15 +149,15 @@ def diff_rows(
     if not common:
         return result
     # Each value marked (v...), a null as n: a null never reads as the text 'null'.
-    text = " || '|' || ".join(f"coalesce('v' || cast({_q(column)} as varchar), 'n')" for column in common)
+    text = " || '|' || ".join(f"coalesce('v' || cast({_q(column)} as {TEXT}), 'n')" for column in common)
 
     def counted(relation: str) -> str:
         return f"select md5({text}) as row_hash, count(*) as n from {relation} group by 1"
 
     more_in_rebuilt = "coalesce(r.n, 0) - coalesce(p.n, 0)"
     ((added, removed),) = query(
-        f"select sum(case when {more_in_rebuilt} > 0 then {more_in_rebuilt} else 0 end),"
-        f" sum(case when {more_in_rebuilt} < 0 then -({more_in_rebuilt}) else 0 end)"
+        f"select sum(case when {more_in_rebuilt} > 0 then {more_in_rebuilt} else 0 end) as added,"
+        f" sum(case when {more_in_rebuilt} < 0 then -({more_in_rebuilt}) else 0 end) as removed"
         f" from ({counted(published)}) as p full outer join ({counted(rebuilt)}) as r"
         " on p.row_hash = r.row_hash"
     )
@@ -163,7 +169,7 @@ def _differs(column: str, as_text: bool) -> str:
     """A null-safe "this value changed" test on the joined tables p and r."""
     old, new = f"p.{_q(column)}", f"r.{_q(column)}"
     if as_text:
-        old, new = f"cast({old} as varchar)", f"cast({new} as varchar)"
+        old, new = f"cast({old} as {TEXT})", f"cast({new} as {TEXT})"
     appeared = f"({old} is null and {new} is not null)"
     vanished = f"({old} is not null and {new} is null)"
     return f"(({old} <> {new}) or {appeared} or {vanished})"

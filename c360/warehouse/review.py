@@ -132,21 +132,24 @@ def review(
                 say("nothing to review: no model, seed or snapshot differs from the published build")
                 return ReviewResult()
             result = ReviewResult()
-            if modified:
-                # Each modified node by name, and its children; on a server, what is not
-                # built here is read from the published schemas.
-                selection = [f"{node.rsplit('.', 1)[-1]}+" for node in modified]
-                extra = ["--defer", "--state", str(state_dir), *vars_] if on_server else ["--full-refresh"]
-                built = run_dbt(
-                    reviewing, ["build", "--select", *selection, *extra], project_dir, target_path=target
-                )
-                _judge(result, built)
-                current = json.loads((target / "manifest.json").read_text("utf-8"))
-            with _diff_query(settings, reviewing) as query:
-                for name in result.rebuilt:
-                    result.models.append(_diff_node(query, settings, reviewing, state, current, name))
-                for node in removed:
-                    result.models.append(_removed(query, settings, node))
+            with _review_schemas(reviewing, project_dir, target):
+                if modified:
+                    # Each modified node by name, and its children; on a server, what is
+                    # not built here is read from the published schemas.
+                    selection = [f"{node.rsplit('.', 1)[-1]}+" for node in modified]
+                    extra = ["--full-refresh"]
+                    if on_server:
+                        extra = ["--defer", "--state", str(state_dir), *vars_]
+                    built = run_dbt(
+                        reviewing, ["build", "--select", *selection, *extra], project_dir, target_path=target
+                    )
+                    _judge(result, built)
+                    current = json.loads((target / "manifest.json").read_text("utf-8"))
+                with _diff_query(settings, reviewing) as query:
+                    for name in result.rebuilt:
+                        result.models.append(_diff_node(query, settings, reviewing, state, current, name))
+                    for node in removed:
+                        result.models.append(_removed(query, settings, node))
     return result
 
 
@@ -171,36 +174,43 @@ def _judge(result: ReviewResult, built: DbtResult) -> None:
 
 @contextmanager
 def _review_warehouse(settings: Settings, scratch: Path) -> Iterator[Settings]:
-    """The settings a review builds with. DuckDB: a scratch copy of the published file,
-    copied under the warehouse lock. A server: the same warehouse (the review's schemas are
-    its own), once no run holds the lock, with the review schemas dropped before and after."""
+    """The settings a review builds with, once no run holds the warehouse lock. DuckDB: a
+    scratch copy of the published file, copied under the lock. A server: the same
+    warehouse (the review's schemas are its own, ``_review_schemas``)."""
+    copy = scratch / "warehouse" / settings.warehouse.name
     try:
         with warehouse_lock(settings, command_line(), timeout=0):
             if settings.target == "local":
                 published = Path(settings.published)
                 if not published.exists():
                     raise ReviewError(f"{published}: nothing published yet; run `c360 run` first")
-                copy = scratch / "warehouse" / settings.warehouse.name
                 copy.parent.mkdir()
                 shutil.copy2(published, copy)
     except WarehouseBusyError as exc:
         raise ReviewError(str(exc)) from None
+    yield replace(settings, warehouse=copy) if settings.target == "local" else settings
+
+
+@contextmanager
+def _review_schemas(settings: Settings, project_dir: Path, target: Path) -> Iterator[None]:
+    """On a server, the review schemas dropped before the review's build and after its
+    diff: a review starts from nothing (dbt's --defer reads a parent from the published
+    schemas only where the review has no relation of its own) and leaves nothing behind."""
     if settings.target == "local":
-        yield replace(settings, warehouse=copy)
+        yield
         return
-    _drop_review_schemas(settings, scratch)
+
+    def drop() -> None:
+        operation = ["run-operation", "c360_drop_review_schemas", *REVIEW_VARS]
+        dropped = run_dbt(settings, operation, project_dir, target_path=target)
+        if not dropped.ok:
+            raise ReviewError(f"dropping the review schemas failed: {dropped.describe_failure()}")
+
+    drop()
     try:
-        yield settings
+        yield
     finally:
-        _drop_review_schemas(settings, scratch)
-
-
-def _drop_review_schemas(settings: Settings, scratch: Path) -> None:
-    dropped = run_dbt(
-        settings, ["run-operation", "c360_drop_review_schemas", *REVIEW_VARS], target_path=scratch / "drop"
-    )
-    if not dropped.ok:
-        raise ReviewError(f"dropping the review schemas failed: {dropped.describe_failure()}")
+        drop()
 
 
 @contextmanager
