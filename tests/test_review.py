@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ from c360.warehouse.publish import published_manifest_key
 from c360.warehouse.review import ReviewError, ReviewResult, review
 from loaders.warehouse.postgres_raw import connection_from_env
 from tests.conftest import Built, Postgres, copy_of_built
+from tests.test_publish_and_lock import _hold_lock
 
 pytestmark = pytest.mark.dbt
 
@@ -195,3 +199,75 @@ def test_a_review_on_postgres_builds_beside_the_published_schemas(
         assert not result.passed and "marts_revenue_adds_up" in result.failures[0] and not result.errors
         # The published schemas hold what they held, and no review schema is left.
         assert _published_on_postgres(cursor) == before
+
+
+GEOGRAPHIES = "models/marts/core/dim_geographies.sql"
+
+
+def _edit(project: Path, path: str, old: str, new: str) -> None:
+    file = project / path
+    text = file.read_text("utf-8")
+    assert old in text, (path, old)
+    file.write_text(text.replace(old, new), "utf-8")
+
+
+def _delete_monthly_revenue(project: Path) -> None:
+    (project / "models/marts/analytics/monthly_revenue.sql").unlink()
+    (project / "models/marts/analytics/monthly_revenue.yml").unlink()
+
+
+@pytest.mark.parametrize(
+    ("change", "exit_code", "said"),
+    [
+        pytest.param(
+            lambda project: _edit(project, GEOGRAPHIES, "{{ ref('countries') }}", "{{ ref('countries' }}"),
+            2,
+            "the change does not parse: dbt ls failed: Compilation Error in model dim_geographies",
+            id="jinja-that-does-not-parse",
+        ),
+        pytest.param(
+            lambda project: _edit(project, GEOGRAPHIES, "from countries\n", "frum countries\n"),
+            2,
+            "model dim_geographies:",
+            id="sql-that-does-not-compile",
+        ),
+        pytest.param(
+            lambda project: _edit(
+                project, GEOGRAPHIES, "cast(latitude as numeric(9, 6))", "cast(latitude as double)"
+            ),
+            1,
+            "enforced contract",
+            id="a-broken-contract",
+        ),
+        pytest.param(
+            _delete_monthly_revenue,
+            2,
+            "depends on a node named 'monthly_revenue' which was not found",
+            id="a-deleted-model-an-exposure-still-reads",
+        ),
+    ],
+)
+def test_a_bad_change_is_one_line_and_leaves_the_published_warehouse_as_it_was(
+    settings: Settings, tmp_path: Path, change: Callable[[Path], None], exit_code: int, said: str
+) -> None:
+    project = _project(tmp_path)
+    change(project)
+    before = _digest(settings.published)
+    ran = _cli(settings, "--project-dir", str(project))
+    assert ran.exit_code == exit_code, ran.output
+    line = ran.stderr.strip().splitlines()[-1]
+    assert line.startswith("error:") and said in line, line
+    assert "Traceback" not in ran.output
+    assert _digest(settings.published) == before
+
+
+def test_a_review_while_a_run_holds_the_warehouse_is_one_line(settings: Settings, tmp_path: Path) -> None:
+    holder = _hold_lock(settings, 30)
+    try:
+        ran = _cli(settings, "--project-dir", str(_project(tmp_path)))
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(timeout=10)
+    assert ran.exit_code == 2
+    [line] = ran.stderr.strip().splitlines()
+    assert "is busy: `c360 run --input exports`" in line

@@ -26,6 +26,7 @@ NODE_LINE = re.compile(
     r"\b(\d+) of (\d+) (START|OK|PASS|WARN|FAIL|ERROR|SKIP|NO-OP)\b(?!.* hook: ).*? (\S+)\s+(?:\.+\s+)?\["
 )
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+LOG_TIME = re.compile(r"^\d\d:\d\d:\d\d\s+")  # dbt's "12:00:01  " before each line
 
 
 class BuildFailedError(RuntimeError):
@@ -179,9 +180,19 @@ def list_nodes(
     )
     listed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if listed.returncode:
-        lines = (listed.stdout + listed.stderr).strip().splitlines()
-        raise BuildFailedError(f"dbt ls failed: {lines[-1].strip() if lines else 'no output'}")
+        raise BuildFailedError(f"dbt ls failed: {_error_of(listed.stdout + listed.stderr)}")
     return [json.loads(line)["unique_id"] for line in listed.stdout.splitlines() if line.startswith("{")]
+
+
+def _error_of(output: str) -> str:
+    """dbt's error in one line: what follows "Encountered an error:" (e.g. "Compilation Error
+    in model x (path): unexpected '}'"), else its last line."""
+    lines = [LOG_TIME.sub("", ANSI_ESCAPE.sub("", line)).strip() for line in output.splitlines()]
+    lines = [line for line in lines if line]
+    if "Encountered an error:" in lines:
+        after = lines[lines.index("Encountered an error:") + 1 :]
+        return ": ".join(after[:2]) or "no message"
+    return lines[-1] if lines else "no output"
 
 
 def show_progress(lines: Iterable[str], console: Console, title: str = "dbt") -> int:
