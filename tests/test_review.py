@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -271,3 +272,26 @@ def test_a_review_while_a_run_holds_the_warehouse_is_one_line(settings: Settings
     assert ran.exit_code == 2
     [line] = ran.stderr.strip().splitlines()
     assert "is busy: `c360 run --input exports`" in line
+
+
+def test_a_new_model_and_a_deleted_one_are_said(settings: Settings, tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    # (in intermediate: the marts' contracts would want its columns declared first)
+    (project / "models/intermediate/int_countries_named.sql").write_text(
+        "select country_code, country_name from {{ ref('dim_geographies') }}\n", "utf-8"
+    )
+    for path in ("models/marts/core/dim_months.sql", "models/marts/core/dim_months.yml"):
+        (project / path).unlink()  # nothing reads the monthly time spine but the semantic layer
+    result = review(settings, project)
+    assert result.passed, result.failures
+    diffs = {diff.name: diff for diff in result.models}
+    with duckdb.connect(str(settings.published), read_only=True) as published:
+        [countries, months] = [
+            published.execute(f"select count(*) from {table}").fetchall()[0][0]
+            for table in ("core.dim_geographies", "core.dim_months")
+        ]
+    new = diffs["int_countries_named"]
+    assert (new.added, new.removed, new.schema_changes) == (countries, 0, ["new model"])
+    gone = diffs["dim_months"]
+    assert (gone.added, gone.removed, gone.schema_changes) == (0, months, ["model removed"])
+    assert months > 12 and "dim_months" not in result.rebuilt
