@@ -144,12 +144,13 @@ def test_a_review_without_a_published_manifest_exits_2(settings: Settings, tmp_p
 
 
 def _published_on_postgres(cursor: Any) -> dict[str, str]:
-    """Every relation of the server's schemas with a digest of its rows (order aside)."""
+    """Every schema of the server, and every relation with a digest of its rows (order aside)."""
+    cursor.execute("select schema_name from information_schema.schemata order by 1")
+    digests = {f"schema {name}": "" for (name,) in cursor.fetchall()}
     cursor.execute(
         "select table_schema, table_name from information_schema.tables"
         " where table_schema not in ('pg_catalog', 'information_schema') order by 1, 2"
     )
-    digests = {}
     for schema, table in cursor.fetchall():
         cursor.execute(
             f'select count(*), coalesce(sum(hashtext(t::text)::numeric), 0) from "{schema}"."{table}" as t'
@@ -191,7 +192,7 @@ def test_a_review_on_postgres_builds_beside_the_published_schemas(
             ),
             "utf-8",
         )
-        result = review(settings, project)
+        result = review(settings, project, name="pr_7")  # into <schema>__review_pr_7
         diffs = {diff.name: diff for diff in result.models}
         assert {"dim_geographies", "geo_revenue", "monthly_revenue"} <= set(result.rebuilt) == set(diffs)
         assert [name for name, diff in diffs.items() if not diff.same] == ["monthly_revenue"]

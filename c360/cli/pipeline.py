@@ -51,6 +51,14 @@ def review_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the review as JSON on stdout.")] = False,
     project_dir: Annotated[Path, typer.Option(help="The dbt project with the change.")] = DBT_PROJECT_DIR,
+    name: Annotated[
+        str,
+        typer.Option(
+            envvar="C360_REVIEW_NAME",
+            help="PostgreSQL, Redshift: build into <schema>__review_<name> (e.g. pr_123), so"
+            " reviews running at once on one server stay apart.",
+        ),
+    ] = "",
 ) -> None:
     """What a change to the dbt project does to the data, before it ships.
 
@@ -69,7 +77,7 @@ def review_command(
     not build; one line on stderr names the cause.
     """
     try:
-        result = review.review(settings, project_dir, say=console.print)
+        result = review.review(settings, project_dir, say=console.print, name=name)
     except review.ReviewError as exc:
         errors.print(f"[bold red]error:[/] {first_line(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

@@ -22,6 +22,7 @@ project does not parse, a model does not build, the warehouse is busy, nothing p
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -40,8 +41,9 @@ from c360.warehouse.locking import WarehouseBusyError, command_line, warehouse_l
 from c360.warehouse.publish import published_manifest_key
 from c360.warehouse.sources import lake_for
 
-REVIEW_VARS = ["--vars", json.dumps({"c360_review": True})]
-REVIEW_SUFFIX = "__review"
+# A review's name tells concurrent reviews of one server apart (CI: the pull request's
+# number); its schemas are `<schema>__review_<name>`, or `<schema>__review` without one.
+REVIEW_NAME = re.compile(r"[a-z0-9_]{1,40}")
 # What has a relation a change can modify (sources are the contracts' business: their
 # definitions name the lake's path, which differs between a laptop, CI and production).
 REVIEWED_TYPES = ("model", "seed", "snapshot")
@@ -92,10 +94,22 @@ def published_manifest(settings: Settings) -> dict[str, Any]:
     return loaded
 
 
+def review_vars(name: str = "") -> list[str]:
+    """The dbt vars of a review's calls on a server (``c360_review``: its name, or true)."""
+    if name and not REVIEW_NAME.fullmatch(name):
+        raise ReviewError(f"{name!r}: a review's name is 1 to 40 of a-z, 0-9 and _ (e.g. pr_123)")
+    return ["--vars", json.dumps({"c360_review": name or True})]
+
+
 def review(
-    settings: Settings, project_dir: Path = DBT_PROJECT_DIR, say: Callable[[str], None] = print
+    settings: Settings,
+    project_dir: Path = DBT_PROJECT_DIR,
+    say: Callable[[str], None] = print,
+    name: str = "",
 ) -> ReviewResult:
-    """Build the change beside the published warehouse and diff what it rebuilt."""
+    """Build the change beside the published warehouse and diff what it rebuilt. ``name``
+    (a server): the review's schemas are ``<schema>__review_<name>``."""
+    vars_ = review_vars(name) if settings.target != "local" else []
     state = published_manifest(settings)
     with tempfile.TemporaryDirectory(prefix="c360-review-") as scratch_dir:
         scratch = Path(scratch_dir)
@@ -105,7 +119,6 @@ def review(
         target = scratch / "target"  # dbt's artefacts of the review, not the project's
         with _review_warehouse(settings, scratch) as reviewing:
             on_server = settings.target != "local"
-            vars_ = REVIEW_VARS if on_server else []
             try:
                 modified = list_nodes(
                     reviewing,
@@ -132,7 +145,7 @@ def review(
                 say("nothing to review: no model, seed or snapshot differs from the published build")
                 return ReviewResult()
             result = ReviewResult()
-            with _review_schemas(reviewing, project_dir, target):
+            with _review_schemas(reviewing, project_dir, target, vars_):
                 if modified:
                     # Each modified node by name, and its children; on a server, what is
                     # not built here is read from the published schemas.
@@ -192,7 +205,7 @@ def _review_warehouse(settings: Settings, scratch: Path) -> Iterator[Settings]:
 
 
 @contextmanager
-def _review_schemas(settings: Settings, project_dir: Path, target: Path) -> Iterator[None]:
+def _review_schemas(settings: Settings, project_dir: Path, target: Path, vars_: list[str]) -> Iterator[None]:
     """On a server, the review schemas dropped before the review's build and after its
     diff: a review starts from nothing (dbt's --defer reads a parent from the published
     schemas only where the review has no relation of its own) and leaves nothing behind."""
@@ -201,7 +214,7 @@ def _review_schemas(settings: Settings, project_dir: Path, target: Path) -> Iter
         return
 
     def drop() -> None:
-        operation = ["run-operation", "c360_drop_review_schemas", *REVIEW_VARS]
+        operation = ["run-operation", "c360_drop_review_schemas", *vars_]
         dropped = run_dbt(settings, operation, project_dir, target_path=target)
         if not dropped.ok:
             raise ReviewError(f"dropping the review schemas failed: {dropped.describe_failure()}")

@@ -14,17 +14,18 @@
         schemas apart from everyone else's on the same server; production leaves it empty.
         When c360 builds for write-audit-publish (var c360_audit), the published layers
         (var c360_published_schemas) build into `<schema>__audit`, which c360_publish_audit
-        then swaps in. When `c360 review` builds a change (var c360_review), every layer
-        builds into `<schema>__review`, and what the change did not touch is read from the
-        published schemas (dbt's --defer). DuckDB has none of these: its audit copy is the
+        then swaps in. When `c360 review` builds a change (var c360_review: the review's
+        name, or true), every layer builds into `<schema>__review_<name>` (`<schema>__review`),
+        and what the change did not touch is read from the published schemas (dbt's --defer). DuckDB has none of these: its audit copy is the
         warehouse file itself, and a review builds into a copy of the published file. -#}
     {%- set audit = var('c360_audit', false) if audit is none else audit -%}
     {%- if target.type == 'duckdb' -%}
         {{ return(base) }}
     {%- endif -%}
     {%- set prefix = env_var('C360_SCHEMA_PREFIX', '') -%}
-    {%- if var('c360_review', false) -%}
-        {{ return(prefix ~ base ~ '__review') }}
+    {%- set review = var('c360_review', false) -%}
+    {%- if review -%}
+        {{ return(prefix ~ base ~ '__review' ~ ('_' ~ review if review is string else '')) }}
     {%- endif -%}
     {%- set suffix = '__audit' if audit and base in var('c360_published_schemas') else '' -%}
     {{ return(prefix ~ base ~ suffix) }}

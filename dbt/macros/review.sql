@@ -1,6 +1,6 @@
 {% macro c360_drop_review_schemas() %}
-    {#- run-operation (var c360_review; PostgreSQL, Redshift): drop every schema a review
-        builds into, `<schema>__review` for each layer and the stored test failures, so a
+    {#- run-operation (var c360_review; PostgreSQL, Redshift): drop every schema the review
+        builds into, `<schema>__review[_<name>]` for each layer and the stored test failures, so a
         review starts from nothing (what is not rebuilt must be read from the published
         schemas, which dbt's --defer does only where the review's own relation is missing)
         and leaves nothing behind. -#}
@@ -9,7 +9,7 @@
     {%- endif -%}
     {%- set schemas = [] -%}
     {%- for node in graph.nodes.values() -%}
-        {%- if node.schema.endswith('__review') and node.schema not in schemas -%}
+        {%- if '__review' in node.schema and node.schema not in schemas -%}
             {%- do schemas.append(node.schema) -%}
         {%- endif -%}
     {%- endfor -%}
