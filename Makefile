@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 PG_SERVER := /usr/lib/postgresql/15/bin/postgres
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo run app test lint format docs bench clean lambda-zip
+.PHONY: install demo run app test lint format review docs bench clean lambda-zip
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -71,6 +71,13 @@ lint: install ## ruff (lint + format check), mypy, sqlfluff; contracts, state ma
 	$(BIN)/c360 contracts --check
 	$(BIN)/c360 statemachine --check
 	$(BIN)/c360 metrics --check
+
+# Slim CI, as ci/c360-review.yml runs it on a pull request: lint, then what the change to
+# dbt/ does to the published warehouse (the one the C360_* settings name), also as
+# Markdown for the pull request's comment. Exit 0, 1 (a test failed) or 2 (not reviewable).
+review: lint ## Lint, then `c360 review` of the change to dbt/ against the published build (also build/review.md)
+	mkdir -p build
+	$(BIN)/c360 review --markdown build/review.md
 
 format: install ## Apply ruff's and sqlfluff's fixes
 	$(BIN)/ruff check --fix .

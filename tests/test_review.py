@@ -8,12 +8,14 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from c360.cli import app
@@ -255,10 +257,12 @@ def test_a_bad_change_is_one_line_and_leaves_the_published_warehouse_as_it_was(
     project = _project(tmp_path)
     change(project)
     before = _digest(settings.published)
-    ran = _cli(settings, "--project-dir", str(project))
+    comment = tmp_path / "review.md"
+    ran = _cli(settings, "--project-dir", str(project), "--markdown", str(comment))
     assert ran.exit_code == exit_code, ran.output
     line = ran.stderr.strip().splitlines()[-1]
     assert line.startswith("error:") and said in line, line
+    assert said in comment.read_text("utf-8")  # the pull request's comment says it too
     assert "Traceback" not in ran.output
     assert _digest(settings.published) == before
 
@@ -296,3 +300,32 @@ def test_a_new_model_and_a_deleted_one_are_said(settings: Settings, tmp_path: Pa
     gone = diffs["dim_months"]
     assert (gone.added, gone.removed, gone.schema_changes) == (0, months, ["model removed"])
     assert months > 12 and "dim_months" not in result.rebuilt
+
+
+ROOT = DBT_PROJECT_DIR.parent
+
+
+def test_the_slim_ci_workflow_lints_reviews_and_posts_the_markdown() -> None:
+    workflow = yaml.safe_load((ROOT / "ci/c360-review.yml").read_text("utf-8"))
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert "dbt/**" in triggers["pull_request"]["paths"]
+    job = workflow["jobs"]["review"]
+    steps = {step.get("id") or step.get("name") or step["uses"]: step for step in job["steps"]}
+    assert steps["review"]["run"] == "make review" and steps["review"]["continue-on-error"] is True
+    post = steps["Post the review on the pull request"]
+    assert "gh pr comment" in post["run"] and "--body-file build/review.md" in post["run"]
+    assert post["if"].startswith("always()")
+    assert job["steps"][-1]["if"] == "steps.review.outcome == 'failure'"
+    # Each pull request reviews into schemas of its own, and every setting is one c360 reads.
+    assert job["env"]["C360_REVIEW_NAME"] == "pr_${{ github.event.pull_request.number }}"
+    read = "".join(
+        path.read_text("utf-8")
+        for path in (ROOT / "config/connections.py", ROOT / "c360/settings.py", ROOT / "c360/cli/pipeline.py")
+    )
+    assert [name for name in job["env"] if name not in read] == []
+    # The same steps on a laptop: `make review` is the lint, then the review into that file.
+    planned = subprocess.run(
+        ["make", "-n", "review"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert ".venv/bin/ruff check ." in planned and ".venv/bin/sqlfluff lint dbt/models" in planned
+    assert planned[-1] == ".venv/bin/c360 review --markdown build/review.md"

@@ -79,6 +79,8 @@ def review_command(
     try:
         result = review.review(settings, project_dir, say=console.print, name=name)
     except review.ReviewError as exc:
+        if markdown_file is not None:  # the pull request hears why, too
+            markdown_file.write_text(review.markdown_error(first_line(exc)), "utf-8")
         errors.print(f"[bold red]error:[/] {first_line(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     text = review.markdown(result)

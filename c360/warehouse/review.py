@@ -368,3 +368,8 @@ def markdown(result: ReviewResult) -> str:
         counts = f"{model.added} | {model.removed} | {model.changed}"
         lines.append(f"| {model.name} | {key} | {counts} | {columns or '-'} | {schema or '-'} |")
     return "\n".join([*lines, ""])
+
+
+def markdown_error(cause: str) -> str:
+    """A review that could not run, as Markdown."""
+    return f"## c360 review\n\nThe change could not be reviewed: {cause}\n"
