@@ -29,7 +29,7 @@ import time
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from loaders.contracts import LINEAGE_STRINGS, LINEAGE_TIMESTAMPS, contract
 
@@ -50,12 +50,20 @@ for entity in ("customers", "products", "transactions"):
 """
 
 
-def measured(command: list[str], env: dict[str, str], log: Path) -> tuple[float, float, int]:
-    """Run ``command`` (its output appended to ``log``); its wall seconds, peak RSS in GB
-    and exit code."""
+def measured(
+    command: list[str], env: dict[str, str], log: Path, stdout: IO[str] | None = None
+) -> tuple[float, float, int]:
+    """Run ``command`` (its output appended to ``log``, or its stdout to ``stdout``); its
+    wall seconds, peak RSS in GB and exit code."""
     started = time.perf_counter()
     with log.open("a", encoding="utf-8") as output:
-        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=REPO,
+            stdout=stdout or output,
+            stderr=subprocess.STDOUT if stdout is None else output,
+        )
         _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     return seconds, usage.ru_maxrss / 1024 / 1024, os.waitstatus_to_exitcode(status)
