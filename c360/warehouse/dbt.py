@@ -180,11 +180,11 @@ def list_nodes(
     )
     listed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if listed.returncode:
-        raise BuildFailedError(f"dbt ls failed: {_error_of(listed.stdout + listed.stderr)}")
+        raise BuildFailedError(f"dbt ls failed: {dbt_error_line(listed.stdout + listed.stderr)}")
     return [json.loads(line)["unique_id"] for line in listed.stdout.splitlines() if line.startswith("{")]
 
 
-def _error_of(output: str) -> str:
+def dbt_error_line(output: str) -> str:
     """dbt's error in one line: what follows "Encountered an error:" (e.g. "Compilation Error
     in model x (path): unexpected '}'"), else its last line."""
     lines = [LOG_TIME.sub("", ANSI_ESCAPE.sub("", line)).strip() for line in output.splitlines()]

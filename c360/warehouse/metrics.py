@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from c360.settings import DBT_PROJECT_DIR, PROJECT_ROOT
-from c360.warehouse.dbt import dbt_executable
+from c360.warehouse.dbt import dbt_error_line, dbt_executable
 
 OUTPUT_FILE = PROJECT_ROOT / "app" / "metric_queries.py"
 # The schemas of the marts, as the app's queries name them (app.warehouse.RELATION).
@@ -85,8 +85,7 @@ def semantic_manifest(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, Any]:
         )
         path = Path(scratch) / "semantic_manifest.json"
         if parsed.returncode or not path.exists():
-            detail = (parsed.stdout + parsed.stderr).strip().splitlines()
-            raise MetricsError(f"dbt parse failed: {detail[-1] if detail else 'no output'}")
+            raise MetricsError(f"dbt parse failed: {dbt_error_line(parsed.stdout + parsed.stderr)}")
         loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
         return loaded
 
