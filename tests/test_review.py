@@ -53,8 +53,10 @@ def settings(built: Built, tmp_path: Path) -> Settings:
 
 
 def test_an_unchanged_project_has_nothing_to_review(settings: Settings, tmp_path: Path) -> None:
-    result = review(settings, _project(tmp_path))
-    assert result.rebuilt == [] and result.models == [] and result.passed
+    ran = _cli(settings, "--json", "--project-dir", str(_project(tmp_path)))
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(ran.stdout) == {"models": [], "rebuilt": [], "tests": {}, "failures": [], "errors": []}
+    assert "nothing to review" in ran.stderr
 
 
 def test_a_comment_changes_no_row(settings: Settings, tmp_path: Path) -> None:

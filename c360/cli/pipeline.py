@@ -77,7 +77,8 @@ def review_command(
     not build; one line on stderr names the cause.
     """
     try:
-        result = review.review(settings, project_dir, say=console.print, name=name)
+        # Progress to stderr, beside dbt's: stdout is the review (--json).
+        result = review.review(settings, project_dir, say=errors.print, name=name)
     except review.ReviewError as exc:
         if markdown_file is not None:  # the pull request hears why, too
             markdown_file.write_text(review.markdown_error(first_line(exc)), "utf-8")

@@ -159,8 +159,8 @@ def review(
                     _judge(result, built)
                     current = json.loads((target / "manifest.json").read_text("utf-8"))
                 with _diff_query(settings, reviewing) as query:
-                    for name in result.rebuilt:
-                        result.models.append(_diff_node(query, settings, reviewing, state, current, name))
+                    for rebuilt in result.rebuilt:
+                        result.models.append(_diff_node(query, settings, reviewing, state, current, rebuilt))
                     for node in removed:
                         result.models.append(_removed(query, settings, node))
     return result
