@@ -171,8 +171,8 @@ def test_a_shared_option_is_declared_once_and_resolved_flag_then_environment_the
 def test_a_command_lists_only_the_settings_it_takes() -> None:
     land = runner.invoke(app, ["land", "--help"]).output
     assert "--lake" in land and "--kms-key-id" in land and "--warehouse" not in land
-    publish = runner.invoke(app, ["publish", "--help"]).output
-    assert "--warehouse" in publish and "--published" in publish and "--lake" not in publish
+    build = runner.invoke(app, ["build", "--help"]).output
+    assert "--warehouse" in build and "--lake" in build and "--published" not in build
 
 
 def test_the_help_groups_the_commands_as_a_user_thinks_of_them() -> None:

@@ -242,7 +242,7 @@ def _delete_monthly_revenue(project: Path) -> None:
                 project, GEOGRAPHIES, "cast(latitude as numeric(9, 6))", "cast(latitude as double)"
             ),
             1,
-            "enforced contract",
+            "enforced contract that failed: latitude is DOUBLE, the contract says DECIMAL(9,6)",
             id="a-broken-contract",
         ),
         pytest.param(

@@ -302,5 +302,23 @@ def _failures(log: Path) -> list[str]:
         data = event.get("data", {})
         unique_id = data.get("node_info", {}).get("unique_id")
         name = _node_name(unique_id) if unique_id else "dbt"
-        failures.append(f"{name}: {_first_line(data.get('msg'))}")
+        mismatches = _contract_mismatches(data.get("msg"))
+        first = _first_line(data.get("msg"))
+        failures.append(f"{name}: {first.rstrip('.') + mismatches if mismatches else first}")
     return failures
+
+
+def _contract_mismatches(message: str | None) -> str:
+    """A broken contract's mismatches in words, from the table dbt's error holds
+    (``| column_name | definition_type | contract_type | mismatch_reason |``): ": latitude
+    is DOUBLE, the contract says NUMERIC (data type mismatch)"; "" for any other error."""
+    said = []
+    for line in (message or "").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or cells[0] in ("column_name", "") or set(cells[0]) <= {"-"}:
+            continue
+        column, built, contracted, reason = cells
+        built_as = f"is {built}" if built else "is missing from the model"
+        contract = f"the contract says {contracted}" if contracted else "the contract does not name it"
+        said.append(f"{column} {built_as}, {contract} ({reason})")
+    return f": {'; '.join(said)}" if said else ""
