@@ -97,6 +97,7 @@ bench: install ## Benchmarks (not tests); numbers go in the closing note
 	$(BIN)/python bench/bench_run.py
 	$(BIN)/python bench/bench_app.py
 	$(BIN)/python bench/bench_scale.py --scale 10
+	$(BIN)/python bench/bench_review.py --scale 1
 
 clean: ## Remove generated data and build output (keeps .venv)
 	rm -rf lake warehouse sample-data dbt/target dbt/logs test-output build

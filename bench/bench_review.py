@@ -14,15 +14,12 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-from bench_scale import C360, REPO, measured
+from bench_scale import C360, REPO, bench_env, generated, measured, scale_arguments
 
 CHANGES = {
     "nothing changed": None,
@@ -57,39 +54,15 @@ def project_with(change: tuple[str, str, str] | None, root: Path) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--work", type=Path, help="keep (and reuse) the generated sample here")
-    args = parser.parse_args()
+    args = scale_arguments(__doc__, 1.0)
     scratch = Path(tempfile.mkdtemp(prefix="c360-bench-review-"))
     sample = (args.work or scratch) / f"sample-{args.scale:g}-{args.seed}"
-    env = {
-        **os.environ,
-        "C360_LAKE": str(scratch / "lake"),
-        "C360_WAREHOUSE": str(scratch / "c360.duckdb"),
-        "C360_PUBLISHED": str(scratch / "published.duckdb"),
-        "C360_TARGET": "local",
-        "DBT_TARGET_PATH": str(scratch / "target"),
-    }
+    env = bench_env(scratch)
     log = (args.work or Path(tempfile.gettempdir())) / f"bench-review-{args.scale:g}.log"
     log.unlink(missing_ok=True)
     print(f"each phase's output: {log}", flush=True)
     try:
-        if not (sample / "events.jsonl.gz").exists():
-            generate = [
-                "generate",
-                "--scale",
-                f"{args.scale:g}",
-                "--seed",
-                str(args.seed),
-                "--out",
-                str(sample),
-            ]
-            if measured([*C360, *generate], env, log)[2]:
-                raise SystemExit("generate failed")
+        generated(sample, args, env, log)
         run, _rss, code = measured([*C360, "run", "--input", str(sample)], env, log)
         if code:
             raise SystemExit(f"the run failed ({code})")
@@ -113,4 +86,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

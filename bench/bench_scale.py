@@ -93,25 +93,59 @@ def write_new_hour(sample: Path, inbox: Path, end_date: date) -> None:
         handle.write("\n".join(lines) + "\n")
 
 
-def main() -> None:
+def scale_arguments(description: str | None, default_scale: float) -> argparse.Namespace:
+    """--scale, --seed and --work, as every scale bench takes them."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--scale", type=float, default=default_scale)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--work", type=Path, help="keep (and reuse) the generated sample here")
-    args = parser.parse_args()
-    scratch = Path(tempfile.mkdtemp(prefix="c360-scale-"))
-    sample = (args.work or scratch) / f"sample-{args.scale:g}-{args.seed}"
-    lake = scratch / "lake"
-    env = {
+    return parser.parse_args()
+
+
+def bench_env(scratch: Path) -> dict[str, str]:
+    """The environment of a bench's c360 calls: the lake, warehouses and dbt's target in
+    ``scratch``, on the local target."""
+    return {
         **os.environ,
-        "C360_LAKE": str(lake),
+        "C360_LAKE": str(scratch / "lake"),
         "C360_WAREHOUSE": str(scratch / "c360.duckdb"),
         "C360_PUBLISHED": str(scratch / "published.duckdb"),
         "C360_TARGET": "local",
         "DBT_TARGET_PATH": str(scratch / "target"),
     }
+
+
+def generated(
+    sample: Path, args: argparse.Namespace, env: dict[str, str], log: Path
+) -> tuple[float, float] | None:
+    """Generate the sample at ``args.scale`` unless it is there already: its seconds and
+    peak RSS, or None when it was reused."""
+    if (sample / "events.jsonl.gz").exists():
+        return None
+    command = [
+        *C360,
+        "generate",
+        "--scale",
+        f"{args.scale:g}",
+        "--seed",
+        str(args.seed),
+        "--out",
+        str(sample),
+    ]
+    seconds, rss, code = measured(command, env, log)
+    if code:
+        raise SystemExit(f"generate failed ({code})")
+    return seconds, rss
+
+
+def main() -> None:
+    args = scale_arguments(__doc__, 10.0)
+    scratch = Path(tempfile.mkdtemp(prefix="c360-scale-"))
+    sample = (args.work or scratch) / f"sample-{args.scale:g}-{args.seed}"
+    lake = scratch / "lake"
+    env = bench_env(scratch)
     log = (args.work or Path(tempfile.gettempdir())) / f"bench-scale-{args.scale:g}.log"
     log.unlink(missing_ok=True)
     print(f"each phase's output: {log}")
@@ -122,24 +156,9 @@ def main() -> None:
         print(f"{name:<14} {seconds:>8.1f} s {rss:>8.2f} GB peak RSS", flush=True)
 
     try:
-        if not (sample / "events.jsonl.gz").exists():
-            seconds, rss, code = measured(
-                [
-                    *C360,
-                    "generate",
-                    "--scale",
-                    f"{args.scale:g}",
-                    "--seed",
-                    str(args.seed),
-                    "--out",
-                    str(sample),
-                ],
-                env,
-                log,
-            )
-            if code:
-                raise SystemExit(f"generate failed ({code})")
-            done("generate", seconds, rss)
+        made = generated(sample, args, env, log)
+        if made is not None:
+            done("generate", *made)
         first, rss, code = measured([*C360, "run", "--input", str(sample)], env, log)
         if code:
             raise SystemExit(f"the first run failed ({code})")
