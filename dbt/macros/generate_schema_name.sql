@@ -15,9 +15,10 @@
         When c360 builds for write-audit-publish (var c360_audit), the published layers
         (var c360_published_schemas) build into `<schema>__audit`, which c360_publish_audit
         then swaps in. When `c360 review` builds a change (var c360_review: the review's
-        name, or true), every layer builds into `<schema>__review_<name>` (`<schema>__review`),
-        and what the change did not touch is read from the published schemas (dbt's --defer). DuckDB has none of these: its audit copy is the
-        warehouse file itself, and a review builds into a copy of the published file. -#}
+        name, or true), every layer builds into `<schema>__review_<name>` (or
+        `<schema>__review`), and what the change did not touch is read from the published
+        schemas (dbt's --defer). DuckDB has none of these: its audit copy is the warehouse
+        file itself, and a review builds into a copy of the published file. -#}
     {%- set audit = var('c360_audit', false) if audit is none else audit -%}
     {%- if target.type == 'duckdb' -%}
         {{ return(base) }}
