@@ -1,5 +1,6 @@
 """The data diff of c360 review: rows added, removed and changed by primary key, per column,
-and the schema changes, on DuckDB (PostgreSQL runs the same SQL in test_postgres)."""
+and the schema changes, on DuckDB (PostgreSQL runs the same SQL in test_review); whole rows
+for a table without a key; and every statement valid Redshift."""
 
 from __future__ import annotations
 

@@ -1,11 +1,14 @@
-"""c360 review on DuckDB: an unchanged project has nothing to review, a comment changes no
-row, and a change that drops one row of a mart is reported as exactly that."""
+"""c360 review on DuckDB and PostgreSQL: an unchanged project has nothing to review, a
+comment changes no row, a change that drops one row of a mart is reported as exactly that;
+a bad change is one line and leaves the published warehouse as it was; and the slim-CI
+workflow that runs it on a pull request."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,8 +24,9 @@ from typer.testing import CliRunner
 from c360.cli import app
 from c360.pipeline import runner
 from c360.settings import DBT_PROJECT_DIR, Settings
+from c360.warehouse.data_diff import ModelDiff
 from c360.warehouse.publish import published_manifest_key
-from c360.warehouse.review import ReviewError, ReviewResult, review
+from c360.warehouse.review import ReviewError, ReviewResult, markdown, review
 from loaders.warehouse.postgres_raw import connection_from_env
 from tests.conftest import Built, Postgres, copy_of_built
 from tests.test_publish_and_lock import _hold_lock
@@ -302,6 +306,17 @@ def test_a_new_model_and_a_deleted_one_are_said(settings: Settings, tmp_path: Pa
     gone = diffs["dim_months"]
     assert (gone.added, gone.removed, gone.schema_changes) == (0, months, ["model removed"])
     assert months > 12 and "dim_months" not in result.rebuilt
+
+
+def test_the_markdown_keeps_a_composite_key_inside_its_cell() -> None:
+    diff = ModelDiff("geo_revenue", ["country_code", "month_start"], changed=2)
+    diff.changed_columns = {"country_name": 2}
+    diff.examples = {"country_name": ["AU|2024-02-01", "AU|2024-03-01"]}
+    text = markdown(ReviewResult(rebuilt=["geo_revenue"], models=[diff], tests={"pass": 3}))
+    row = next(line for line in text.splitlines() if line.startswith("| geo_revenue"))
+    cells = re.split(r"(?<!\\)\|", row.strip().strip("|"))
+    assert len(cells) == 7 and cells[5].strip() == r"country_name 2 (e.g. AU\|2024-02-01, AU\|2024-03-01)"
+    assert "the build passed (3 pass)" in text
 
 
 ROOT = DBT_PROJECT_DIR.parent

@@ -352,9 +352,9 @@ def markdown(result: ReviewResult) -> str:
     verdict = "could not build" if result.errors else "failed" if result.failures else "passed"
     tests = ", ".join(f"{count} {status}" for status, count in sorted(result.tests.items()))
     lines += [f"Rebuilt {len(result.rebuilt)} model(s); the build {verdict} ({tests or 'nothing ran'}).", ""]
-    lines += [f"- {failure}" for failure in [*result.errors, *result.failures]]
+    if result.errors or result.failures:
+        lines += [*(f"- {failure}" for failure in [*result.errors, *result.failures]), ""]
     lines += [
-        "",
         "| model | key | added | removed | changed | changed columns (e.g. keys) | schema |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -366,8 +366,15 @@ def markdown(result: ReviewResult) -> str:
         key = ", ".join(model.key) or "whole row"
         schema = "; ".join(model.schema_changes)
         counts = f"{model.added} | {model.removed} | {model.changed}"
-        lines.append(f"| {model.name} | {key} | {counts} | {columns or '-'} | {schema or '-'} |")
+        lines.append(
+            f"| {model.name} | {key} | {counts} | {_cell(columns) or '-'} | {_cell(schema) or '-'} |"
+        )
     return "\n".join([*lines, ""])
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: a composite key's ``|`` would end the cell."""
+    return text.replace("|", "\\|")
 
 
 def markdown_error(cause: str) -> str:
