@@ -341,8 +341,17 @@ def test_the_slim_ci_workflow_lints_reviews_and_posts_the_markdown() -> None:
     )
     assert [name for name in job["env"] if name not in read] == []
     # The same steps on a laptop: `make review` is the lint, then the review into that file.
+    # (not as a sub-make of `make test`, which would print the directories it enters)
+    alone = {
+        name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+    }
     planned = subprocess.run(
-        ["make", "-n", "review"], cwd=ROOT, capture_output=True, text=True, check=True
+        ["make", "-n", "--no-print-directory", "review"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=alone,
     ).stdout.splitlines()
     assert ".venv/bin/ruff check ." in planned and ".venv/bin/sqlfluff lint dbt/models" in planned
     assert planned[-1] == ".venv/bin/c360 review --markdown build/review.md"
