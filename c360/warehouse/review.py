@@ -9,10 +9,10 @@ key (``c360.warehouse.data_diff``). The published warehouse is only ever read:
 - DuckDB: the review builds into a scratch copy of the published file (taken under the
   warehouse lock), with ``--full-refresh``, so an incremental model shows what its new
   code makes of all the data, not of the rows since the last build.
-- PostgreSQL and Redshift: every layer builds into ``<schema>__review`` (var
-  ``c360_review``, see ``c360_schema``), and what the change did not touch is read from the
-  published schemas (``--defer`` to the published manifest). The review schemas are
-  dropped before and after.
+- PostgreSQL and Redshift: every layer builds into ``<schema>__review_<name>`` (or
+  ``<schema>__review`` with no name; var ``c360_review``, see ``c360_schema``), and what the
+  change did not touch is read from the published schemas (``--defer`` to the published
+  manifest). The review schemas are dropped before the build and after the diff.
 
 The outcome: nothing to review; passed (exit 0, whatever the data did); failed (exit 1: a
 test, a unit test or a contract); or an error (exit 2, ``ReviewError`` or ``errors``: the
