@@ -355,3 +355,11 @@ def test_the_slim_ci_workflow_lints_reviews_and_posts_the_markdown() -> None:
     ).stdout.splitlines()
     assert ".venv/bin/ruff check ." in planned and ".venv/bin/sqlfluff lint dbt/models" in planned
     assert planned[-1] == ".venv/bin/c360 review --markdown build/review.md"
+
+
+def test_a_review_name_that_is_not_a_schema_name_is_one_line(settings: Settings, tmp_path: Path) -> None:
+    # Refused before anything is read or built: the name becomes part of schema names.
+    ran = _cli(settings, "--target", "postgres", "--name", "PR-9", "--project-dir", str(_project(tmp_path)))
+    assert ran.exit_code == 2
+    [line] = ran.stderr.strip().splitlines()
+    assert "'PR-9': a review's name is 1 to 40 of a-z, 0-9 and _" in line
