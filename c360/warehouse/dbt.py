@@ -312,6 +312,8 @@ def _contract_mismatches(message: str | None) -> str:
     """A broken contract's mismatches in words, from the table dbt's error holds
     (``| column_name | definition_type | contract_type | mismatch_reason |``): ": latitude
     is DOUBLE, the contract says NUMERIC (data type mismatch)"; "" for any other error."""
+    if "enforced contract" not in (message or ""):
+        return ""
     said = []
     for line in (message or "").splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]

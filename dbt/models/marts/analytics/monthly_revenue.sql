@@ -15,26 +15,18 @@ sold_lines as (
     where not is_cancelled
 ),
 
-first_orders as (
-    select
-        customer_id,
-        min(order_date) as first_order_date
-    from sold_lines
-    group by 1
-),
-
 sales as (
     select
         cast({{ dbt.date_trunc('month', 'sold_lines.order_date') }} as date) as month_start,
         count(distinct sold_lines.order_id) as orders,
         count(distinct sold_lines.customer_id) as customers,
+        -- new: the month of the customer's first order day (fct_order_lines defines it once)
         count(distinct case
-            when sold_lines.order_date = first_orders.first_order_date then sold_lines.customer_id
+            when sold_lines.order_date = sold_lines.customer_first_order_date
+                then sold_lines.customer_id
         end) as new_customers,
         sum(sold_lines.line_amount) as gross_revenue
     from sold_lines
-    inner join first_orders
-        on sold_lines.customer_id = first_orders.customer_id
     group by 1
 ),
 
